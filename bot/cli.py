@@ -1,0 +1,394 @@
+"""`teamaround`: the command line (part of the composition root)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.clock import FrozenClock
+from bot.errors import ConfigError, UserError
+from bot.main import App, build
+from bot.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    help="Teamaround: every agreed action has an owner and a date.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+directory_cli = typer.Typer(help="The directory of professionals.", no_args_is_help=True)
+export_cli = typer.Typer(help="Machine-readable exports.", no_args_is_help=True)
+demo_cli = typer.Typer(help="A synthetic area to try Teamaround with.", no_args_is_help=True)
+jobs_cli = typer.Typer(help="Run a scheduled job once, by hand.", no_args_is_help=True)
+outbox_cli = typer.Typer(
+    help="What is waiting to be delivered, and what failed.", no_args_is_help=True
+)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(directory_cli, name="directory")
+cli.add_typer(export_cli, name="export")
+cli.add_typer(demo_cli, name="demo")
+cli.add_typer(jobs_cli, name="jobs")
+cli.add_typer(outbox_cli, name="outbox")
+
+log = logging.getLogger("teamaround")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # pragma: no cover
+
+
+def _app(**kwargs: Any) -> App:
+    try:
+        return build(_settings(), **kwargs)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # pragma: no cover
+
+
+async def _ready(app: App) -> None:
+    """SQLite files are migrated automatically; other databases must be upgraded."""
+    from store import migrate
+
+    if app.db.dialect == "sqlite":
+        await migrate.upgrade_async(app.settings.database_url)
+        return
+    if await migrate.current_revision(app.settings.database_url) != migrate.head_revision():
+        _fail("The database schema is not up to date: run `teamaround db upgrade` first.")
+
+
+def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
+    app = _app(**kwargs)
+
+    async def main() -> T:
+        try:
+            await _ready(app)
+            return await factory(app)
+        finally:
+            await app.db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except UserError as exc:
+        _fail(str(exc))
+        raise  # pragma: no cover
+
+
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user database in some containers
+        return "cli:operator"
+
+
+def _setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs here.")
+    ] = False,
+    no_relay: Annotated[
+        bool, typer.Option("--no-relay", help="Do not deliver the outbox here.")
+    ] = False,
+) -> None:
+    """Run the HTTP server (health, metrics; Slack and Teams when connected)."""
+    import uvicorn
+
+    from bot.server import create_web_app
+
+    _setup_logging()
+    app = _app()
+    if not (app.settings.slack_enabled or app.settings.teams_enabled):
+        typer.echo(
+            "No Slack or Teams credentials are set, so Teamaround is only serving /healthz: "
+            "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or MICROSOFT_APP_ID and "
+            "MICROSOFT_APP_PASSWORD) to connect, or try the bot now with "
+            "`teamaround demo seed` then `teamaround console --as kim.lee@example.org`."
+        )
+
+    async def prepare() -> None:
+        await _ready(app)
+
+    asyncio.run(prepare())
+    web = create_web_app(app, run_relay=not no_relay)
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from store import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"Database is at revision {revision}.")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Undo migrations down to REVISION ("base" removes every table)."""
+    from store import migrate
+
+    migrate.downgrade(_settings().database_url, revision)
+    typer.echo(f"Database is at revision {revision}.")
+
+
+@cli.command()
+def console(
+    as_: Annotated[str, typer.Option("--as", help="Email of the person you act as.")],
+    channel: Annotated[str, typer.Option(help="Space to start in.")] = "general",
+) -> None:
+    """Type slash commands as a person from the directory; replies and deliveries print here.
+
+    Reads a script from standard input when it is not a terminal.
+    """
+    from integrations.sandbox.console import CONSOLE_HELP, ConsoleSession
+    from integrations.sandbox.gateway import ConsoleGateway
+
+    logging.basicConfig(level=logging.WARNING)
+    gateway = ConsoleGateway(typer.echo)
+
+    async def main(app: App) -> None:
+        session = ConsoleSession(
+            dispatcher=app.dispatcher,
+            relay=app.relay(worker="console"),
+            write=typer.echo,
+            actor_email=as_,
+            channel=channel,
+        )
+        interactive = sys.stdin.isatty()
+        if interactive:
+            typer.echo("Teamaround console. " + CONSOLE_HELP.splitlines()[0] + " (:help)")
+        while True:
+            try:
+                line = (
+                    await asyncio.to_thread(input, session.prompt)
+                    if interactive
+                    else sys.stdin.readline()
+                )
+            except EOFError:
+                break
+            if not interactive:
+                if not line:
+                    break
+                if line.strip() and not line.lstrip().startswith("#"):
+                    typer.echo(f"\n{session.prompt}{line.rstrip()}")
+            if not await session.run_line(line):
+                break
+
+    _run(main, gateways={"console": gateway})
+
+
+@directory_cli.command("import")
+def directory_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Load professionals from a CSV: name,email,agency,role,line_manager_email."""
+    from commands.directory.service import import_csv
+
+    async def main(app: App) -> None:
+        async with app.db.transaction() as session:
+            report = await import_csv(
+                session,
+                text=file.read_text(encoding="utf-8-sig"),
+                now=app.services.clock.now(),
+                actor_label=_operator(),
+            )
+        typer.echo(f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}.")
+        for problem in report.problems:
+            typer.secho(f"  skipped {problem}", fg=typer.colors.YELLOW, err=True)
+        if report.problems:
+            raise typer.Exit(1)
+
+    _run(main)
+
+
+@directory_cli.command("add")
+def directory_add(
+    email: str,
+    name: Annotated[str, typer.Option(help="Full name.")],
+    agency: Annotated[str, typer.Option(help="Agency, e.g. CAMHS.")],
+    role: Annotated[str, typer.Option(help="Role, e.g. Social worker, Keyworker.")],
+    manager: Annotated[str | None, typer.Option(help="Line manager's email.")] = None,
+) -> None:
+    """Add (or update) one professional."""
+    from commands.directory.service import upsert_person
+
+    async def main(app: App) -> None:
+        async with app.db.transaction() as session:
+            outcome = await upsert_person(
+                session,
+                email=email,
+                name=name,
+                agency=agency,
+                role=role,
+                manager_email=manager,
+                now=app.services.clock.now(),
+                actor_label=_operator(),
+            )
+        typer.echo(f"{email.lower()}: {outcome}.")
+
+    _run(main)
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+@export_cli.command("actions")
+def export_actions(
+    format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.json,
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
+) -> None:
+    """Every action: id, network reference, text, owner, agency, due date, status, …"""
+    from commands.action.export import export
+    from store import audit
+
+    async def main(app: App) -> str:
+        async with app.db.transaction() as session:
+            data = await export(session, fmt=format.value)
+            audit.record(
+                session,
+                at=app.services.clock.now(),
+                actor=None,
+                actor_label=_operator(),
+                verb="export.actions",
+                object_type="export",
+                object_id=format.value,
+            )
+        return data
+
+    data = _run(main)
+    if out:
+        out.write_text(data, encoding="utf-8")
+        typer.echo(f"Wrote {out}.")
+    else:
+        sys.stdout.write(data)
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Load a small synthetic area: agencies, professionals, pseudonymous young people."""
+    from commands.directory.demo import seed
+
+    async def main(app: App) -> None:
+        now = app.services.clock.now()
+        async with app.db.transaction() as session:
+            report = await seed(
+                session,
+                register_name=app.policy.register_name,
+                now=now,
+                consent_date=app.services.calendar.local_date(now),
+            )
+        typer.echo(
+            f"Demo area ready in register '{report.register}': "
+            f"{report.people_added} people and {report.young_people_added} young people "
+            "added.\nTry: teamaround console --as kim.lee@example.org"
+        )
+
+    _run(main)
+
+
+@jobs_cli.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="Job name: relay.")],
+    at: Annotated[
+        str | None,
+        typer.Option(help="Run as if the clock read this ISO-8601 instant (default: now)."),
+    ] = None,
+) -> None:
+    """Run one scheduled job once."""
+    kwargs: dict[str, Any] = {}
+    if at:
+        try:
+            instant = datetime.fromisoformat(at)
+        except ValueError:
+            _fail(f"--at {at!r} is not an ISO-8601 instant, e.g. 2026-12-14T09:30:00+00:00.")
+            raise  # pragma: no cover
+        if instant.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
+        kwargs["clock"] = FrozenClock(instant)
+    jobs: dict[str, Callable[[App], Awaitable[str]]] = {"relay": _job_relay}
+    job = jobs.get(name)
+    if job is None:
+        _fail(f"No job called {name!r}. Jobs: {', '.join(jobs)}.")
+    assert job is not None
+
+    async def main(app: App) -> None:
+        typer.echo(await job(app))
+
+    _run(main, **kwargs)
+
+
+async def _job_relay(app: App) -> str:
+    report = await app.relay(worker="jobs-run").drain()
+    return f"relay: sent {report.sent}, retrying {report.retried}, dead {report.dead}."
+
+
+@outbox_cli.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="pending, sending, sent or dead.")] = None,
+    limit: int = 50,
+) -> None:
+    """The newest outbox rows, with attempts and the last error."""
+    from store import outbox
+
+    async def main(app: App) -> None:
+        async with app.db.reader() as session:
+            rows = await outbox.list_rows(session, status=status, limit=limit)
+        if not rows:
+            typer.echo("Nothing in the outbox" + (f" with status {status}." if status else "."))
+        for row in rows:
+            error = f"  last error: {row.last_error}" if row.last_error else ""
+            typer.echo(
+                f"{row.id:>6} {row.status:<8} tries {row.attempts:<2} {row.op:<5} "
+                f"{row.target_kind}:{row.target_id} {row.idempotency_key}{error}"
+            )
+
+    _run(main)
+
+
+@outbox_cli.command("retry")
+def outbox_retry(row_id: Annotated[int | None, typer.Argument()] = None) -> None:
+    """Put dead rows (or one, by id) back in the queue."""
+    from store import outbox
+
+    async def main(app: App) -> None:
+        async with app.db.transaction() as session:
+            count = await outbox.retry_dead(session, now=app.services.clock.now(), row_id=row_id)
+        typer.echo(f"{count} row(s) queued again.")
+
+    _run(main)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

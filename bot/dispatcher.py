@@ -1,0 +1,72 @@
+"""Routes a neutral invocation to its feature's handler."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.errors import UserError
+from bot.invocation import Invocation, Reply
+from bot.messages import Message, Section, plain
+from bot.privacy import refuse_identifiers
+
+log = logging.getLogger("teamaround")
+
+Handler = Callable[[Invocation], Awaitable[Reply]]
+MAX_COMMAND_TEXT = 4000
+
+
+class Dispatcher:
+    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+        self._handlers = dict(handlers)
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(self._handlers)
+
+    async def dispatch(self, invocation: Invocation) -> Reply:
+        """Run a command. Raises UserError for expected refusals; see ``safely``."""
+        name = invocation.command.lstrip("/").lower()
+        handler = self._handlers.get(name)
+        if handler is None:
+            known = ", ".join(f"/{c}" for c in self._handlers)
+            raise UserError(f"I don't know the command /{name}.", hint=f"Try one of: {known}.")
+        if len(invocation.text) > MAX_COMMAND_TEXT:
+            raise UserError(
+                f"That command is {len(invocation.text):,} characters long; please keep it "
+                "short and put the detail in the case record.",
+            )
+        refuse_identifiers(invocation.text)
+        return await handler(invocation)
+
+
+def error_message(error: UserError) -> Message:
+    text = error.message if not error.hint else f"{error.message}\n{error.hint}"
+    return Message(text=text, blocks=(Section(text=text),), ephemeral=True, tone="error")
+
+
+def new_reference() -> str:
+    """A short reference an operator can grep for in the logs."""
+    return "TA-" + secrets.token_hex(3).upper()
+
+
+def unexpected_message(reference: str) -> Message:
+    return plain(
+        "Sorry, something went wrong on our side and nothing was changed. "
+        f"If it keeps happening, give your administrator this reference: {reference}.",
+        tone="error",
+    )
+
+
+async def safely(call: Awaitable[Reply]) -> Reply:
+    """The error boundary shared by the platforms' adapters: known errors
+    become kind replies; anything else is logged with a reference."""
+    try:
+        return await call
+    except UserError as exc:
+        return Reply(message=error_message(exc))
+    except Exception:
+        reference = new_reference()
+        log.exception("unexpected error, reference %s", reference)
+        return Reply(message=unexpected_message(reference))

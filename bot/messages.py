@@ -1,0 +1,98 @@
+"""The neutral message model.
+
+Commands and jobs describe what to show with these frozen models; each
+integration renders them (console text, Slack Block Kit, Teams Adaptive Card).
+Text fields hold *user-visible plain text*: renderers escape it for their
+platform, so text a person typed (``<!channel>``, ``<@U123>``) is shown as
+typed and can never ping anyone. Emphasis is expressed structurally (headers,
+fact labels), never by embedding platform markup in strings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Header(_Frozen):
+    kind: Literal["header"] = "header"
+    text: str
+
+
+class Section(_Frozen):
+    kind: Literal["section"] = "section"
+    text: str
+
+
+class Fact(_Frozen):
+    label: str
+    value: str
+
+
+class Facts(_Frozen):
+    kind: Literal["facts"] = "facts"
+    facts: tuple[Fact, ...]
+
+
+class Button(_Frozen):
+    """A button; ``action_id`` and ``value`` come back as a neutral interaction."""
+
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Actions(_Frozen):
+    kind: Literal["actions"] = "actions"
+    buttons: tuple[Button, ...]
+
+
+class Context(_Frozen):
+    kind: Literal["context"] = "context"
+    text: str
+
+
+class Divider(_Frozen):
+    kind: Literal["divider"] = "divider"
+
+
+class BulletList(_Frozen):
+    kind: Literal["list"] = "list"
+    items: tuple[str, ...]
+
+
+Block = Annotated[
+    Header | Section | Facts | Actions | Context | Divider | BulletList,
+    Field(discriminator="kind"),
+]
+
+
+class Message(_Frozen):
+    """One message. ``text`` is the mandatory plain-text fallback (notifications,
+    screen readers, platforms that cannot render blocks)."""
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+    ephemeral: bool = False
+    tone: Literal["info", "success", "warning", "error"] = "info"
+
+
+def plain(
+    text: str,
+    *,
+    ephemeral: bool = True,
+    tone: Literal["info", "success", "warning", "error"] = "info",
+) -> Message:
+    """A one-section message, ephemeral by default (replies to the caller)."""
+    return Message(
+        text=text,
+        blocks=(Section(text=text),),
+        ephemeral=ephemeral,
+        tone=tone,
+    )

@@ -1,0 +1,91 @@
+"""The register's policy file (``TEAMAROUND_CONFIG``, YAML), validated with pydantic.
+
+Every number a rule depends on is a default here, never a constant in code.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.calendar import ServiceHours, WorkingCalendar
+from bot.errors import ConfigError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class HoursPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if d.lower()[:3] not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use mon, tue, wed, thu, fri, sat, sun")
+        return [d.lower()[:3] for d in value]
+
+
+class Policy(BaseModel):
+    """One register's policy. See ``policy.example.yaml`` for every field."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    register_name: str = Field("Default register", alias="register")
+    area: str = ""
+    timezone: str = "Europe/London"
+    service_hours: HoursPolicy = Field(default_factory=HoursPolicy)
+    channel_pattern: str = "yp-{ref}"
+    max_action_text: int = Field(500, ge=20, le=2000)
+
+    @field_validator("channel_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        if "{ref}" not in value:
+            raise ValueError("must contain {ref}, the young person's reference")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; for England use Europe/London") from None
+        return value
+
+    def calendar(self) -> WorkingCalendar:
+        hours = ServiceHours(
+            start=self.service_hours.start,
+            end=self.service_hours.end,
+            weekdays=frozenset(WEEKDAYS.index(d) for d in self.service_hours.days),
+        )
+        return WorkingCalendar(timezone=self.timezone, hours=hours)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read and validate a policy file; the error names the field at fault."""
+    if path is None:
+        return Policy()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"TEAMAROUND_CONFIG: cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"TEAMAROUND_CONFIG: {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"TEAMAROUND_CONFIG: {path} must hold a mapping of settings")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError(f"TEAMAROUND_CONFIG: {path} has problems:\n" + "\n".join(lines)) from None

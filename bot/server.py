@@ -1,0 +1,63 @@
+"""The one HTTP server: health and metrics now; Slack and Teams mount beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from bot.main import App
+
+log = logging.getLogger("teamaround")
+
+
+def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 2.0) -> Starlette:
+    stats = {"relay_sent": 0, "relay_retried": 0, "relay_dead": 0}
+
+    async def healthz(_: Request) -> JSONResponse:
+        from sqlalchemy import text
+
+        try:
+            async with app.db.reader() as session:
+                await session.execute(text("select 1"))
+        except Exception:
+            log.exception("health check: database unreachable")
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def metrics(_: Request) -> PlainTextResponse:
+        lines = [f"teamaround_{name}_total {value}" for name, value in stats.items()]
+        return PlainTextResponse("\n".join(lines) + "\n")
+
+    async def relay_loop() -> None:
+        relay = app.relay()
+        while True:
+            try:
+                report = await relay.run_once()
+                stats["relay_sent"] += report.sent
+                stats["relay_retried"] += report.retried
+                stats["relay_dead"] += report.dead
+            except Exception:
+                log.exception("outbox relay pass failed; trying again shortly")
+            await asyncio.sleep(relay_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(relay_loop()) if run_relay and app.gateways else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.db.dispose()
+
+    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    return Starlette(routes=routes, lifespan=lifespan)

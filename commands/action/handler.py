@@ -1,0 +1,123 @@
+"""`/action`: parse, check, call the services, reply."""
+
+from __future__ import annotations
+
+from bot.invocation import Invocation, Reply
+from bot.messages import Message, Section, plain
+from commands.action import grammar, service, views
+from commands.context import Services, Unit, unit_of_work
+from commands.people import resolve
+from store import queries
+
+
+async def handle(invocation: Invocation, services: Services) -> Reply:
+    command = grammar.parse(invocation.text, today=services.today(), calendar=services.calendar)
+    if isinstance(command, grammar.Help):
+        return Reply(message=views.help_message())
+    async with unit_of_work(
+        services, actor=invocation.actor, conversation=invocation.conversation
+    ) as unit:
+        return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
+
+
+async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> Message:
+    cal = unit.services.calendar
+    if isinstance(command, grammar.Assign):
+        network = await unit.network_here()
+        owner = await resolve(unit.session, command.owner, platform=platform)
+        action = await service.assign(
+            unit,
+            network=network,
+            owner=owner,
+            text=command.text,
+            due=command.due,
+            agency_name=command.agency,
+        )
+        text = (
+            f"Action #{action.id} is with {owner.name} ({action.agency.name}), due "
+            f"{views.format_day_year(action.due_date, today=unit.today)}."
+        )
+        if command.due_note:
+            text += f" Note: {command.due_note}"
+        return plain(text, tone="success", ephemeral=False)
+    if isinstance(command, grammar.ListActions):
+        return await _list(unit, command, platform=platform)
+    assert not isinstance(command, grammar.Help)
+    action = await service.get_visible(unit, action_id=command.action_id)
+    if isinstance(command, grammar.Show):
+        events = await service.history(unit, action=action)
+        return views.action_detail(action, events, today=unit.today, calendar=cal)
+    if isinstance(command, grammar.Done):
+        await service.complete(unit, action=action, evidence=command.evidence)
+        return plain(f"Action #{action.id} is done. Thank you.", tone="success")
+    if isinstance(command, grammar.Update):
+        await service.add_update(unit, action=action, note=command.note)
+        return plain(f"Update added to action #{action.id}.", tone="success")
+    if isinstance(command, grammar.Due):
+        await service.change_due(unit, action=action, due=command.due, reason=command.reason)
+        text = (
+            f"Action #{action.id} is now due "
+            f"{views.format_day_year(action.due_date, today=unit.today)}."
+        )
+        if command.due_note:
+            text += f" Note: {command.due_note}"
+        return plain(text, tone="success")
+    if isinstance(command, grammar.Reassign):
+        owner = await resolve(unit.session, command.owner, platform=platform)
+        await service.reassign(unit, action=action, owner=owner, reason=command.reason)
+        return plain(
+            f"Action #{action.id} is now with {owner.name} ({action.agency.name}).", tone="success"
+        )
+    assert isinstance(command, grammar.Cancel)
+    await service.cancel(unit, action=action, reason=command.reason)
+    return plain(f"Action #{action.id} is cancelled.", tone="success")
+
+
+async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> Message:
+    cal = unit.services.calendar
+    today = unit.today
+    if command.scope == "mine":
+        actions = await queries.open_actions_of(unit.session, owner_id=unit.actor.id)
+        return views.action_list(
+            actions,
+            title="Your open actions",
+            today=today,
+            calendar=cal,
+            empty="You have no open actions. 🎉",
+        )
+    network = await unit.network_here()
+    if not await queries.is_member(unit.session, network_id=network.id, person_id=unit.actor.id):
+        return Message(
+            text="Only members of this network can see its actions.",
+            blocks=(Section(text="Only members of this network can see its actions."),),
+            ephemeral=True,
+            tone="error",
+        )
+    ref = network.young_person.reference
+    if command.scope == "all":
+        actions = await queries.actions_in_network(
+            unit.session, network_id=network.id, statuses=("open", "done", "cancelled")
+        )
+        title = f"All actions for {ref}"
+    elif command.scope == "overdue":
+        actions = await queries.actions_in_network(
+            unit.session, network_id=network.id, due_before=today
+        )
+        title = f"Overdue actions for {ref}"
+    elif command.scope == "person":
+        assert command.person is not None
+        person = await resolve(unit.session, command.person, platform=platform)
+        actions = await queries.actions_in_network(
+            unit.session, network_id=network.id, owner_id=person.id
+        )
+        title = f"{person.name}'s open actions for {ref}"
+    else:
+        actions = await queries.actions_in_network(unit.session, network_id=network.id)
+        title = f"Open actions for {ref}"
+    return views.action_list(
+        actions,
+        title=title,
+        today=today,
+        calendar=cal,
+        empty=f"No {'matching ' if command.scope != 'open' else 'open '}actions for {ref}.",
+    )

@@ -1,0 +1,245 @@
+"""Action services: keyword-only, inside the caller's unit of work.
+
+Each change writes the action, an ActionEvent (the evidence trail), an audit
+event and any outbox rows (card edit, DM) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.errors import NotFound, UserError
+from commands import notify, permissions
+from commands.action import views
+from commands.context import Unit
+from store import audit, queries
+from store.models import Action, ActionEvent, Agency, Network, Person
+
+
+def snapshot(action: Action) -> dict[str, Any]:
+    return {
+        "text": action.text,
+        "owner": action.owner.email if action.owner else None,
+        "agency": action.agency.name if action.agency else None,
+        "due_date": action.due_date.isoformat(),
+        "status": action.status,
+        "latest_update": action.latest_update,
+        "evidence": action.evidence,
+    }
+
+
+async def get_visible(unit: Unit, *, action_id: int) -> Action:
+    """An action the caller may see (a member of its network), or NotFound."""
+    action = await unit.session.get(Action, action_id)
+    if action is None or not await queries.is_member(
+        unit.session, network_id=action.network_id, person_id=unit.actor.id
+    ):
+        raise NotFound(
+            f"I can't find action #{action_id} in any network you belong to.",
+            hint="`/action list mine` shows your actions.",
+        )
+    return action
+
+
+def _require_open(action: Action, *, doing: str) -> None:
+    if action.status != "open":
+        raise UserError(f"Action #{action.id} is already {action.status}, so I can't {doing} it.")
+
+
+async def _record(
+    unit: Unit,
+    action: Action,
+    *,
+    kind: str,
+    verb: str,
+    before: dict[str, Any] | None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ActionEvent:
+    action.updated_at = unit.now
+    event = ActionEvent(
+        action_id=action.id,
+        kind=kind,
+        actor_id=unit.actor.id,
+        at=unit.now,
+        note=note,
+        data=data or {},
+    )
+    unit.session.add(event)
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb=verb,
+        object_type="action",
+        object_id=action.id,
+        before=before,
+        after=snapshot(action),
+    )
+    await unit.session.flush()
+    await unit.session.refresh(action)
+    message = views.action_card(action, today=unit.today, calendar=unit.services.calendar)
+    await notify.card(
+        unit,
+        network_id=action.network_id,
+        card_key=f"action:{action.id}",
+        version=f"e{event.id}",
+        message=message,
+    )
+    return event
+
+
+async def _agency_for(unit: Unit, *, owner: Person, name: str | None) -> Agency:
+    if name is None:
+        return owner.agency
+    agency = await queries.agency_by_name(unit.session, name=name)
+    if agency is None:
+        known = ", ".join(a.name for a in await queries.all_agencies(unit.session))
+        raise UserError(f"I don't know an agency called {name!r}.", hint=f"Agencies: {known}.")
+    return agency
+
+
+async def _require_member(unit: Unit, *, network: Network, person: Person) -> None:
+    if not await queries.is_member(unit.session, network_id=network.id, person_id=person.id):
+        raise UserError(
+            f"{person.name} isn't in this network, so they couldn't see the action.",
+            hint=f"Ask the keyworker to add them first: /network add {person.email}",
+        )
+
+
+async def assign(
+    unit: Unit,
+    *,
+    network: Network,
+    owner: Person,
+    text: str,
+    due: date,
+    agency_name: str | None = None,
+) -> Action:
+    if not await queries.is_member(unit.session, network_id=network.id, person_id=unit.actor.id):
+        raise NotFound("Only members of this network can give actions here.")
+    await _require_member(unit, network=network, person=owner)
+    agency = await _agency_for(unit, owner=owner, name=agency_name)
+    action = Action(
+        network_id=network.id,
+        text=text,
+        owner_id=owner.id,
+        agency_id=agency.id,
+        assigned_by_id=unit.actor.id,
+        due_date=due,
+        status="open",
+        source="manual",
+        created_at=unit.now,
+        updated_at=unit.now,
+    )
+    unit.session.add(action)
+    await unit.session.flush()
+    await unit.session.refresh(action)
+    event = await _record(unit, action, kind="created", verb="action.assign", before=None)
+    await notify.dm(
+        unit,
+        person=owner,
+        key=f"dm:assigned:{action.id}:{event.id}",
+        message=views.assigned_dm(action, today=unit.today),
+    )
+    return action
+
+
+async def complete(unit: Unit, *, action: Action, evidence: str | None) -> Action:
+    permissions.require_owner_or_manager(unit.actor, action, doing="complete")
+    _require_open(action, doing="complete")
+    before = snapshot(action)
+    action.status, action.evidence, action.closed_at = "done", evidence, unit.now
+    await _record(unit, action, kind="done", verb="action.done", before=before, note=evidence)
+    return action
+
+
+async def add_update(unit: Unit, *, action: Action, note: str) -> Action:
+    permissions.require_owner_or_manager(unit.actor, action, doing="update")
+    _require_open(action, doing="update")
+    before = snapshot(action)
+    action.latest_update = note
+    await _record(unit, action, kind="update", verb="action.update", before=before, note=note)
+    return action
+
+
+async def change_due(unit: Unit, *, action: Action, due: date, reason: str | None) -> Action:
+    permissions.require_manager(
+        unit.actor,
+        action,
+        doing="change the due date of",
+        owner_hint=f"You can propose a new date with an update: /action update {action.id} "
+        "Can we move this to 19/12? …",
+    )
+    _require_open(action, doing="change the due date of")
+    if due == action.due_date:
+        raise UserError(f"Action #{action.id} is already due on that day.")
+    before = snapshot(action)
+    old = action.due_date
+    action.due_date = due
+    event = await _record(
+        unit,
+        action,
+        kind="due_changed",
+        verb="action.due",
+        before=before,
+        note=reason,
+        data={"from": old.isoformat(), "to": due.isoformat()},
+    )
+    await notify.dm(
+        unit,
+        person=action.owner,
+        key=f"dm:due:{action.id}:{event.id}",
+        message=views.due_changed_dm(
+            action, old=old, by=unit.actor, reason=reason, today=unit.today
+        ),
+    )
+    return action
+
+
+async def reassign(unit: Unit, *, action: Action, owner: Person, reason: str | None) -> Action:
+    permissions.require_manager(unit.actor, action, doing="reassign")
+    _require_open(action, doing="reassign")
+    if owner.id == action.owner_id:
+        raise UserError(f"{owner.name} already owns action #{action.id}.")
+    await _require_member(unit, network=action.network, person=owner)
+    before = snapshot(action)
+    previous = action.owner.email
+    action.owner_id, action.agency_id = owner.id, owner.agency_id
+    await unit.session.flush()
+    await unit.session.refresh(action)
+    event = await _record(
+        unit,
+        action,
+        kind="reassigned",
+        verb="action.reassign",
+        before=before,
+        note=reason,
+        data={"from": previous, "to": owner.email},
+    )
+    await notify.dm(
+        unit,
+        person=owner,
+        key=f"dm:assigned:{action.id}:{event.id}",
+        message=views.assigned_dm(action, today=unit.today),
+    )
+    return action
+
+
+async def cancel(unit: Unit, *, action: Action, reason: str) -> Action:
+    permissions.require_manager(unit.actor, action, doing="cancel")
+    _require_open(action, doing="cancel")
+    before = snapshot(action)
+    action.status, action.closed_at = "cancelled", unit.now
+    await _record(unit, action, kind="cancelled", verb="action.cancel", before=before, note=reason)
+    return action
+
+
+async def history(unit: Unit, *, action: Action) -> list[ActionEvent]:
+    rows = await unit.session.scalars(
+        select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+    )
+    return list(rows.all())

@@ -1,0 +1,184 @@
+"""Pure renderers for actions: cards, lists, notices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.calendar import WorkingCalendar
+from bot.dates import format_day_year
+
+__all__ = ["format_day_year"]
+from bot.messages import (
+    Block,
+    Actions,
+    BulletList,
+    Button,
+    Context,
+    Fact,
+    Facts,
+    Header,
+    Message,
+    Section,
+)
+from store.models import Action, ActionEvent
+
+STATUS_LABEL = {"open": "Open", "done": "Done", "cancelled": "Cancelled"}
+
+
+def due_phrase(action: Action, *, today: date, calendar: WorkingCalendar) -> str:
+    shown = format_day_year(action.due_date, today=today)
+    if action.status != "open":
+        return shown
+    if action.due_date < today:
+        late = calendar.working_days_between(action.due_date, today)
+        unit = "working day" if late == 1 else "working days"
+        return f"{shown} (overdue by {late} {unit})" if late else f"{shown} (overdue)"
+    if action.due_date == today:
+        return f"{shown} (today)"
+    return shown
+
+
+def one_line(action: Action, *, today: date, calendar: WorkingCalendar) -> str:
+    status = "" if action.status == "open" else f" [{STATUS_LABEL[action.status]}]"
+    return (
+        f"#{action.id} {action.text} — {action.owner.name} ({action.agency.name}), "
+        f"due {due_phrase(action, today=today, calendar=calendar)}{status}"
+    )
+
+
+def action_card(action: Action, *, today: date, calendar: WorkingCalendar) -> Message:
+    """The one card per action in its network's space; edited in place on every change."""
+    ref = action.network.young_person.reference
+    facts = [
+        Fact(label="Owner", value=f"{action.owner.name} ({action.agency.name})"),
+        Fact(label="Due", value=due_phrase(action, today=today, calendar=calendar)),
+        Fact(label="Status", value=STATUS_LABEL[action.status]),
+    ]
+    if action.latest_update:
+        facts.append(Fact(label="Latest update", value=action.latest_update))
+    if action.evidence:
+        facts.append(Fact(label="Evidence", value=action.evidence))
+    blocks: list[Block] = [
+        Header(text=f"Action #{action.id} · {STATUS_LABEL[action.status]}"),
+        Section(text=action.text),
+        Facts(facts=tuple(facts)),
+    ]
+    if action.status == "open":
+        value = str(action.id)
+        blocks.append(
+            Actions(
+                buttons=(
+                    Button(label="Done", action_id="action.done", value=value, style="primary"),
+                    Button(label="Change due date", action_id="action.due", value=value),
+                    Button(label="Reassign", action_id="action.reassign", value=value),
+                    Button(label="Add update", action_id="action.update", value=value),
+                )
+            )
+        )
+    blocks.append(
+        Context(
+            text=f"{ref} · assigned by {action.assigned_by.name} on "
+            f"{format_day_year(calendar.local_date(action.created_at), today=today)}"
+        )
+    )
+    text = (
+        f"Action #{action.id} ({STATUS_LABEL[action.status].lower()}) for {action.owner.name}: "
+        f"{action.text} — due {format_day_year(action.due_date, today=today)}"
+    )
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def assigned_dm(action: Action, *, today: date) -> Message:
+    ref = action.network.young_person.reference
+    text = (
+        f"{action.assigned_by.name} gave you an action in #{action.network.space_name} ({ref}): "
+        f"#{action.id} {action.text} — due {format_day_year(action.due_date, today=today)}."
+    )
+    return Message(
+        text=text,
+        blocks=(
+            Section(text=text),
+            Context(text=f"Mark it done with /action done {action.id} when it's finished."),
+        ),
+    )
+
+
+def action_list(
+    actions: Sequence[Action], *, title: str, today: date, calendar: WorkingCalendar, empty: str
+) -> Message:
+    if not actions:
+        return Message(text=empty, blocks=(Section(text=empty),), ephemeral=True)
+    lines = tuple(one_line(a, today=today, calendar=calendar) for a in actions)
+    return Message(
+        text=title + "\n" + "\n".join(lines),
+        blocks=(Header(text=title), BulletList(items=lines)),
+        ephemeral=True,
+    )
+
+
+EVENT_LABEL = {
+    "created": "Assigned",
+    "update": "Update",
+    "due_changed": "Due date changed",
+    "reassigned": "Reassigned",
+    "done": "Completed",
+    "cancelled": "Cancelled",
+}
+
+
+def action_detail(
+    action: Action,
+    events: Sequence[ActionEvent],
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+) -> Message:
+    card = action_card(action, today=today, calendar=calendar)
+    trail = []
+    for event in events:
+        when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
+        who = event.actor.name if event.actor else "Teamaround"
+        note = f": {event.note}" if event.note else ""
+        trail.append(f"{when} {EVENT_LABEL.get(event.kind, event.kind)} by {who}{note}")
+    blocks = [b for b in card.blocks if b.kind != "actions"]
+    blocks.append(Header(text="History"))
+    blocks.append(BulletList(items=tuple(trail)))
+    return Message(text=card.text + "\n" + "\n".join(trail), blocks=tuple(blocks), ephemeral=True)
+
+
+HELP = """\
+/action assign @owner WHAT by WHEN [--agency NAME] — give someone an action
+/action list [mine|overdue|all|@person] — open actions here (mine: across your networks)
+/action show ID — the action and its history
+/action done ID [evidence] — mark it done, saying what was done
+/action update ID NOTE — add a progress update
+/action due ID DATE [reason] — change the due date (keyworker or assigner)
+/action reassign ID @person [reason] — give it to someone else (keyworker or assigner)
+/action cancel ID reason — cancel it, saying why (keyworker or assigner)
+Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks,
+  in 5 working days, end of month."""
+
+
+def help_message() -> Message:
+    return Message(
+        text=HELP,
+        blocks=(
+            Header(text="Actions: every action has one owner and a due date"),
+            BulletList(items=tuple(HELP.splitlines())),
+        ),
+        ephemeral=True,
+    )
+
+
+def due_changed_dm(
+    action: Action, *, old: date, by: object, reason: str | None, today: date
+) -> Message:
+    who = getattr(by, "name", "Someone")
+    why = f" Reason: {reason}" if reason else ""
+    text = (
+        f"{who} moved the due date of action #{action.id} ({action.text}) from "
+        f"{format_day_year(old, today=today)} to {format_day_year(action.due_date, today=today)}."
+        f"{why}"
+    )
+    return Message(text=text, blocks=(Section(text=text),))

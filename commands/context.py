@@ -1,0 +1,101 @@
+"""What every command handler is given, and the per-command unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.calendar import WorkingCalendar
+from bot.clock import Clock
+from bot.errors import UserError
+from bot.invocation import Actor, Conversation
+from bot.policy import Policy
+from store import queries
+from store.db import Database
+from store.models import Network, Person, Register
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    clock: Clock
+    policy: Policy
+    calendar: WorkingCalendar
+
+    def today(self) -> date:
+        return self.calendar.local_date(self.clock.now())
+
+
+@dataclass
+class Unit:
+    """One command's unit of work: a session, the caller and the moment."""
+
+    session: AsyncSession
+    services: Services
+    actor: Person
+    conversation: Conversation
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.services.calendar.local_date(self.now)
+
+    async def register(self) -> Register:
+        register = await queries.register_by_name(
+            self.session, name=self.services.policy.register_name
+        ) or await queries.first_register(self.session)
+        if register is None:
+            raise UserError(
+                "No register is set up yet.",
+                hint="An operator can load the demo area with `teamaround demo seed`.",
+            )
+        return register
+
+    async def network_here(self) -> Network:
+        """The open network whose space this command was typed in."""
+        network = await queries.network_by_space(
+            self.session,
+            platform=self.conversation.platform,
+            space_id=self.conversation.conversation_id,
+        )
+        if network is None or network.status != "open":
+            raise UserError(
+                "This isn't a young person's network space.",
+                hint="Run this in the network's channel, or open one with `/network open REF`.",
+            )
+        return network
+
+
+async def resolve_actor(session: AsyncSession, actor: Actor) -> Person:
+    person = await queries.person_by_platform_id(
+        session, platform=actor.platform, user_id=actor.platform_user_id
+    )
+    if person is None and actor.email:
+        person = await queries.person_by_email(session, email=actor.email)
+    if person is None or not person.active:
+        raise UserError(
+            "I don't know you yet, so I can't act on that.",
+            hint="Ask your keyworking team or an administrator to add you to the directory "
+            "(`teamaround directory add EMAIL --name … --agency … --role …`).",
+        )
+    return person
+
+
+@asynccontextmanager
+async def unit_of_work(
+    services: Services, *, actor: Actor, conversation: Conversation
+) -> AsyncIterator[Unit]:
+    """Open a transaction and resolve the caller; commits only if the body succeeds."""
+    async with services.db.transaction() as session:
+        person = await resolve_actor(session, actor)
+        yield Unit(
+            session=session,
+            services=services,
+            actor=person,
+            conversation=conversation,
+            now=services.clock.now(),
+        )

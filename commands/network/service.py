@@ -1,0 +1,275 @@
+"""Network services: keyword-only, inside the caller's unit of work."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.errors import UserError
+from commands import notify, permissions
+from commands.context import Unit
+from commands.network import views
+from store import audit, queries
+from store.models import Action, Network, NetworkMember, Person
+
+MAX_SPACE_NAME = 80
+
+
+def space_name(pattern: str, reference: str) -> str:
+    """A valid Slack/Teams channel name from the pattern: lowercase letters,
+    digits, dashes and underscores, at most 80 characters."""
+    raw = pattern.replace("{ref}", reference).lower()
+    cleaned = re.sub(r"[^a-z0-9_-]+", "-", raw)
+    cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-_")
+    return cleaned[:MAX_SPACE_NAME] or "yp-network"
+
+
+def _snapshot(network: Network) -> dict[str, Any]:
+    return {
+        "status": network.status,
+        "keyworker": network.keyworker.email if network.keyworker else None,
+        "space": network.space_name,
+    }
+
+
+async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
+    await unit.session.flush()
+    await unit.session.refresh(network)
+    members = await queries.active_members(unit.session, network_id=network.id)
+    open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
+    overdue = sum(1 for a in open_actions if a.due_date < unit.today)
+    message = views.network_card(
+        network, members, open_actions=len(open_actions), overdue=overdue, today=unit.today
+    )
+    await notify.card(
+        unit,
+        network_id=network.id,
+        card_key=f"network:{network.id}",
+        version=version,
+        message=message,
+    )
+
+
+async def _unique_space(unit: Unit, *, platform: str, name: str) -> str:
+    candidate, n = name, 1
+    while await queries.network_by_space(unit.session, platform=platform, space_id=candidate):
+        n += 1
+        suffix = f"-{n}"
+        candidate = name[: MAX_SPACE_NAME - len(suffix)] + suffix
+    return candidate
+
+
+async def _add_member(unit: Unit, *, network: Network, person: Person, role: str | None) -> bool:
+    """Add (or re-add) a member. False if they were already in."""
+    member = await queries.membership(unit.session, network_id=network.id, person_id=person.id)
+    if member is not None and member.removed_at is None:
+        if role and member.role != role:
+            member.role = role
+        return False
+    if member is None:
+        unit.session.add(
+            NetworkMember(
+                network_id=network.id,
+                person_id=person.id,
+                role=role or "",
+                added_by_id=unit.actor.id,
+                added_at=unit.now,
+            )
+        )
+    else:
+        member.removed_at, member.role = None, role or member.role
+        member.added_at, member.added_by_id = unit.now, unit.actor.id
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="network.member_add",
+        object_type="network",
+        object_id=network.id,
+        after={"member": person.email, "role": role or person.role},
+    )
+    return True
+
+
+async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) -> Network:
+    permissions.require_coordinator(unit.actor, doing="open networks")
+    register = await unit.register()
+    young_person = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    if young_person is None or young_person.archived_at is not None:
+        raise UserError(
+            f"{reference} isn't on the {register.name} register, so I can't open a network.",
+            hint="Check the reference. Young people are added to the register, with their "
+            "consent basis recorded, before a network is opened.",
+        )
+    existing = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    if existing is not None:
+        raise UserError(
+            f"{young_person.reference} already has an open network: #{existing.space_name}."
+        )
+    if keyworker is None and permissions.has_role(unit.actor, "keyworker"):
+        keyworker = unit.actor
+    platform = unit.conversation.platform
+    name = await _unique_space(
+        unit,
+        platform=platform,
+        name=space_name(unit.services.policy.channel_pattern, young_person.reference),
+    )
+    network = Network(
+        young_person_id=young_person.id,
+        keyworker_id=keyworker.id if keyworker else None,
+        status="open",
+        space_platform=platform,
+        # The console's spaces exist as soon as they are named; chat platforms
+        # fill in the id when the channel has been created.
+        space_id=name if platform == "console" else None,
+        space_name=name,
+        opened_by_id=unit.actor.id,
+        opened_at=unit.now,
+    )
+    unit.session.add(network)
+    await unit.session.flush()
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="network.open",
+        object_type="network",
+        object_id=network.id,
+        after={
+            "reference": young_person.reference,
+            "space": name,
+            "keyworker": keyworker.email if keyworker else None,
+        },
+    )
+    for person in {p.id: p for p in (unit.actor, keyworker) if p}.values():
+        await _add_member(
+            unit,
+            network=network,
+            person=person,
+            role="Keyworker" if keyworker and person.id == keyworker.id else None,
+        )
+    await refresh_card(unit, network=network, version="open")
+    return network
+
+
+async def add_members(
+    unit: Unit, *, network: Network, people: list[Person], role: str | None
+) -> tuple[list[Person], list[Person]]:
+    permissions.require_network_manager(unit.actor, network, doing="add people to a network")
+    added, already = [], []
+    for person in people:
+        if await _add_member(unit, network=network, person=person, role=role):
+            added.append(person)
+            await notify.dm(
+                unit,
+                person=person,
+                key=f"dm:added:{network.id}:{person.id}:{unit.now.isoformat()}",
+                message=views.added_dm(network, by=unit.actor.name),
+            )
+        else:
+            already.append(person)
+    if added:
+        await refresh_card(unit, network=network, version=f"add:{unit.now.isoformat()}")
+    return added, already
+
+
+async def remove_member(unit: Unit, *, network: Network, person: Person) -> None:
+    permissions.require_network_manager(unit.actor, network, doing="remove people from a network")
+    member = await queries.membership(unit.session, network_id=network.id, person_id=person.id)
+    if member is None or member.removed_at is not None:
+        raise UserError(f"{person.name} isn't in this network.")
+    if network.keyworker_id == person.id:
+        raise UserError(
+            f"{person.name} is the keyworker. Name a new keyworker first with "
+            "/network keyworker @person."
+        )
+    owned = await queries.actions_in_network(
+        unit.session, network_id=network.id, owner_id=person.id
+    )
+    if owned:
+        ids = ", ".join(f"#{a.id}" for a in owned)
+        raise UserError(
+            f"{person.name} still owns open actions here ({ids}).",
+            hint=f"Reassign them first, for example: /action reassign {owned[0].id} @someone",
+        )
+    member.removed_at = unit.now
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="network.member_remove",
+        object_type="network",
+        object_id=network.id,
+        before={"member": person.email},
+    )
+    await refresh_card(unit, network=network, version=f"remove:{unit.now.isoformat()}")
+
+
+async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None:
+    permissions.require_network_manager(unit.actor, network, doing="name the keyworker")
+    if network.keyworker_id == person.id:
+        raise UserError(f"{person.name} is already the keyworker.")
+    before = _snapshot(network)
+    network.keyworker_id = person.id
+    await _add_member(unit, network=network, person=person, role="Keyworker")
+    await unit.session.flush()
+    await unit.session.refresh(network)
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="network.keyworker",
+        object_type="network",
+        object_id=network.id,
+        before=before,
+        after=_snapshot(network),
+    )
+    await refresh_card(unit, network=network, version=f"keyworker:{unit.now.isoformat()}")
+
+
+async def close_network(unit: Unit, *, network: Network, reason: str, note: str) -> None:
+    permissions.require_network_manager(unit.actor, network, doing="close a network")
+    still_open = await queries.actions_in_network(unit.session, network_id=network.id)
+    if still_open:
+        ids = ", ".join(f"#{a.id}" for a in still_open[:10])
+        raise UserError(
+            f"{len(still_open)} action(s) are still open ({ids}).",
+            hint="Complete, cancel or reassign them first; then close the network.",
+        )
+    before = _snapshot(network)
+    network.status, network.closed_at = "closed", unit.now
+    network.close_reason, network.close_note = reason, note
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="network.close",
+        object_type="network",
+        object_id=network.id,
+        before=before,
+        after={**_snapshot(network), "reason": reason, "note": note},
+    )
+    counts = dict(
+        (
+            await unit.session.execute(
+                select(Action.status, func.count())
+                .where(Action.network_id == network.id)
+                .group_by(Action.status)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    await notify.to_channel(
+        unit,
+        network_id=network.id,
+        key=f"closed:{network.id}",
+        message=views.closing_summary(
+            network, done=counts.get("done", 0), cancelled=counts.get("cancelled", 0)
+        ),
+    )
+    await refresh_card(unit, network=network, version="closed")

@@ -1,0 +1,107 @@
+"""Pure renderers for networks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.dates import format_day_year
+from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section
+from store.models import Network, NetworkMember
+
+RATING = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
+CLOSE_REASON = {"stepped-down": "stepped down", "moved": "moved away", "other": "other"}
+
+
+def member_line(member: NetworkMember, network: Network) -> str:
+    person = member.person
+    role = member.role or person.role
+    tags = []
+    if network.keyworker_id == person.id:
+        tags.append("keyworker")
+    suffix = f" — {', '.join(tags)}" if tags else ""
+    role_part = f", {role}" if role else ""
+    return f"{person.name} ({person.agency.name}{role_part}){suffix}"
+
+
+def network_card(
+    network: Network,
+    members: Sequence[NetworkMember],
+    *,
+    open_actions: int,
+    overdue: int,
+    today: date,
+) -> Message:
+    yp = network.young_person
+    rating = RATING.get(yp.rating or "", "not rated")
+    keyworker = network.keyworker.name if network.keyworker else "none named yet"
+    status = "Open" if network.status == "open" else "Closed"
+    actions = f"{open_actions} open" + (f", {overdue} overdue" if overdue else "")
+    lines = tuple(member_line(m, network) for m in members)
+    blocks = (
+        Header(text=f"{yp.reference} · network ({status.lower()})"),
+        Facts(
+            facts=(
+                Fact(label="Rating", value=rating),
+                Fact(label="Keyworker", value=keyworker),
+                Fact(label="Open actions", value=actions),
+                Fact(label="Next review", value="not scheduled"),
+            )
+        ),
+        Section(text=f"Who is involved ({len(lines)}):"),
+        BulletList(items=lines or ("nobody yet",)),
+        Context(
+            text=f"Opened {format_day_year(network.opened_at.date(), today=today)} · "
+            "reference only: no names, dates of birth or NHS numbers here."
+        ),
+    )
+    text = (
+        f"{yp.reference} network: rating {rating}, keyworker {keyworker}, "
+        f"{len(lines)} people, {actions} actions"
+    )
+    return Message(text=text, blocks=blocks)
+
+
+def topic(network: Network) -> str:
+    yp = network.young_person
+    keyworker = network.keyworker.name if network.keyworker else "no keyworker yet"
+    return f"{yp.reference} · {RATING.get(yp.rating or '', 'not rated')} · keyworker: {keyworker}"
+
+
+def closing_summary(network: Network, *, done: int, cancelled: int) -> Message:
+    reason = CLOSE_REASON.get(network.close_reason or "", network.close_reason or "")
+    text = (
+        f"This network for {network.young_person.reference} is now closed ({reason}): "
+        f"{network.close_note}. {done} actions were completed and {cancelled} cancelled. "
+        "Remember to transfer any decisions to the case record."
+    )
+    return Message(text=text, blocks=(Header(text="Network closed"), Section(text=text)))
+
+
+def added_dm(network: Network, *, by: str) -> Message:
+    text = (
+        f"{by} added you to the network for {network.young_person.reference} "
+        f"(#{network.space_name}). Type /action list mine to see anything you own."
+    )
+    return Message(text=text, blocks=(Section(text=text),))
+
+
+HELP = """\
+/network open REF [--keyworker @person] — open a private space for a young person's network
+/network add @a @b [--role "SENCo"] — add professionals to this network
+/network remove @person — take someone out of this network
+/network keyworker @person — name the keyworker
+/network show — who is involved, and the open actions
+/network close --reason stepped-down|moved|other "note" — close the network
+Opening, closing and membership are for keyworkers, DSR chairs and administrators."""
+
+
+def help_message() -> Message:
+    return Message(
+        text=HELP,
+        blocks=(
+            Header(text="Networks: the professionals around one young person"),
+            BulletList(items=tuple(HELP.splitlines())),
+        ),
+        ephemeral=True,
+    )

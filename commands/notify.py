@@ -1,0 +1,55 @@
+"""Outbox helpers used by the features: every send is a row in the caller's
+transaction, keyed so that a repeat never sends twice."""
+
+from __future__ import annotations
+
+from bot.messages import Message
+from commands.context import Unit
+from store import outbox
+from store.models import Person
+
+
+async def card(
+    unit: Unit, *, network_id: int, card_key: str, version: str, message: Message
+) -> None:
+    """Post the card, or edit it in place if it was posted before."""
+    await outbox.enqueue(
+        unit.session,
+        key=f"card:{card_key}:{version}",
+        target_kind="network",
+        target_id=network_id,
+        op="card",
+        card_key=card_key,
+        message=message,
+        now=unit.now,
+    )
+
+
+async def to_channel(unit: Unit, *, network_id: int, key: str, message: Message) -> None:
+    await outbox.enqueue(
+        unit.session,
+        key=key,
+        target_kind="network",
+        target_id=network_id,
+        op="post",
+        message=message,
+        now=unit.now,
+    )
+
+
+async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
+    """A direct message, unless it would be to the person who caused it."""
+    if person.id == unit.actor.id:
+        return
+    await outbox.enqueue(
+        unit.session,
+        key=key,
+        target_kind="person",
+        target_id=person.id,
+        op="dm",
+        message=message,
+        now=unit.now,
+    )
+
+
+__all__ = ["card", "dm", "to_channel"]

@@ -1,0 +1,19 @@
+"""The features' handlers, keyed by slash command, for the dispatcher."""
+
+from __future__ import annotations
+
+from bot.dispatcher import Handler
+from bot.invocation import Invocation, Reply
+from commands.action import handler as action_handler
+from commands.context import Services
+from commands.network import handler as network_handler
+
+
+def handlers(services: Services) -> dict[str, Handler]:
+    async def network(invocation: Invocation) -> Reply:
+        return await network_handler.handle(invocation, services)
+
+    async def action(invocation: Invocation) -> Reply:
+        return await action_handler.handle(invocation, services)
+
+    return {"network": network, "action": action}

@@ -1,0 +1,93 @@
+"""`teamaround console`: type the same slash commands as in Slack or Teams.
+
+Lines starting with ``/`` are commands. Console-only lines:
+``:as EMAIL`` (act as someone else), ``:channel NAME`` (move to a space),
+``:help``, ``:quit``. Lines starting with ``#`` are comments (for scripts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dispatcher import Dispatcher, safely
+from bot.invocation import Actor, Conversation, Invocation
+from bot.relay import Relay
+from integrations.sandbox.render import render
+
+CONSOLE_HELP = """\
+Type a slash command, for example:
+  /network open DSR-0042
+  /action assign @sam.patel Send the EHCP draft by Friday
+  /action help
+Console-only:
+  :as EMAIL       act as another person from the directory
+  :channel NAME   move to another space (the network spaces are named yp-…)
+  :quit           leave (Ctrl-D works too)"""
+
+
+class ConsoleSession:
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        relay: Relay,
+        write: Callable[[str], None],
+        actor_email: str,
+        channel: str = "general",
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._relay = relay
+        self._write = write
+        self.actor_email = actor_email.strip().lower()
+        self.channel = channel
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.actor_email} #{self.channel}> "
+
+    async def run_line(self, line: str) -> bool:
+        """Handle one line. Returns False when the session should end."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line.startswith(":"):
+            return self._meta(line)
+        if not line.startswith("/"):
+            self._write(
+                "Commands start with a slash, for example /action help (:help for console tips)."
+            )
+            return True
+        command, _, text = line[1:].partition(" ")
+        invocation = Invocation(
+            actor=Actor(
+                platform="console", platform_user_id=self.actor_email, email=self.actor_email
+            ),
+            conversation=Conversation(
+                platform="console", conversation_id=self.channel, name=self.channel
+            ),
+            command=command,
+            text=text.strip(),
+        )
+        reply = await safely(self._dispatcher.dispatch(invocation))
+        who = "only you can see this" if reply.message.ephemeral else f"#{self.channel}"
+        self._write(f"[{who}]\n{render(reply.message, indent='  ')}")
+        if reply.switch_to:
+            self.channel = reply.switch_to
+            self._write(f"(you are now in #{self.channel})")
+        await self._relay.drain()
+        return True
+
+    def _meta(self, line: str) -> bool:
+        word, _, arg = line[1:].partition(" ")
+        word, arg = word.lower(), arg.strip()
+        if word in ("quit", "exit", "q"):
+            return False
+        if word == "as" and arg:
+            self.actor_email = arg.lower()
+            self._write(f"(now acting as {self.actor_email})")
+        elif word == "channel" and arg:
+            self.channel = arg.lstrip("#")
+            self._write(f"(you are now in #{self.channel})")
+        else:
+            self._write(CONSOLE_HELP)
+        return True

@@ -1,0 +1,51 @@
+"""Console renderer: the neutral message model as readable terminal text.
+
+Pure. Text typed by people is shown as typed, with control characters
+removed so that nothing can rewrite the operator's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.messages import (
+    Actions,
+    BulletList,
+    Context,
+    Divider,
+    Facts,
+    Header,
+    Message,
+    Section,
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def render(message: Message, *, indent: str = "") -> str:
+    if not message.blocks:
+        return "\n".join(indent + line for line in clean(message.text).splitlines())
+    lines: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, Header):
+            lines.append(f"*{clean(block.text)}*")
+        elif isinstance(block, Section):
+            lines.extend(clean(block.text).splitlines() or [""])
+        elif isinstance(block, Facts):
+            width = max(len(f.label) for f in block.facts) if block.facts else 0
+            lines.extend(
+                f"  {clean(f.label) + ':':<{width + 1}} {clean(f.value)}" for f in block.facts
+            )
+        elif isinstance(block, BulletList):
+            lines.extend(f"  • {clean(item)}" for item in block.items)
+        elif isinstance(block, Actions):
+            lines.append("  " + " ".join(f"[{clean(b.label)}]" for b in block.buttons))
+        elif isinstance(block, Context):
+            lines.append(f"  ({clean(block.text)})")
+        elif isinstance(block, Divider):
+            lines.append("  ---")
+    return "\n".join(indent + line for line in lines)

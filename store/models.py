@@ -1,0 +1,239 @@
+"""SQLAlchemy 2 typed models.
+
+Young people are held by pseudonymous reference only: no name, date of birth
+or NHS number is stored anywhere. All instants are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class Register(Base):
+    """One area's Dynamic Support Register."""
+
+    __tablename__ = "registers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    area: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    created_at: Mapped[datetime]
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+    stage2_contact_email: Mapped[str | None] = mapped_column(String(254))
+    senior_contact_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A professional (or family member) in the directory."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str] = mapped_column(String(120), default="")
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    teams_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    line_manager: Mapped[Person | None] = relationship(remote_side="Person.id", lazy="joined")
+
+
+class YoungPerson(Base):
+    """A young person on the register, known only by a pseudonymous reference."""
+
+    __tablename__ = "young_people"
+    __table_args__ = (UniqueConstraint("register_id", "reference"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    reference: Mapped[str] = mapped_column(String(40))
+    age_band: Mapped[str] = mapped_column(String(16))  # under-18 | 18-25
+    ehcp: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_basis: Mapped[str] = mapped_column(String(24))  # consent|best-interests|parental
+    consent_date: Mapped[date] = mapped_column(Date)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    rating: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+
+    register: Mapped[Register] = relationship(lazy="joined")
+
+
+class Network(Base):
+    """The professionals around one young person, and their chat space."""
+
+    __tablename__ = "networks"
+    __table_args__ = (UniqueConstraint("space_platform", "space_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    keyworker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | closed
+    space_platform: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str | None] = mapped_column(String(128))
+    space_name: Mapped[str] = mapped_column(String(80))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(24))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    young_person: Mapped[YoungPerson] = relationship(lazy="joined")
+    keyworker: Mapped[Person | None] = relationship(foreign_keys=[keyworker_id], lazy="joined")
+
+
+class NetworkMember(Base):
+    __tablename__ = "network_members"
+    __table_args__ = (UniqueConstraint("network_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
+class Action(Base):
+    """An agreed action: exactly one named owner, an agency and a due date."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_due", "status", "due_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open|done|cancelled
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    escalation_stage: Mapped[int] = mapped_column(Integer, default=0)
+    latest_update: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    network: Mapped[Network] = relationship(lazy="joined")
+    owner: Mapped[Person] = relationship(foreign_keys=[owner_id], lazy="joined")
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    assigned_by: Mapped[Person] = relationship(foreign_keys=[assigned_by_id], lazy="joined")
+
+
+class ActionEvent(Base):
+    """One line of an action's history (its evidence trail)."""
+
+    __tablename__ = "action_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    actor: Mapped[Person | None] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only record of every change: who, what, before, after, when."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    verb: Mapped[str] = mapped_column(String(48))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Outbox(Base):
+    """A message to deliver later, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    target_kind: Mapped[str] = mapped_column(String(12))  # network | person
+    target_id: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(12))  # post | card | dm | archive | invite
+    card_key: Mapped[str | None] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str | None] = mapped_column(String(16))
+    platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class CardRef(Base):
+    """Where a card (network card, action card) lives, so edits go in place."""
+
+    __tablename__ = "card_refs"
+    __table_args__ = (UniqueConstraint("card_key", "platform"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_key: Mapped[str] = mapped_column(String(80))
+    platform: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Inbound deliveries already handled (Slack retries, double clicks)."""
+
+    __tablename__ = "processed_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    seen_at: Mapped[datetime]

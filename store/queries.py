@@ -1,0 +1,158 @@
+"""Query functions shared by the features (keyword-only, explicit session)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import (
+    Action,
+    Agency,
+    Network,
+    NetworkMember,
+    Person,
+    ProcessedEvent,
+    Register,
+    YoungPerson,
+)
+
+
+async def person_by_email(session: AsyncSession, *, email: str) -> Person | None:
+    return await session.scalar(select(Person).where(Person.email == email.strip().lower()))
+
+
+async def person_by_platform_id(
+    session: AsyncSession, *, platform: str, user_id: str
+) -> Person | None:
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
+    if column is None:
+        return None
+    return await session.scalar(select(Person).where(column == user_id))
+
+
+async def people_by_handle(session: AsyncSession, *, handle: str) -> Sequence[Person]:
+    """People whose email local part is the handle (``@sam.patel``)."""
+    pattern = f"{handle.lower()}@%"
+    return (await session.scalars(select(Person).where(Person.email.like(pattern)))).all()
+
+
+async def agency_by_name(session: AsyncSession, *, name: str) -> Agency | None:
+    return await session.scalar(
+        select(Agency).where(func.lower(Agency.name) == name.strip().lower())
+    )
+
+
+async def all_agencies(session: AsyncSession) -> Sequence[Agency]:
+    return (await session.scalars(select(Agency).order_by(Agency.name))).all()
+
+
+async def register_by_name(session: AsyncSession, *, name: str) -> Register | None:
+    return await session.scalar(select(Register).where(Register.name == name))
+
+
+async def first_register(session: AsyncSession) -> Register | None:
+    return await session.scalar(select(Register).order_by(Register.id).limit(1))
+
+
+async def young_person_by_ref(
+    session: AsyncSession, *, register_id: int, reference: str
+) -> YoungPerson | None:
+    return await session.scalar(
+        select(YoungPerson).where(
+            YoungPerson.register_id == register_id,
+            func.upper(YoungPerson.reference) == reference.strip().upper(),
+        )
+    )
+
+
+async def open_network_for(session: AsyncSession, *, young_person_id: int) -> Network | None:
+    return await session.scalar(
+        select(Network).where(Network.young_person_id == young_person_id, Network.status == "open")
+    )
+
+
+async def network_by_space(
+    session: AsyncSession, *, platform: str, space_id: str
+) -> Network | None:
+    return await session.scalar(
+        select(Network).where(Network.space_platform == platform, Network.space_id == space_id)
+    )
+
+
+async def active_members(session: AsyncSession, *, network_id: int) -> Sequence[NetworkMember]:
+    return (
+        await session.scalars(
+            select(NetworkMember)
+            .where(NetworkMember.network_id == network_id, NetworkMember.removed_at.is_(None))
+            .order_by(NetworkMember.added_at, NetworkMember.id)
+        )
+    ).all()
+
+
+async def membership(
+    session: AsyncSession, *, network_id: int, person_id: int
+) -> NetworkMember | None:
+    return await session.scalar(
+        select(NetworkMember).where(
+            NetworkMember.network_id == network_id, NetworkMember.person_id == person_id
+        )
+    )
+
+
+async def is_member(session: AsyncSession, *, network_id: int, person_id: int) -> bool:
+    member = await membership(session, network_id=network_id, person_id=person_id)
+    return member is not None and member.removed_at is None
+
+
+async def actions_in_network(
+    session: AsyncSession,
+    *,
+    network_id: int,
+    statuses: Sequence[str] = ("open",),
+    owner_id: int | None = None,
+    due_before: date | None = None,
+) -> Sequence[Action]:
+    query = select(Action).where(Action.network_id == network_id, Action.status.in_(statuses))
+    if owner_id is not None:
+        query = query.where(Action.owner_id == owner_id)
+    if due_before is not None:
+        query = query.where(Action.due_date < due_before)
+    return (await session.scalars(query.order_by(Action.due_date, Action.id))).all()
+
+
+async def open_actions_of(
+    session: AsyncSession, *, owner_id: int, due_before: date | None = None
+) -> Sequence[Action]:
+    """Someone's open actions across the open networks they belong to."""
+    query = (
+        select(Action)
+        .join(Network, Network.id == Action.network_id)
+        .join(
+            NetworkMember,
+            (NetworkMember.network_id == Network.id)
+            & (NetworkMember.person_id == owner_id)
+            & NetworkMember.removed_at.is_(None),
+        )
+        .where(Action.owner_id == owner_id, Action.status == "open", Network.status == "open")
+    )
+    if due_before is not None:
+        query = query.where(Action.due_date < due_before)
+    return (await session.scalars(query.order_by(Action.due_date, Action.id))).all()
+
+
+async def mark_processed(session: AsyncSession, *, key: str, now: datetime) -> bool:
+    """Record an inbound delivery key; False if it was seen before.
+
+    Runs in a savepoint so that a duplicate does not spoil the caller's
+    transaction.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedEvent(key=key[:200], seen_at=now))
+    except IntegrityError:
+        return False
+    return True
