@@ -6,8 +6,8 @@ classified by shape with strict regular expressions, so that only the forms in
 refused with a helpful :class:`DateParseError` rather than guessed at.
 
 Month-name forms ("12 Dec", "Fri 12th December 2026", "Dec 12") are converted
-by ``dateparser`` (imported lazily: it costs a few hundred milliseconds the
-first time) and cross-checked. The year of a year-less date, and every
+by ``dateparser`` (imported lazily: its import and first parse take about
+200 ms) and cross-checked. The year of a year-less date, and every
 relative form ("next Friday", "in 5 working days", "end of month"), are worked
 out here so that the rules are exact and testable: ``dateparser``'s own year
 guessing does not match ours (it reads "12 Dec 26" as 2126 when asked to prefer
@@ -143,7 +143,16 @@ _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 class DateParseError(UserError):
-    """A due date that could not be read, or that is not acceptable."""
+    """A due date that could not be read, or that is not acceptable.
+
+    ``unreadable`` is True when the text is not a date at all (as opposed to a
+    date that is in the past, impossible or too far ahead): the grammar uses it
+    to find where the date starts in "WHAT by WHEN".
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, unreadable: bool = False):
+        super().__init__(message, hint=hint)
+        self.unreadable = unreadable
 
 
 @dataclass(frozen=True)
@@ -163,7 +172,7 @@ def format_day(day: date) -> str:
 
 
 def format_day_year(day: date, *, today: date) -> str:
-    """ "Fri 12 Dec" in the current year, "Fri 12 Dec 2027" in any other."""
+    """E.g. "Fri 12 Dec" in the year of ``today``, "Fri 12 Dec 2027" in any other."""
     return format_day(day) if day.year == today.year else f"{format_day(day)} {day.year}"
 
 
@@ -271,8 +280,8 @@ def _month_name(m: re.Match[str], *, today: date, shown: str) -> date | None:
     else:
         year = _year_for(month_n, day_n, today=today)
     expected = _checked_date(year, month_n, day_n, shown=shown)
-    # dateparser reads the month name; our own table above only gates which
-    # words count as months, and the result must agree with it.
+    # Our own table decides which words count as months (dateparser alone is
+    # too lenient) and the year; dateparser does the conversion, and must agree.
     parsed = _dateparser().get_date_data(f"{day_n} {m['mname']} {year}").date_obj
     if parsed is None or parsed.date() != expected:
         logger.warning("dateparser read %r as %r, expected %s", shown, parsed, expected)
@@ -413,7 +422,8 @@ def _bad_month(day: int, month: int, *, shown: str) -> DateParseError:
 
 def _unreadable(text: str) -> DateParseError:
     return DateParseError(
-        f'I couldn\'t read "{_shown(text)}" as a date. Try one of: {", ".join(ACCEPTED_FORMS)}.'
+        f'I couldn\'t read "{_shown(text)}" as a date. Try one of: {", ".join(ACCEPTED_FORMS)}.',
+        unreadable=True,
     )
 
 

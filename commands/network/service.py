@@ -253,17 +253,12 @@ async def close_network(unit: Unit, *, network: Network, reason: str, note: str)
         before=before,
         after={**_snapshot(network), "reason": reason, "note": note},
     )
-    counts = dict(
-        (
-            await unit.session.execute(
-                select(Action.status, func.count())
-                .where(Action.network_id == network.id)
-                .group_by(Action.status)
-            )
-        )
-        .tuples()
-        .all()
+    result = await unit.session.execute(
+        select(Action.status, func.count())
+        .where(Action.network_id == network.id)
+        .group_by(Action.status)
     )
+    counts: dict[str, int] = {status: count for status, count in result.all()}
     await notify.to_channel(
         unit,
         network_id=network.id,

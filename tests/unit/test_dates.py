@@ -360,19 +360,26 @@ _GRAMMARISH = st.lists(_TOKENS, max_size=6).map(" ".join) | st.lists(_TOKENS, ma
 )
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @contextmanager
-def no_unexpected_errors_logged() -> Iterator[list[logging.LogRecord]]:
+def no_unexpected_errors_logged() -> Iterator[None]:
     """parse_due_date logs (then refuses) if something unexpected went wrong."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(level=logging.WARNING)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = _Collect()
     logger = logging.getLogger("bot.dates")
     logger.addHandler(handler)
     try:
-        yield records
+        yield
     finally:
         logger.removeHandler(handler)
-    assert records == []
+    assert [r.getMessage() for r in handler.records] == []
 
 
 @settings(deadline=None, max_examples=300)
@@ -384,7 +391,7 @@ def test_any_text_gives_a_date_from_today_or_a_date_parse_error(text: str, today
         except DateParseError as error:
             assert error.message
         else:
-            assert today <= result.day <= today.replace(year=today.year + 2) + timedelta(days=1)
+            assert today <= result.day <= today + timedelta(days=731)  # at most 2 years on
 
 
 @settings(deadline=None)
@@ -393,7 +400,7 @@ def test_numeric_and_named_formats_read_back_to_the_same_day(today: date, offset
     day = today + timedelta(days=offset)
     assert due(format_numeric(day), today) == day
     assert due(f"{format_day(day)} {day.year}", today) == day
-    assert due(format_day_year(day, today=today), today) == day or day.year == today.year + 1
+    assert due(format_day_year(day, today=today), today) == day
 
 
 @given(today=_TODAYS, n=st.integers(min_value=1, max_value=40))
