@@ -19,6 +19,10 @@ from store.db import Database
 from store.models import Network, Person, Register
 
 
+class AlreadyHandled(UserError):
+    """The same delivery (a platform retry, a double click) arrived again."""
+
+
 @dataclass(frozen=True)
 class Services:
     db: Database
@@ -87,11 +91,24 @@ async def resolve_actor(session: AsyncSession, actor: Actor) -> Person:
 
 @asynccontextmanager
 async def unit_of_work(
-    services: Services, *, actor: Actor, conversation: Conversation
+    services: Services,
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    idempotency_key: str | None = None,
 ) -> AsyncIterator[Unit]:
-    """Open a transaction and resolve the caller; commits only if the body succeeds."""
+    """Open a transaction and resolve the caller; commits only if the body succeeds.
+
+    With an ``idempotency_key`` (a platform delivery id, a button press), a
+    repeat of something already handled is refused and changes nothing; the
+    key is recorded in the same transaction as the change it guards.
+    """
     async with services.db.transaction() as session:
         person = await resolve_actor(session, actor)
+        if idempotency_key and not await queries.mark_processed(
+            session, key=idempotency_key, now=services.clock.now()
+        ):
+            raise AlreadyHandled("That was already done; I haven't done it twice.")
         yield Unit(
             session=session,
             services=services,

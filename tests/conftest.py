@@ -16,18 +16,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgserver import ThrowawayPostgres  # noqa: E402
+from pgserver import ThrowawayPostgres
 
-from bot.clock import FrozenClock  # noqa: E402
-from bot.dispatcher import safely  # noqa: E402
-from bot.invocation import Actor, Conversation, Invocation, Reply  # noqa: E402
-from bot.main import App, build  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from commands.directory.demo import seed  # noqa: E402
-from integrations.sandbox.gateway import ConsoleGateway  # noqa: E402
-from integrations.sandbox.render import render  # noqa: E402
-from store import migrate  # noqa: E402
-from store.models import AuditEvent, Outbox  # noqa: E402
+from bot.clock import FrozenClock
+from bot.dispatcher import safely
+from bot.invocation import Actor, Conversation, Invocation, Reply
+from bot.main import App, build
+from bot.settings import Settings
+from commands.directory.demo import seed
+from integrations.sandbox.gateway import ConsoleGateway
+from integrations.sandbox.render import render
+from store import migrate
+from store.models import AuditEvent, Outbox
 
 LONDON = ZoneInfo("Europe/London")
 # Monday 23 November 2026, 10:00 in London: a normal working morning.
@@ -35,8 +35,12 @@ MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=LONDON)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite",
-                     help="database for integration tests")
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database for integration tests",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -123,11 +127,14 @@ async def harness(migrated_url: str) -> AsyncIterator[Harness]:
     clock = FrozenClock(MONDAY)
     shown: list[str] = []
     gateway = ConsoleGateway(shown.append)
-    app = build(Settings(database_url=migrated_url), clock=clock,
-                gateways={"console": gateway})
+    app = build(Settings(database_url=migrated_url), clock=clock, gateways={"console": gateway})
     async with app.db.transaction() as session:
-        await seed(session, register_name=app.policy.register_name, now=clock.now(),
-                   consent_date=MONDAY.date())
+        await seed(
+            session,
+            register_name=app.policy.register_name,
+            now=clock.now(),
+            consent_date=MONDAY.date(),
+        )
     try:
         yield Harness(app=app, clock=clock, gateway=gateway, shown=shown)
     finally:

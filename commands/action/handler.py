@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.dates import format_day_year
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, Section, plain
 from commands.action import grammar, service, views
@@ -15,7 +16,10 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message())
     async with unit_of_work(
-        services, actor=invocation.actor, conversation=invocation.conversation
+        services,
+        actor=invocation.actor,
+        conversation=invocation.conversation,
+        idempotency_key=invocation.idempotency_key,
     ) as unit:
         return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
 
@@ -35,7 +39,7 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
         )
         text = (
             f"Action #{action.id} is with {owner.name} ({action.agency.name}), due "
-            f"{views.format_day_year(action.due_date, today=unit.today)}."
+            f"{format_day_year(action.due_date, today=unit.today)}."
         )
         if command.due_note:
             text += f" Note: {command.due_note}"
@@ -56,8 +60,7 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
     if isinstance(command, grammar.Due):
         await service.change_due(unit, action=action, due=command.due, reason=command.reason)
         text = (
-            f"Action #{action.id} is now due "
-            f"{views.format_day_year(action.due_date, today=unit.today)}."
+            f"Action #{action.id} is now due {format_day_year(action.due_date, today=unit.today)}."
         )
         if command.due_note:
             text += f" Note: {command.due_note}"

@@ -7,11 +7,9 @@ from datetime import date
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
-
-__all__ = ["format_day_year"]
 from bot.messages import (
-    Block,
     Actions,
+    Block,
     BulletList,
     Button,
     Context,

@@ -16,7 +16,10 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message())
     async with unit_of_work(
-        services, actor=invocation.actor, conversation=invocation.conversation
+        services,
+        actor=invocation.actor,
+        conversation=invocation.conversation,
+        idempotency_key=invocation.idempotency_key,
     ) as unit:
         platform = invocation.actor.platform
         if isinstance(command, grammar.Open):

@@ -48,9 +48,8 @@ async def test_assign_with_several_date_forms(harness: Harness) -> None:
         "in 5 working days": date(2026, 11, 30),
         "end of month": date(2026, 11, 30),
     }
-    for form, expected in cases.items():
-        reply = await h.say(KIM, f"/action assign @sam.patel Ring the family by {form}",
-                            channel=CH)
+    for form in cases:
+        reply = await h.say(KIM, f"/action assign @sam.patel Ring the family by {form}", channel=CH)
         assert reply.message.tone == "success", (form, text_of(reply))
     async with h.app.db.reader() as session:
         dues = [a.due_date for a in (await session.scalars(select(Action).order_by(Action.id)))]
@@ -59,8 +58,7 @@ async def test_assign_with_several_date_forms(harness: Harness) -> None:
 
 async def test_weekend_due_date_is_kept_and_the_reply_says_so(harness: Harness) -> None:
     await open_network(harness)
-    reply = await harness.say(KIM, "/action assign @jo.hughes Book the visit by 12/12",
-                              channel=CH)
+    reply = await harness.say(KIM, "/action assign @jo.hughes Book the visit by 12/12", channel=CH)
     assert "Sat 12 Dec" in text_of(reply)
     assert "weekend" in text_of(reply)
 
@@ -102,18 +100,36 @@ async def test_full_trail_is_recorded(harness: Harness) -> None:
     await h.say(JO, "/action done 1 Sent by secure email", channel=CH)
     reply = await h.say(KIM, "/action show 1", channel=CH)
     shown = text_of(reply)
-    for word in ("Assigned by Kim Lee", "Update by Sam Patel", "Due date changed by Kim Lee",
-                 "Reassigned by Kim Lee", "Completed by Jo Hughes"):
+    for word in (
+        "Assigned by Kim Lee",
+        "Update by Sam Patel",
+        "Due date changed by Kim Lee",
+        "Reassigned by Kim Lee",
+        "Completed by Jo Hughes",
+    ):
         assert word in shown
     async with h.app.db.reader() as session:
-        kinds = [e.kind for e in (await session.scalars(select(ActionEvent)
-                                                         .order_by(ActionEvent.id)))]
-        verbs = [e.verb for e in (await session.scalars(
-            select(AuditEvent).where(AuditEvent.object_type == "action")
-            .order_by(AuditEvent.id)))]
+        kinds = [
+            e.kind for e in (await session.scalars(select(ActionEvent).order_by(ActionEvent.id)))
+        ]
+        verbs = [
+            e.verb
+            for e in (
+                await session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.object_type == "action")
+                    .order_by(AuditEvent.id)
+                )
+            )
+        ]
     assert kinds == ["created", "update", "due_changed", "reassigned", "done"]
-    assert verbs == ["action.assign", "action.update", "action.due", "action.reassign",
-                     "action.done"]
+    assert verbs == [
+        "action.assign",
+        "action.update",
+        "action.due",
+        "action.reassign",
+        "action.done",
+    ]
 
 
 async def test_bad_input_is_refused_and_changes_nothing(harness: Harness) -> None:
@@ -143,8 +159,12 @@ async def test_stranger_cannot_see_or_change_an_action(harness: Harness) -> None
     await open_network(h)
     await h.say(KIM, "/action assign @sam.patel Send the EHCP draft by Friday", channel=CH)
     before = await h.audit_and_outbox()
-    for line in ("/action done 1", "/action cancel 1 not needed", "/action show 1",
-                 "/action update 1 hello"):
+    for line in (
+        "/action done 1",
+        "/action cancel 1 not needed",
+        "/action show 1",
+        "/action update 1 hello",
+    ):
         reply = await h.say(STRANGER, line, channel=CH)
         assert reply.message.tone == "error"
         assert "can't find action #1" in text_of(reply)
@@ -174,8 +194,9 @@ async def test_only_coordinators_open_networks(harness: Harness) -> None:
 async def test_user_text_is_kept_as_typed(harness: Harness) -> None:
     h = harness
     await open_network(h)
-    await h.say(KIM, "/action assign @sam.patel Tell <!channel> and <@U123> & co by Friday",
-                channel=CH)
+    await h.say(
+        KIM, "/action assign @sam.patel Tell <!channel> and <@U123> & co by Friday", channel=CH
+    )
     async with h.app.db.reader() as session:
         action = await session.get_one(Action, 1)
     assert action.text == "Tell <!channel> and <@U123> & co"
@@ -185,8 +206,9 @@ async def test_nhs_number_is_refused_anywhere(harness: Harness) -> None:
     h = harness
     await open_network(h)
     before = await h.audit_and_outbox()
-    reply = await h.say(KIM, "/action assign @sam.patel Check 943 476 5919 records by Friday",
-                        channel=CH)
+    reply = await h.say(
+        KIM, "/action assign @sam.patel Check 943 476 5919 records by Friday", channel=CH
+    )
     assert "NHS number" in text_of(reply)
     assert await h.audit_and_outbox() == before
 
@@ -220,3 +242,24 @@ async def test_members_and_keyworker_changes(harness: Harness) -> None:
     shown = text_of(reply)
     assert "Ade Okafor (Keyworking Service, Keyworker) — keyworker" in shown
     assert "Alex Morgan" not in shown
+
+
+async def test_a_repeated_delivery_creates_nothing_twice(harness: Harness) -> None:
+    """A platform retry or double click carries the same delivery key."""
+    from bot.dispatcher import safely
+    from bot.invocation import Actor, Conversation, Invocation
+
+    h = harness
+    await open_network(h)
+    invocation = Invocation(
+        actor=Actor(platform="console", platform_user_id=KIM, email=KIM),
+        conversation=Conversation(platform="console", conversation_id=CH),
+        command="action",
+        text="assign @sam.patel Send the EHCP draft by Friday",
+        idempotency_key="console:delivery-1",
+    )
+    first = await safely(h.app.dispatcher.dispatch(invocation))
+    second = await safely(h.app.dispatcher.dispatch(invocation))
+    assert "Action #1" in text_of(first)
+    assert "already done" in text_of(second)
+    assert await h.count(Action) == 1
