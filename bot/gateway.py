@@ -1,7 +1,8 @@
 """The port between the relay and a chat platform.
 
-A gateway does one thing: deliver one message to one address and say where
-it landed. Everything about *what* to send and *when* lives elsewhere.
+A gateway does one thing: carry out one delivery (a message, a card edit, or
+an operation on a network's space) and say where it landed. Everything about
+*what* to send and *when* lives elsewhere.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.messages import Message
 
-Op = Literal["post", "update", "dm"]
+Op = Literal["post", "update", "dm", "space"]
 
 
 class Address(BaseModel):
@@ -20,8 +21,29 @@ class Address(BaseModel):
 
     platform: str
     kind: Literal["channel", "user"]
-    conversation_id: str  # channel id, or the person's platform user id for DMs
+    # Channel id; for a person, their platform user id ("" when not yet known,
+    # in which case the gateway finds them by ``email``).
+    conversation_id: str
+    email: str = ""
     label: str = ""  # human label for logs and the console ("#yp-0042", "sam@…")
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    platform_user_id: str | None = None
+
+
+class SpaceRequest(BaseModel):
+    """An operation on a network's private space."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Literal["create", "invite", "remove", "archive", "topic"]
+    name: str = ""
+    topic: str = ""
+    members: tuple[Member, ...] = ()
 
 
 class Delivery(BaseModel):
@@ -30,21 +52,30 @@ class Delivery(BaseModel):
     key: str  # the outbox idempotency key
     op: Op
     address: Address
-    message: Message
+    message: Message | None = None
     message_id: str | None = None  # for op == "update": the message to edit
+    space: SpaceRequest | None = None
+    pin: bool = False  # pin a newly posted card (the network card)
+    attempt: int = 0  # earlier attempts of this row: >0 means a previous try may have landed
 
 
 class SendResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     conversation_id: str
-    message_id: str
+    message_id: str = ""
+    # People the platform found by email: email -> platform user id.
+    linked: dict[str, str] = {}
+    # Things people should hear about, e.g. "x@y isn't in this Slack workspace".
+    problems: tuple[str, ...] = ()
 
 
 class DeliveryError(Exception):
     """A delivery failed. ``retryable`` failures are tried again later."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

@@ -23,23 +23,45 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Claimed:
-    """A claimed outbox row, already resolved to a platform address."""
+    """A claimed outbox row."""
 
     row_id: int
     attempts: int
-    delivery: Delivery | None  # None: the target cannot be reached (reason in `problem`)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed row resolved to a platform delivery, just before sending.
+
+    ``delivery`` is None when the row cannot be delivered (``problem`` says
+    why: it is parked as dead), when it must wait (``wait_seconds``: for
+    example its network's space is still being created), or when a newer
+    version of the same card was already delivered (``superseded``).
+    """
+
+    delivery: Delivery | None
     problem: str | None = None
+    wait_seconds: float | None = None
+    superseded: bool = False
 
 
 class OutboxPort(Protocol):
-    async def claim(
-        self, *, now: datetime, worker: str, limit: int, platforms: tuple[str, ...]
-    ) -> list[Claimed]: ...
+    async def claim(self, *, now: datetime, worker: str, limit: int) -> list[Claimed]: ...
+
+    async def prepare(
+        self, *, row_id: int, attempts: int, platforms: tuple[str, ...]
+    ) -> Prepared: ...
 
     async def mark_sent(self, *, row_id: int, result: SendResult, now: datetime) -> None: ...
 
     async def mark_failed(
-        self, *, row_id: int, error: str, retry_at: datetime | None, now: datetime
+        self,
+        *,
+        row_id: int,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+        count_attempt: bool = True,
     ) -> None: ...
 
 
@@ -85,9 +107,7 @@ class Relay:
         """Claim and deliver one batch of due rows."""
         report = RelayReport()
         now = self._clock.now()
-        batch = await self._outbox.claim(
-            now=now, worker=self._worker, limit=limit, platforms=tuple(self._gateways)
-        )
+        batch = await self._outbox.claim(now=now, worker=self._worker, limit=limit)
         for item in batch:
             await self._deliver(item, report)
         return report
@@ -105,16 +125,35 @@ class Relay:
         return total
 
     async def _deliver(self, item: Claimed, report: RelayReport) -> None:
+        # Rows are resolved one at a time, just before sending, so that a row
+        # sees what earlier rows of the same batch did (a space just created).
+        prepared = await self._outbox.prepare(
+            row_id=item.row_id, attempts=item.attempts, platforms=tuple(self._gateways)
+        )
         now = self._clock.now()
-        if item.delivery is None:
+        if prepared.superseded:
+            report.sent += 1
+            return
+        if prepared.wait_seconds is not None:
             await self._outbox.mark_failed(
-                row_id=item.row_id, error=item.problem or "unreachable", retry_at=None, now=now
+                row_id=item.row_id,
+                error=prepared.problem or "waiting",
+                retry_at=now + timedelta(seconds=prepared.wait_seconds),
+                now=now,
+                count_attempt=False,
+            )
+            report.retried += 1
+            return
+        if prepared.delivery is None:
+            await self._outbox.mark_failed(
+                row_id=item.row_id, error=prepared.problem or "unreachable", retry_at=None, now=now
             )
             report.dead += 1
             return
-        gateway = self._gateways[item.delivery.address.platform]
+        delivery = prepared.delivery
+        gateway = self._gateways[delivery.address.platform]
         try:
-            result = await gateway.deliver(item.delivery)
+            result = await gateway.deliver(delivery)
         except Exception as exc:
             if not isinstance(exc, DeliveryError):
                 # A gateway bug must not stop the relay: log it, retry the row.
@@ -128,7 +167,7 @@ class Relay:
                 report.retried += 1
             else:
                 report.dead += 1
-            log.warning("outbox row %s (%s) failed: %s", item.row_id, item.delivery.key, exc)
+            log.warning("outbox row %s (%s) failed: %s", item.row_id, delivery.key, exc)
             await self._outbox.mark_failed(
                 row_id=item.row_id, error=str(exc), retry_at=retry_at, now=now
             )

@@ -53,3 +53,26 @@ async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
 
 
 __all__ = ["card", "dm", "to_channel"]
+
+
+async def space(
+    unit: Unit,
+    *,
+    network_id: int,
+    key: str,
+    action: str,
+    name: str = "",
+    topic: str = "",
+    emails: tuple[str, ...] = (),
+) -> None:
+    """An operation on the network's private space (create, invite, remove,
+    topic, archive), carried out by the platform's gateway via the outbox."""
+    await outbox.enqueue(
+        unit.session,
+        key=key,
+        target_kind="network",
+        target_id=network_id,
+        op="space",
+        payload={"action": action, "name": name, "topic": topic, "emails": list(emails)},
+        now=unit.now,
+    )

@@ -11,11 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.gateway import Address, Delivery, Op, SendResult
-from bot.messages import Message
-from bot.relay import Claimed
+from bot.gateway import Address, Delivery, Member, Op, SendResult, SpaceRequest
+from bot.messages import Message, Section
+from bot.relay import Claimed, Prepared
 from store.db import Database
-from store.models import CardRef, Network, Outbox, Person
+from store.models import CardRef, Network, NetworkMember, Outbox, Person
 
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -27,8 +27,9 @@ async def enqueue(
     target_kind: str,
     target_id: int,
     op: str,
-    message: Message,
     now: datetime,
+    message: Message | None = None,
+    payload: dict[str, Any] | None = None,
     card_key: str | None = None,
     not_before: datetime | None = None,
 ) -> bool:
@@ -42,7 +43,7 @@ async def enqueue(
         "target_id": target_id,
         "op": op,
         "card_key": card_key,
-        "payload": message.model_dump(mode="json"),
+        "payload": message.model_dump(mode="json") if message is not None else (payload or {}),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -63,9 +64,7 @@ class OutboxStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def claim(
-        self, *, now: datetime, worker: str, limit: int, platforms: tuple[str, ...]
-    ) -> list[Claimed]:
+    async def claim(self, *, now: datetime, worker: str, limit: int) -> list[Claimed]:
         due = or_(
             (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
             (Outbox.status == "sending") & (Outbox.claimed_until < now),
@@ -77,15 +76,26 @@ class OutboxStore:
             ids = list((await session.scalars(pick)).all())
             if not ids:
                 return []
-            claimed = await session.scalars(
+            claimed = await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(ids), due)
                 .values(status="sending", claimed_by=worker, claimed_until=now + CLAIM_LEASE)
-                .returning(Outbox)
+                .returning(Outbox.id, Outbox.attempts)
                 .execution_options(synchronize_session=False)
             )
-            rows = sorted(claimed.all(), key=lambda r: r.id)
-            return [await _resolve(session, row, platforms) for row in rows]
+            return sorted(
+                (Claimed(row_id=row_id, attempts=attempts) for row_id, attempts in claimed.all()),
+                key=lambda c: c.row_id,
+            )
+
+    async def prepare(self, *, row_id: int, attempts: int, platforms: tuple[str, ...]) -> Prepared:
+        async with self._db.transaction() as session:
+            row = await session.get_one(Outbox, row_id)
+            if row.card_key and await _newer_card_sent(session, row):
+                row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
+                row.last_error = "superseded by a newer version of the card"
+                return Prepared(delivery=None, superseded=True)
+            return await _resolve(session, row, platforms, attempts=attempts)
 
     async def mark_sent(self, *, row_id: int, result: SendResult, now: datetime) -> None:
         async with self._db.transaction() as session:
@@ -93,18 +103,26 @@ class OutboxStore:
             row.status = "sent"
             row.sent_at = now
             row.attempts += 1
-            row.platform_message_id = result.message_id
+            row.platform_message_id = result.message_id or None
             row.claimed_until = None
             row.last_error = None
             if row.card_key and row.platform:
                 await _remember_card(session, row=row, result=result, now=now)
+            await _write_back(session, row=row, result=result, now=now)
 
     async def mark_failed(
-        self, *, row_id: int, error: str, retry_at: datetime | None, now: datetime
+        self,
+        *,
+        row_id: int,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+        count_attempt: bool = True,
     ) -> None:
         async with self._db.transaction() as session:
             row = await session.get_one(Outbox, row_id)
-            row.attempts += 1
+            if count_attempt:
+                row.attempts += 1
             row.last_error = error[:2000]
             row.claimed_until = None
             if retry_at is None:
@@ -112,6 +130,44 @@ class OutboxStore:
             else:
                 row.status = "pending"
                 row.next_attempt_at = retry_at
+
+
+async def _newer_card_sent(session: AsyncSession, row: Outbox) -> bool:
+    newer = await session.scalar(
+        select(Outbox.id)
+        .where(Outbox.card_key == row.card_key, Outbox.id > row.id, Outbox.status == "sent")
+        .limit(1)
+    )
+    return newer is not None
+
+
+async def _write_back(
+    session: AsyncSession, *, row: Outbox, result: SendResult, now: datetime
+) -> None:
+    """Remember what the platform told us: a new space's id, people it found."""
+    platform = row.platform or ""
+    if row.op == "space" and row.target_kind == "network":
+        network = await session.get(Network, row.target_id)
+        if network is not None and row.payload.get("action") == "create":
+            network.space_id = result.conversation_id
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
+    if column is not None:
+        for email, user_id in result.linked.items():
+            person = await session.scalar(select(Person).where(Person.email == email.lower()))
+            taken = await session.scalar(select(Person.id).where(column == user_id))
+            if person is not None and taken is None:
+                setattr(person, column.key, user_id)
+    if result.problems and row.target_kind == "network":
+        text = "I couldn't do everything asked: " + " ".join(result.problems)
+        await enqueue(
+            session,
+            key=f"{row.idempotency_key}:problems",
+            target_kind="network",
+            target_id=row.target_id,
+            op="post",
+            message=Message(text=text, blocks=(Section(text=text),), tone="warning"),
+            now=now,
+        )
 
 
 async def _remember_card(
@@ -138,60 +194,134 @@ async def _remember_card(
 
 
 def _person_address(person: Person, platforms: Sequence[str]) -> Address | None:
-    for platform in platforms:
-        if platform == "slack" and person.slack_user_id:
+    """Where to reach a person: a platform where we know their id, else the
+    first chat platform (where the gateway finds them by email), else the console."""
+    chat = [p for p in platforms if p != "console"]
+    ids = {"slack": person.slack_user_id, "teams": person.teams_user_id}
+    for platform in chat:
+        if ids.get(platform):
             return Address(
-                platform="slack",
+                platform=platform,
                 kind="user",
-                conversation_id=person.slack_user_id,
+                conversation_id=ids[platform] or "",
+                email=person.email,
                 label=person.email,
             )
-        if platform == "teams" and person.teams_user_id:
-            return Address(
-                platform="teams",
-                kind="user",
-                conversation_id=person.teams_user_id,
-                label=person.email,
-            )
-        if platform == "console":
-            return Address(
-                platform="console", kind="user", conversation_id=person.email, label=person.email
-            )
+    if chat:
+        return Address(
+            platform=chat[0],
+            kind="user",
+            conversation_id="",
+            email=person.email,
+            label=person.email,
+        )
+    if "console" in platforms:
+        return Address(
+            platform="console",
+            kind="user",
+            conversation_id=person.email,
+            email=person.email,
+            label=person.email,
+        )
     return None
 
 
-async def _resolve(session: AsyncSession, row: Outbox, platforms: tuple[str, ...]) -> Claimed:
-    """Turn a claimed row into a platform delivery (or say why it cannot be)."""
-    message = Message.model_validate(row.payload)
+async def _space_request(session: AsyncSession, row: Outbox, network: Network) -> SpaceRequest:
+    """The space operation, with members as they are *now* (not when queued)."""
+    action = row.payload.get("action", "")
+    emails = [str(e) for e in row.payload.get("emails", [])]
+    if action == "create":
+        members = await session.scalars(
+            select(NetworkMember)
+            .where(NetworkMember.network_id == network.id, NetworkMember.removed_at.is_(None))
+            .order_by(NetworkMember.id)
+        )
+        emails = [m.person.email for m in members.all()]
+    people = {
+        p.email: p
+        for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
+    }
+    column = {"slack": "slack_user_id", "teams": "teams_user_id"}.get(network.space_platform)
+
+    def known_id(email: str) -> str | None:
+        person = people.get(email)
+        return getattr(person, column) if person is not None and column else None
+
+    return SpaceRequest(
+        action=action,
+        name=str(row.payload.get("name") or network.space_name),
+        topic=str(row.payload.get("topic", "")),
+        members=tuple(Member(email=e, platform_user_id=known_id(e)) for e in emails),
+    )
+
+
+WAIT_FOR_SPACE_SECONDS = 5.0
+
+
+async def _earlier_unsent(session: AsyncSession, row: Outbox) -> bool:
+    earlier = await session.scalar(
+        select(Outbox.id)
+        .where(
+            Outbox.target_kind == row.target_kind,
+            Outbox.target_id == row.target_id,
+            Outbox.id < row.id,
+            Outbox.status.in_(("pending", "sending")),
+        )
+        .limit(1)
+    )
+    return earlier is not None
+
+
+async def _resolve(
+    session: AsyncSession, row: Outbox, platforms: tuple[str, ...], *, attempts: int
+) -> Prepared:
+    """Turn a claimed row into a platform delivery (or say why it cannot be, yet)."""
     address: Address | None = None
-    problem: str | None = None
+    space: SpaceRequest | None = None
     if row.target_kind == "network":
         network = await session.get(Network, row.target_id)
-        if network is None or not network.space_id:
-            problem = f"network {row.target_id} has no chat space yet"
-        elif network.space_platform not in platforms:
-            problem = f"no {network.space_platform} connection is configured"
-        else:
-            address = Address(
-                platform=network.space_platform,
-                kind="channel",
-                conversation_id=network.space_id,
-                label=f"#{network.space_name}",
+        if network is None:
+            return Prepared(delivery=None, problem=f"network {row.target_id} no longer exists")
+        if network.space_platform not in platforms:
+            return Prepared(
+                delivery=None, problem=f"no {network.space_platform} connection is configured"
             )
+        is_create = row.op == "space" and row.payload.get("action") == "create"
+        if not network.space_id and not is_create:
+            return Prepared(
+                delivery=None,
+                problem="waiting for the network's space to be created",
+                wait_seconds=WAIT_FOR_SPACE_SECONDS,
+            )
+        address = Address(
+            platform=network.space_platform,
+            kind="channel",
+            conversation_id=network.space_id or "",
+            label=f"#{network.space_name}",
+        )
+        if row.op == "space":
+            space = await _space_request(session, row, network)
+            if space.action == "archive" and await _earlier_unsent(session, row):
+                # The closing summary and last card edits must land before archiving.
+                return Prepared(
+                    delivery=None,
+                    problem="waiting for earlier messages before archiving",
+                    wait_seconds=WAIT_FOR_SPACE_SECONDS,
+                )
     elif row.target_kind == "person":
         person = await session.get(Person, row.target_id)
         if person is None:
-            problem = f"person {row.target_id} no longer exists"
-        else:
-            address = _person_address(person, platforms)
-            if address is None:
-                problem = f"{person.email} has no account on a connected platform"
+            return Prepared(delivery=None, problem=f"person {row.target_id} no longer exists")
+        address = _person_address(person, platforms)
+        if address is None:
+            return Prepared(
+                delivery=None, problem=f"{person.email} has no account on a connected platform"
+            )
     else:
-        problem = f"unknown target kind {row.target_kind!r}"
-    if address is None:
-        return Claimed(row_id=row.id, attempts=row.attempts, delivery=None, problem=problem)
+        return Prepared(delivery=None, problem=f"unknown target kind {row.target_kind!r}")
     row.platform = address.platform
-    op: Op = "dm" if row.op == "dm" else "post"
+    message = None if row.op == "space" else Message.model_validate(row.payload)
+    op: Op = "space" if row.op == "space" else "dm" if row.op == "dm" else "post"
     message_id: str | None = None
     if row.card_key:
         ref = await session.scalar(
@@ -202,16 +332,17 @@ async def _resolve(session: AsyncSession, row: Outbox, platforms: tuple[str, ...
         if ref is not None:
             op, message_id = "update", ref.message_id
             address = address.model_copy(update={"conversation_id": ref.conversation_id})
-        else:
-            op = "post"
     delivery = Delivery(
         key=row.idempotency_key,
         op=op,
         address=address,
         message=message,
         message_id=message_id,
+        space=space,
+        pin=bool(row.card_key and row.card_key.startswith("network:") and op == "post"),
+        attempt=attempts,
     )
-    return Claimed(row_id=row.id, attempts=row.attempts, delivery=delivery)
+    return Prepared(delivery=delivery)
 
 
 async def list_rows(

@@ -152,6 +152,16 @@ async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) 
             person=person,
             role="Keyworker" if keyworker and person.id == keyworker.id else None,
         )
+    await unit.session.flush()
+    await unit.session.refresh(network)
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:create:{network.id}",
+        action="create",
+        name=name,
+        topic=views.topic(network),
+    )
     await refresh_card(unit, network=network, version="open")
     return network
 
@@ -173,7 +183,16 @@ async def add_members(
         else:
             already.append(person)
     if added:
-        await refresh_card(unit, network=network, version=f"add:{unit.now.isoformat()}")
+        stamp = unit.now.isoformat()
+        await notify.space(
+            unit,
+            network_id=network.id,
+            key=f"space:invite:{network.id}:{stamp}",
+            action="invite",
+            name=network.space_name,
+            emails=tuple(p.email for p in added),
+        )
+        await refresh_card(unit, network=network, version=f"add:{stamp}")
     return added, already
 
 
@@ -206,7 +225,16 @@ async def remove_member(unit: Unit, *, network: Network, person: Person) -> None
         object_id=network.id,
         before={"member": person.email},
     )
-    await refresh_card(unit, network=network, version=f"remove:{unit.now.isoformat()}")
+    stamp = unit.now.isoformat()
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:remove:{network.id}:{person.id}:{stamp}",
+        action="remove",
+        name=network.space_name,
+        emails=(person.email,),
+    )
+    await refresh_card(unit, network=network, version=f"remove:{stamp}")
 
 
 async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None:
@@ -228,7 +256,24 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
         before=before,
         after=_snapshot(network),
     )
-    await refresh_card(unit, network=network, version=f"keyworker:{unit.now.isoformat()}")
+    stamp = unit.now.isoformat()
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:invite:{network.id}:kw:{stamp}",
+        action="invite",
+        name=network.space_name,
+        emails=(person.email,),
+    )
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:topic:{network.id}:{stamp}",
+        action="topic",
+        name=network.space_name,
+        topic=views.topic(network),
+    )
+    await refresh_card(unit, network=network, version=f"keyworker:{stamp}")
 
 
 async def close_network(unit: Unit, *, network: Network, reason: str, note: str) -> None:
@@ -268,3 +313,10 @@ async def close_network(unit: Unit, *, network: Network, reason: str, note: str)
         ),
     )
     await refresh_card(unit, network=network, version="closed")
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:archive:{network.id}",
+        action="archive",
+        name=network.space_name,
+    )
