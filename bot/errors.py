@@ -32,3 +32,15 @@ class PermissionDenied(UserError):
 
 class ConfigError(Exception):
     """Settings or a policy file are invalid; the message names the field."""
+
+
+class NeedsIdentity(UserError):
+    """A platform user (the caller or someone mentioned) is not linked to the
+    directory yet. The platform adapter looks their email up once and runs the
+    command again with it; nothing was changed by the first attempt."""
+
+    def __init__(
+        self, platform_user_ids: tuple[str, ...], message: str, *, hint: str | None = None
+    ):
+        super().__init__(message, hint=hint)
+        self.platform_user_ids = platform_user_ids

@@ -73,9 +73,7 @@ class SendResult(BaseModel):
 class DeliveryError(Exception):
     """A delivery failed. ``retryable`` failures are tried again later."""
 
-    def __init__(
-        self, message: str, *, retryable: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

@@ -40,6 +40,8 @@ class Invocation(BaseModel):
     command: str  # "network", "action", ... without the slash
     text: str
     idempotency_key: str | None = None  # platform delivery id, for de-duplication
+    # Emails the adapter looked up for platform user ids (see NeedsIdentity).
+    known_emails: dict[str, str] = {}
 
 
 class Interaction(BaseModel):

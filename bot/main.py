@@ -6,6 +6,7 @@ import logging
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
@@ -28,6 +29,7 @@ class App:
     services: Services
     dispatcher: Dispatcher
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
+    slack: Any = None  # the slack_bolt AsyncApp when Slack is connected
 
     @property
     def db(self) -> Database:
@@ -57,10 +59,37 @@ def build(
         calendar=policy.calendar(),
     )
     dispatcher = Dispatcher(registry.handlers(services))
-    return App(
+    app = App(
         settings=settings,
         policy=policy,
         services=services,
         dispatcher=dispatcher,
         gateways=dict(gateways or {}),
+    )
+    if settings.slack_enabled:
+        connect_slack(app, with_gateway="slack" not in app.gateways)
+    return app
+
+
+def connect_slack(app: App, *, with_gateway: bool = True) -> None:
+    """Wire Slack: the Web API client (pointed at TEAMAROUND_SLACK_API_URL),
+    the outbox gateway and the bolt app for inbound requests."""
+    from integrations.slack.app import SlackInbound, create_app
+    from integrations.slack.client import make_client
+    from integrations.slack.gateway import SlackGateway
+
+    settings = app.settings
+    assert settings.slack_bot_token is not None
+    client = make_client(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    if with_gateway:
+        app.gateways["slack"] = SlackGateway(client)
+    inbound = SlackInbound(dispatcher=app.dispatcher, client=client)
+    secret = settings.slack_signing_secret
+    app.slack = create_app(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        inbound=inbound,
+        socket_mode=settings.slack_app_token is not None,
     )

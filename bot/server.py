@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.main import App
@@ -50,9 +50,20 @@ def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(relay_loop()) if run_relay and app.gateways else None
+        socket_handler = None
+        if app.slack is not None and app.settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                app.slack, app.settings.slack_app_token.get_secret_value()
+            )
+            await socket_handler.connect_async()
+            log.info("Slack Socket Mode connected")
         try:
             yield
         finally:
+            if socket_handler is not None:
+                await socket_handler.close_async()
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -60,4 +71,13 @@ def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 
             await app.db.dispose()
 
     routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    if app.slack is not None and app.settings.slack_app_token is None:
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+        slack_handler = AsyncSlackRequestHandler(app.slack)
+
+        async def slack_events(request: Request) -> Response:
+            return await slack_handler.handle(request)
+
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingCalendar
 from bot.clock import Clock
-from bot.errors import UserError
+from bot.errors import NeedsIdentity, UserError
 from bot.invocation import Actor, Conversation
 from bot.policy import Policy
 from store import queries
@@ -43,6 +43,7 @@ class Unit:
     actor: Person
     conversation: Conversation
     now: datetime
+    known_emails: dict[str, str]
 
     @property
     def today(self) -> date:
@@ -74,12 +75,19 @@ class Unit:
         return network
 
 
-async def resolve_actor(session: AsyncSession, actor: Actor) -> Person:
+async def resolve_actor(
+    session: AsyncSession, actor: Actor, *, known_emails: dict[str, str] | None = None
+) -> Person:
     person = await queries.person_by_platform_id(
         session, platform=actor.platform, user_id=actor.platform_user_id
     )
-    if person is None and actor.email:
-        person = await queries.person_by_email(session, email=actor.email)
+    email = actor.email or (known_emails or {}).get(actor.platform_user_id)
+    if person is None and email:
+        person = await queries.person_by_email(session, email=email)
+        if person is not None:
+            link_platform_id(person, platform=actor.platform, user_id=actor.platform_user_id)
+    if person is None and not email and actor.platform in PLATFORM_ID_COLUMNS:
+        raise NeedsIdentity((actor.platform_user_id,), "I don't know you yet.")
     if person is None or not person.active:
         raise UserError(
             "I don't know you yet, so I can't act on that.",
@@ -89,6 +97,16 @@ async def resolve_actor(session: AsyncSession, actor: Actor) -> Person:
     return person
 
 
+PLATFORM_ID_COLUMNS = {"slack": "slack_user_id", "teams": "teams_user_id"}
+
+
+def link_platform_id(person: Person, *, platform: str, user_id: str) -> None:
+    """Remember someone's platform id once we know who they are."""
+    column = PLATFORM_ID_COLUMNS.get(platform)
+    if column and not getattr(person, column):
+        setattr(person, column, user_id)
+
+
 @asynccontextmanager
 async def unit_of_work(
     services: Services,
@@ -96,6 +114,7 @@ async def unit_of_work(
     actor: Actor,
     conversation: Conversation,
     idempotency_key: str | None = None,
+    known_emails: dict[str, str] | None = None,
 ) -> AsyncIterator[Unit]:
     """Open a transaction and resolve the caller; commits only if the body succeeds.
 
@@ -104,7 +123,7 @@ async def unit_of_work(
     key is recorded in the same transaction as the change it guards.
     """
     async with services.db.transaction() as session:
-        person = await resolve_actor(session, actor)
+        person = await resolve_actor(session, actor, known_emails=known_emails)
         if idempotency_key and not await queries.mark_processed(
             session, key=idempotency_key, now=services.clock.now()
         ):
@@ -115,4 +134,5 @@ async def unit_of_work(
             actor=person,
             conversation=conversation,
             now=services.clock.now(),
+            known_emails=known_emails or {},
         )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.errors import NotFound, UserError
+from bot.errors import NeedsIdentity, NotFound, UserError
+from commands.context import PLATFORM_ID_COLUMNS, Unit, link_platform_id
 from commands.grammar import PersonRef
 from store import queries
 from store.models import Person
@@ -15,12 +14,20 @@ ADD_HINT = (
 )
 
 
-async def resolve(session: AsyncSession, ref: PersonRef, *, platform: str) -> Person:
+async def resolve(unit: Unit, ref: PersonRef, *, platform: str) -> Person:
+    session = unit.session
     person: Person | None = None
     if ref.kind == "platform":
         person = await queries.person_by_platform_id(session, platform=platform, user_id=ref.value)
         if person is None:
-            raise NotFound(f"I can't find {ref.typed} in the Teamaround directory.", hint=ADD_HINT)
+            email = unit.known_emails.get(ref.value)
+            if email is None and platform in PLATFORM_ID_COLUMNS:
+                raise NeedsIdentity((ref.value,), f"I don't know who {ref.typed} is yet.")
+            person = await queries.person_by_email(session, email=email) if email else None
+            if person is None:
+                shown = email or ref.typed
+                raise NotFound(f"I can't find {shown} in the Teamaround directory.", hint=ADD_HINT)
+            link_platform_id(person, platform=platform, user_id=ref.value)
     elif ref.kind == "email":
         person = await queries.person_by_email(session, email=ref.value)
         if person is None:
@@ -42,12 +49,18 @@ async def resolve(session: AsyncSession, ref: PersonRef, *, platform: str) -> Pe
     return person
 
 
-async def resolve_all(
-    session: AsyncSession, refs: list[PersonRef], *, platform: str
-) -> list[Person]:
+async def resolve_all(unit: Unit, refs: list[PersonRef], *, platform: str) -> list[Person]:
+    """Resolve several people; unknown platform users are asked about all at once."""
     people: list[Person] = []
+    unknown: list[str] = []
     for ref in refs:
-        person = await resolve(session, ref, platform=platform)
+        try:
+            person = await resolve(unit, ref, platform=platform)
+        except NeedsIdentity as exc:
+            unknown.extend(exc.platform_user_ids)
+            continue
         if all(p.id != person.id for p in people):
             people.append(person)
+    if unknown:
+        raise NeedsIdentity(tuple(unknown), "I don't know some of those people yet.")
     return people

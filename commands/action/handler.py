@@ -20,6 +20,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         actor=invocation.actor,
         conversation=invocation.conversation,
         idempotency_key=invocation.idempotency_key,
+        known_emails=invocation.known_emails,
     ) as unit:
         return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
 
@@ -28,7 +29,7 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
     cal = unit.services.calendar
     if isinstance(command, grammar.Assign):
         network = await unit.network_here()
-        owner = await resolve(unit.session, command.owner, platform=platform)
+        owner = await resolve(unit, command.owner, platform=platform)
         action = await service.assign(
             unit,
             network=network,
@@ -66,7 +67,7 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
             text += f" Note: {command.due_note}"
         return plain(text, tone="success")
     if isinstance(command, grammar.Reassign):
-        owner = await resolve(unit.session, command.owner, platform=platform)
+        owner = await resolve(unit, command.owner, platform=platform)
         await service.reassign(unit, action=action, owner=owner, reason=command.reason)
         return plain(
             f"Action #{action.id} is now with {owner.name} ({action.agency.name}).", tone="success"
@@ -109,7 +110,7 @@ async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> M
         title = f"Overdue actions for {ref}"
     elif command.scope == "person":
         assert command.person is not None
-        person = await resolve(unit.session, command.person, platform=platform)
+        person = await resolve(unit, command.person, platform=platform)
         actions = await queries.actions_in_network(
             unit.session, network_id=network.id, owner_id=person.id
         )

@@ -20,11 +20,12 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         actor=invocation.actor,
         conversation=invocation.conversation,
         idempotency_key=invocation.idempotency_key,
+        known_emails=invocation.known_emails,
     ) as unit:
         platform = invocation.actor.platform
         if isinstance(command, grammar.Open):
             keyworker = (
-                await resolve(unit.session, command.keyworker, platform=platform)
+                await resolve(unit, command.keyworker, platform=platform)
                 if command.keyworker
                 else None
             )
@@ -49,7 +50,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
 async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: str) -> Message:
     network = await unit.network_here()
     if isinstance(command, grammar.Add):
-        people = await resolve_all(unit.session, command.people, platform=platform)
+        people = await resolve_all(unit, command.people, platform=platform)
         added, already = await service.add_members(
             unit, network=network, people=people, role=command.role
         )
@@ -60,11 +61,11 @@ async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: 
             parts.append(", ".join(p.name for p in already) + " already in the network.")
         return plain(" ".join(parts), tone="success", ephemeral=False)
     if isinstance(command, grammar.Remove):
-        person = await resolve(unit.session, command.person, platform=platform)
+        person = await resolve(unit, command.person, platform=platform)
         await service.remove_member(unit, network=network, person=person)
         return plain(f"Removed {person.name} from this network.", tone="success", ephemeral=False)
     if isinstance(command, grammar.Keyworker):
-        person = await resolve(unit.session, command.person, platform=platform)
+        person = await resolve(unit, command.person, platform=platform)
         await service.set_keyworker(unit, network=network, person=person)
         return plain(
             f"{person.name} is now the keyworker for {network.young_person.reference}.",

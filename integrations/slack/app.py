@@ -1,0 +1,264 @@
+"""Slack inbound: slash commands, buttons and modal submissions → neutral requests.
+
+The one error boundary for Slack is ``_run``: known errors become a kind
+ephemeral reply (or field errors in a modal); anything unexpected is logged
+with a short reference that is also shown to the person.
+
+The request path makes no platform calls except the two Slack requires to be
+immediate (opening a modal with a trigger id, and looking up a person we
+have never seen before, once); everything else goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from integrations.slack.render import render
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dispatcher import Dispatcher, error_message, new_reference, unexpected_message
+from bot.errors import NeedsIdentity, UserError
+from bot.invocation import Actor, Conversation, Invocation, Reply
+from bot.messages import Message
+from integrations.slack import modals
+
+log = logging.getLogger("teamaround.slack")
+
+COMMANDS = ("network", "action", "cetr", "dsr")
+BUTTON_MODALS = ("action.done", "action.due", "action.reassign", "action.update")
+# Which modal field an error most likely belongs to.
+ERROR_FIELD = {
+    "action.done": "evidence",
+    "action.due": "due",
+    "action.reassign": "owner",
+    "action.update": "note",
+    "action.assign": "text",
+}
+
+
+class SlackInbound:
+    """Turns Slack payloads into invocations and runs them through the dispatcher."""
+
+    def __init__(
+        self, *, dispatcher: Dispatcher, client: AsyncWebClient, agencies: list[str] | None = None
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._client = client
+        self._agencies = agencies or []
+
+    async def run(self, invocation: Invocation) -> Reply:
+        """Dispatch, looking up unknown Slack users by email once if needed."""
+        try:
+            try:
+                return await self._dispatcher.dispatch(invocation)
+            except NeedsIdentity as exc:
+                emails = dict(invocation.known_emails)
+                for user_id in exc.platform_user_ids:
+                    email = await self._email_of(user_id)
+                    if email:
+                        emails[user_id] = email
+                retry = invocation.model_copy(update={"known_emails": emails})
+                if retry.actor.platform_user_id in emails:
+                    retry = retry.model_copy(
+                        update={
+                            "actor": retry.actor.model_copy(
+                                update={"email": emails[retry.actor.platform_user_id]}
+                            )
+                        }
+                    )
+                return await self._dispatcher.dispatch(retry)
+        except NeedsIdentity as exc:
+            return Reply(
+                message=error_message(
+                    UserError(
+                        exc.message,
+                        hint="Ask an administrator to add them to the Teamaround directory with "
+                        "the email address they use in Slack.",
+                    )
+                )
+            )
+        except UserError as exc:
+            return Reply(message=error_message(exc))
+        except Exception:
+            reference = new_reference()
+            log.exception("unexpected error handling a Slack request, reference %s", reference)
+            return Reply(message=unexpected_message(reference))
+
+    async def _email_of(self, user_id: str) -> str | None:
+        try:
+            response = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("slack: users.info for %s failed: %s", user_id, exc.response.get("error"))
+            return None
+        profile = (response.get("user") or {}).get("profile") or {}
+        email = profile.get("email")
+        return str(email).lower() if email else None
+
+
+def _actor(user_id: str) -> Actor:
+    return Actor(platform="slack", platform_user_id=user_id)
+
+
+def _ack_payload(message: Message) -> dict[str, Any]:
+    rendered = render(message)
+    return {
+        "text": rendered.text,
+        "blocks": rendered.blocks,
+        "response_type": "ephemeral" if message.ephemeral else "in_channel",
+    }
+
+
+def register(app: AsyncApp, inbound: SlackInbound) -> None:
+    """Wire the listeners onto a bolt app."""
+
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        command = str(body.get("command", "")).lstrip("/")
+        text = str(body.get("text", "")).strip()
+        channel_id = str(body.get("channel_id", ""))
+        if command == "action" and not text:
+            await _open_modal(
+                client,
+                body.get("trigger_id"),
+                modals.assign_modal(channel_id=channel_id, agencies=inbound._agencies),
+            )
+            await ack()
+            return
+        invocation = Invocation(
+            actor=_actor(str(body.get("user_id", ""))),
+            conversation=Conversation(
+                platform="slack", conversation_id=channel_id, name=body.get("channel_name")
+            ),
+            command=command,
+            text=text,
+            idempotency_key=f"slack:command:{body.get('trigger_id')}"
+            if body.get("trigger_id")
+            else None,
+        )
+        reply = await inbound.run(invocation)
+        await ack(**_ack_payload(reply.message))
+
+    for name in COMMANDS:
+        app.command(f"/{name}")(on_command)
+
+    async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id", ""))
+        try:
+            number = int(str(action.get("value", "")))
+        except ValueError:
+            return
+        channel_id = str(
+            (body.get("container") or {}).get("channel_id")
+            or (body.get("channel") or {}).get("id", "")
+        )
+        if action_id == "action.done":
+            view = modals.done_modal(action_id=number, channel_id=channel_id)
+        elif action_id == "action.due":
+            view = modals.due_modal(
+                action_id=number, channel_id=channel_id, current_due=date.today()
+            )
+        elif action_id == "action.reassign":
+            view = modals.reassign_modal(action_id=number, channel_id=channel_id)
+        else:
+            view = modals.update_modal(action_id=number, channel_id=channel_id)
+        await _open_modal(client, body.get("trigger_id"), view)
+
+    for action_id in BUTTON_MODALS:
+        app.action(action_id)(on_button)
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        callback = str(view.get("callback_id", ""))
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        values = modals.values_from_submission(view)
+        text = _submission_text(callback, meta, values)
+        if text is None:
+            await ack()
+            return
+        invocation = Invocation(
+            actor=_actor(str((body.get("user") or {}).get("id", ""))),
+            conversation=Conversation(
+                platform="slack", conversation_id=str(meta.get("channel_id", ""))
+            ),
+            command="action",
+            text=text,
+            idempotency_key=f"slack:view:{view.get('id')}" if view.get("id") else None,
+        )
+        reply = await inbound.run(invocation)
+        if reply.message.tone == "error":
+            field = ERROR_FIELD.get(callback, "text")
+            if "date" in reply.message.text.lower() and callback in ("action.assign", "action.due"):
+                field = "due"
+            await ack(response_action="errors", errors={field: reply.message.text[:2000]})
+            return
+        await ack()
+
+    for callback in ERROR_FIELD:
+        app.view(callback)(on_submit)
+
+
+def _submission_text(callback: str, meta: dict[str, Any], values: dict[str, str]) -> str | None:
+    """A modal submission as the same command someone could have typed."""
+    number = meta.get("action_id")
+
+    def slack_date(value: str) -> str:
+        # Slack's date picker gives ISO dates; our grammar reads them as typed.
+        return value
+
+    if callback == "action.done":
+        return f"done {number} {values.get('evidence', '')}".strip()
+    if callback == "action.due":
+        return (
+            f"due {number} {slack_date(values.get('due', ''))} {values.get('reason', '')}".strip()
+        )
+    if callback == "action.reassign":
+        owner = values.get("owner", "")
+        return f"reassign {number} <@{owner}> {values.get('reason', '')}".strip()
+    if callback == "action.update":
+        return f"update {number} {values.get('note', '')}".strip()
+    if callback == "action.assign":
+        agency = values.get("agency", "")
+        text = (
+            f"assign <@{values.get('owner', '')}> {values.get('text', '')} by "
+            f"{slack_date(values.get('due', ''))}"
+        )
+        return f'{text} --agency "{agency}"' if agency else text
+    return None
+
+
+async def _open_modal(client: AsyncWebClient, trigger_id: Any, view: dict[str, Any]) -> None:
+    if not trigger_id:
+        return
+    try:
+        await client.views_open(trigger_id=str(trigger_id), view=view)
+    except SlackApiError as exc:
+        log.warning("slack: views.open failed: %s", exc.response.get("error"))
+
+
+def create_app(
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    inbound: SlackInbound,
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """A bolt app that answers only after its handler has done its work
+    (``process_before_response``), with request verification on over HTTP."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=True,
+    )
+    register(app, inbound)
+    return app

@@ -1,0 +1,128 @@
+"""A running Teamaround (real HTTP server) wired to a fake Slack on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bot.clock import FrozenClock
+from bot.main import App, build
+from bot.relay import RelayReport
+from bot.server import create_web_app
+from bot.settings import Settings
+from commands.directory.demo import PEOPLE, seed
+from tests.conftest import MONDAY
+from tests.fakes.slack import (
+    FakeSlack,
+    block_actions_body,
+    sign,
+    slash_command_body,
+    view_submission_body,
+)
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SlackRig:
+    app: App
+    slack: FakeSlack
+    http: httpx.AsyncClient
+    clock: FrozenClock
+    user_ids: dict[str, str]  # email -> fake Slack user id
+
+    def uid(self, email: str) -> str:
+        return self.user_ids[email]
+
+    async def post(self, body: bytes, *, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.post("/slack/events", content=body,
+                                    headers=headers or sign(body, secret=SECRET))
+
+    async def command(self, email: str, command: str, text: str, *, channel: str = "C0GENERAL"
+                      ) -> dict[str, Any]:
+        body = slash_command_body(command=command, text=text, user_id=self.uid(email),
+                                  channel_id=channel, trigger_id=self.slack.new_trigger_id(),
+                                  response_url=self.slack.new_response_url())
+        response = await self.post(body)
+        assert response.status_code == 200, response.text
+        return dict(response.json()) if response.content else {}
+
+    async def click(self, email: str, action_id: str, value: str, *, channel: str,
+                    message_ts: str) -> httpx.Response:
+        body = block_actions_body(user_id=self.uid(email), action_id=action_id, value=value,
+                                  channel_id=channel, message_ts=message_ts,
+                                  trigger_id=self.slack.new_trigger_id(),
+                                  response_url=self.slack.new_response_url())
+        return await self.post(body)
+
+    async def submit(self, email: str, view: dict[str, Any], values: dict[str, Any],
+                     *, view_id: str = "V0001") -> httpx.Response:
+        body = view_submission_body(user_id=self.uid(email), callback_id=view["callback_id"],
+                                    private_metadata=view["private_metadata"], values=values,
+                                    view_id=view_id)
+        return await self.post(body)
+
+    async def deliver(self) -> RelayReport:
+        return await self.app.relay(worker="test").drain()
+
+    def channel_named(self, name: str) -> Any:
+        matches = [c for c in self.slack.channels.values() if c.name == name]
+        assert len(matches) == 1, [c.name for c in self.slack.channels.values()]
+        return matches[0]
+
+    def messages_in(self, channel_id: str) -> list[Any]:
+        return [m for m in self.slack.messages.get(channel_id, []) if not m.ephemeral_for]
+
+
+@asynccontextmanager
+async def running(database_url: str) -> AsyncIterator[SlackRig]:
+    async with FakeSlack(token=TOKEN) as slack:
+        user_ids = {email: slack.add_user(name=name, email=email)
+                    for name, email, *_ in PEOPLE}
+        settings = Settings(database_url=database_url, slack_bot_token=TOKEN,
+                            slack_signing_secret=SECRET, slack_api_url=slack.base_url)
+        clock = FrozenClock(MONDAY)
+        app = build(settings, clock=clock)
+        async with app.db.transaction() as session:
+            await seed(session, register_name=app.policy.register_name, now=clock.now(),
+                       consent_date=MONDAY.date())
+        port = free_port()
+        web = create_web_app(app, run_relay=False)
+        server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="on"))
+        task = asyncio.create_task(server.serve())
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or task.done():
+                raise RuntimeError("server did not start")
+            await asyncio.sleep(0.02)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
+                                         timeout=10) as http:
+                yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+
+
+def metadata_key(message: Any) -> str:
+    meta = message.metadata or {}
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    return str((meta.get("event_payload") or {}).get("key", ""))

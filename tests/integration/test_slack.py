@@ -1,0 +1,227 @@
+"""Teamaround as a Slack app: signed HTTP requests to the running server,
+deliveries through the real AsyncWebClient to a fake Slack on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from store.models import Action, AuditEvent, Outbox
+from tests.fakes.slack import sign
+from tests.integration.slack_harness import SlackRig, metadata_key, running
+
+KIM = "kim.lee@example.org"
+SAM = "sam.patel@example.org"
+JO = "jo.hughes@example.org"
+TAYLOR = "taylor.brown@example.org"
+
+
+@pytest.fixture
+async def rig(migrated_url: str) -> AsyncIterator[SlackRig]:
+    async with running(migrated_url) as rig:
+        yield rig
+
+
+def mention(rig: SlackRig, email: str) -> str:
+    return f"<@{rig.uid(email)}|{email.split('@')[0]}>"
+
+
+async def open_network(rig: SlackRig) -> str:
+    reply = await rig.command(KIM, "/network", "open DSR-0042")
+    assert "yp-dsr-0042" in reply["text"]
+    await rig.deliver()
+    channel = rig.channel_named("yp-dsr-0042")
+    reply = await rig.command(KIM, "/network", f"add {mention(rig, SAM)} {mention(rig, JO)}",
+                              channel=channel.id)
+    assert "Added Sam Patel" in reply["text"], reply
+    await rig.deliver()
+    return str(channel.id)
+
+
+async def test_opening_a_network_gives_one_private_channel_with_everyone_and_a_pinned_card(
+    rig: SlackRig,
+) -> None:
+    channel_id = await open_network(rig)
+    channel = rig.slack.channels[channel_id]
+    assert channel.is_private
+    assert {rig.uid(KIM), rig.uid(SAM), rig.uid(JO)} <= channel.members
+    assert "DSR-0042" in channel.topic and "Kim Lee" in channel.topic
+    assert len(channel.pins) == 1
+    cards = [m for m in rig.messages_in(channel_id) if metadata_key(m).startswith("card:network")]
+    assert len(cards) == 1 and cards[0].ts in channel.pins
+    assert cards[0].edited >= 1  # the card was edited in place when people were added
+    assert len(rig.slack.calls_to("conversations.create")) == 1
+
+
+async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    before = len(rig.messages_in(channel_id))
+    reply = await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Send the EHCP draft "
+                              "<!channel> & co by Friday", channel=channel_id)
+    assert "Action #1" in reply["text"]
+    await rig.deliver()
+    new = rig.messages_in(channel_id)[before:]
+    assert len(new) == 1
+    card = new[0]
+    assert "&lt;!channel&gt; &amp; co" in str(card.blocks)  # escaped: pings nobody
+    assert "<!channel>" not in str(card.blocks)
+    dm_channel = rig.slack.ims[rig.uid(SAM)]
+    [dm] = rig.messages_in(dm_channel)
+    assert "Send the EHCP draft" in dm.text
+
+    response = await rig.click(SAM, "action.done", "1", channel=channel_id, message_ts=card.ts)
+    assert response.status_code == 200
+    view = rig.slack.views[-1]
+    assert view["callback_id"] == "action.done"
+    response = await rig.submit(SAM, view, {"evidence": {"value": {
+        "type": "plain_text_input", "value": "Sent by secure email"}}})
+    assert response.status_code == 200 and not response.content.strip(b"{}")
+    await rig.deliver()
+    assert len(rig.messages_in(channel_id)) == before + 1  # edited, not reposted
+    assert card.edited == 1
+    assert "Done" in str(card.blocks)
+
+
+async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
+                      channel=channel_id)
+    await rig.deliver()
+    card = rig.messages_in(channel_id)[-1]
+    await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
+    view = rig.slack.views[-1]
+    assert view["callback_id"] == "action.due"
+    response = await rig.submit(KIM, view, {
+        "due": {"date": {"type": "datepicker", "selected_date": "2026-12-11"}},
+        "reason": {"value": {"type": "plain_text_input", "value": "Panel moved"}},
+    })
+    assert response.status_code == 200
+    await rig.deliver()
+    assert card.edited == 1
+    assert "Fri 11 Dec" in str(card.blocks)
+
+
+async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
+                      channel=channel_id)
+    await rig.deliver()
+    card = rig.messages_in(channel_id)[-1]
+    await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
+    response = await rig.submit(KIM, rig.slack.views[-1], {
+        "due": {"date": {"type": "datepicker", "selected_date": "2026-01-05"}},
+        "reason": {"value": {"type": "plain_text_input", "value": None}},
+    })
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert "already passed" in body["errors"]["due"]
+
+
+async def test_forged_and_stale_signatures_get_401_and_change_nothing(rig: SlackRig) -> None:
+    from tests.fakes.slack import slash_command_body
+
+    body = slash_command_body(command="/network", text="open DSR-0042", user_id=rig.uid(KIM),
+                              channel_id="C0GENERAL", trigger_id="T1", response_url="")
+    forged = sign(body, secret="not-the-secret")
+    stale = sign(body, secret="test-signing-secret", timestamp=int(time.time()) - 600)
+    for headers in (forged, stale):
+        response = await rig.post(body, headers=headers)
+        assert response.status_code == 401
+    async with rig.app.db.reader() as session:
+        assert (await session.scalars(select(AuditEvent).where(
+            AuditEvent.verb == "network.open"))).all() == []
+
+
+async def test_a_double_submitted_modal_completes_once(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
+                      channel=channel_id)
+    await rig.deliver()
+    card = rig.messages_in(channel_id)[-1]
+    await rig.click(SAM, "action.update", "1", channel=channel_id, message_ts=card.ts)
+    view = rig.slack.views[-1]
+    values = {"note": {"value": {"type": "plain_text_input", "value": "Booked for Tuesday"}}}
+    await rig.submit(SAM, view, values, view_id="V42")
+    await rig.submit(SAM, view, values, view_id="V42")
+    async with rig.app.db.reader() as session:
+        updates = (await session.scalars(select(AuditEvent).where(
+            AuditEvent.verb == "action.update"))).all()
+    assert len(updates) == 1
+
+
+async def test_every_message_arrives_once_after_slack_fails_for_a_minute(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    rig.slack.outage()
+    for n in range(3):
+        await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Task {n} by Friday",
+                          channel=channel_id)
+    report = await rig.deliver()
+    assert report.sent == 0 and report.retried > 0
+    rig.slack.heal()
+    rig.slack.fail_next("chat.postMessage", 2, status=429, retry_after=1)
+    for _ in range(12):  # the relay's back-off, a minute of it
+        rig.clock.advance(timedelta(seconds=30))
+        await rig.deliver()
+    keys = [metadata_key(m) for m in rig.messages_in(channel_id)]
+    task_cards = [k for k in keys if k.startswith("card:action:")]
+    assert len(task_cards) == 3 and len(set(task_cards)) == 3
+    dms = rig.messages_in(rig.slack.ims[rig.uid(SAM)])
+    assert len([m for m in dms if "Task" in m.text]) == 3
+    async with rig.app.db.reader() as session:
+        statuses = {r.status for r in (await session.scalars(select(Outbox))).all()}
+    assert statuses == {"sent"}
+
+
+async def test_a_post_slack_accepted_but_did_not_confirm_is_not_posted_twice(
+    rig: SlackRig,
+) -> None:
+    channel_id = await open_network(rig)
+    rig.slack.fail_next("chat.postMessage", 1, status=500, apply_then_fail=True)
+    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Once only by Friday",
+                      channel=channel_id)
+    await rig.deliver()
+    rig.clock.advance(timedelta(minutes=5))
+    await rig.deliver()
+    cards = [m for m in rig.messages_in(channel_id) if metadata_key(m).startswith("card:action:1")]
+    assert len(cards) == 1
+
+
+async def test_an_outage_in_the_middle_of_opening_still_gives_one_channel(rig: SlackRig) -> None:
+    await rig.command(KIM, "/network", "open DSR-0042")
+    rig.slack.fail_next("conversations.invite", 3, status=503)
+    await rig.deliver()
+    rig.clock.advance(timedelta(minutes=5))
+    await rig.deliver()
+    channel = rig.channel_named("yp-dsr-0042")
+    assert rig.uid(KIM) in channel.members
+    assert len(channel.pins) == 1
+
+
+async def test_someone_slack_cannot_find_is_reported_and_the_rest_proceeds(
+    rig: SlackRig,
+) -> None:
+    channel_id = await open_network(rig)
+    # Taylor is in the directory but not in this Slack workspace.
+    rig.slack.users.pop(rig.uid(TAYLOR))
+    reply = await rig.command(KIM, "/network", f"add {TAYLOR} alex.morgan@example.org",
+                              channel=channel_id)
+    assert "Added" in reply["text"]
+    await rig.deliver()
+    channel = rig.slack.channels[channel_id]
+    assert rig.uid("alex.morgan@example.org") in channel.members
+    texts = " ".join(m.text for m in rig.messages_in(channel_id))
+    assert "taylor.brown@example.org isn't in this Slack workspace" in texts
+
+
+async def test_errors_and_help_are_ephemeral(rig: SlackRig) -> None:
+    reply = await rig.command(KIM, "/action", "help")
+    assert reply["response_type"] == "ephemeral"
+    reply = await rig.command(KIM, "/action", "assign @nobody Ring by Friday")
+    assert reply["response_type"] == "ephemeral"
+    assert "directory" in reply["text"]
+    async with rig.app.db.reader() as session:
+        assert (await session.scalars(select(Action))).all() == []
