@@ -9,7 +9,14 @@ from datetime import time
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.calendar import ServiceHours, WorkingCalendar
 from bot.errors import ConfigError
@@ -31,6 +38,16 @@ class HoursPolicy(BaseModel):
         if bad:
             raise ValueError(f"unknown day(s) {bad}; use mon, tue, wed, thu, fri, sat, sun")
         return [d.lower()[:3] for d in value]
+
+    @model_validator(mode="after")
+    def _workable(self) -> HoursPolicy:
+        if self.start >= self.end:
+            raise ValueError("start must be before end (for example start 09:00, end 17:00)")
+        if not self.days:
+            raise ValueError("give at least one working day")
+        if self.start.tzinfo or self.end.tzinfo:
+            raise ValueError("times are local to the register's timezone; leave out offsets")
+        return self
 
 
 class Policy(BaseModel):

@@ -57,13 +57,13 @@ def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 
             socket_handler = AsyncSocketModeHandler(
                 app.slack, app.settings.slack_app_token.get_secret_value()
             )
-            await socket_handler.connect_async()
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack Socket Mode connected")
         try:
             yield
         finally:
             if socket_handler is not None:
-                await socket_handler.close_async()
+                await socket_handler.close_async()  # type: ignore[no-untyped-call]
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -61,27 +61,38 @@ def split_sub(text: str) -> tuple[str, str]:
     return head.lower(), rest.strip()
 
 
-def pop_options(text: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
-    """Take ``--name value`` options off a line. A value runs to the next option.
+_GROUPING_QUOTES = {'"': '"', "“": "”"}
 
-    Options may appear anywhere; quotes around a value are removed.
+
+def pop_options(text: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
+    """Take ``--name value`` options off a line; the rest is the body.
+
+    Options may appear anywhere. A value in double quotes ends at the closing
+    quote (words after it belong to the body again); an unquoted value runs
+    to the next option or the end of the line.
     """
     matches = list(_OPTION.finditer(text))
     if not matches:
         return text.strip(), {}
     options: dict[str, str] = {}
-    body = text[: matches[0].start()]
+    body = [text[: matches[0].start()]]
     for i, match in enumerate(matches):
         name = match.group(1)
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = unquote(text[match.end() : end].strip())
+        segment = text[match.end() : end].strip()
+        value = unquote(segment)
+        if segment and segment[0] in _GROUPING_QUOTES:
+            close = segment.find(_GROUPING_QUOTES[segment[0]], 1)
+            if close != -1:
+                value = segment[1:close].strip()
+                body.append(segment[close + 1 :])
         if name not in allowed:
             known = ", ".join(f"--{a}" for a in sorted(allowed)) or "none"
             raise UserError(f"I don't know the option --{name}. Options here: {known}.")
         if name in options:
             raise UserError(f"--{name} is given twice; give it once.")
         options[name] = value
-    return body.strip(), options
+    return " ".join(part.strip() for part in body if part.strip()), options
 
 
 def unquote(value: str) -> str:
@@ -100,7 +111,7 @@ def first_word(text: str) -> tuple[str, str]:
 
 def parse_id(token: str, *, what: str, example: str) -> int:
     cleaned = token.strip().lstrip("#")
-    if not cleaned.isdigit() or len(cleaned) > 9:
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 9:
         shown = token if token else "nothing"
         raise UserError(
             f"I need the {what} number, but got {shown!r}.", hint=f"For example: {example}"
@@ -108,13 +119,13 @@ def parse_id(token: str, *, what: str, example: str) -> int:
     return int(cleaned)
 
 
-def check_text(text: str, *, what: str, example: str) -> str:
+def check_text(text: str, *, what: str, example: str, limit: int = MAX_TEXT) -> str:
     text = " ".join(text.split())
     if not text:
         raise UserError(f"Please say what the {what} is.", hint=f"For example: {example}")
-    if len(text) > MAX_TEXT:
+    if len(text) > limit:
         raise UserError(
-            f"That {what} is {len(text):,} characters; please keep it under {MAX_TEXT} "
+            f"That {what} is {len(text):,} characters; please keep it under {limit} "
             "and put the detail in the case record.",
         )
     return text

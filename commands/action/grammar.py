@@ -11,6 +11,7 @@ from bot.calendar import WorkingCalendar
 from bot.dates import ACCEPTED_FORMS, DateParseError, parse_due_date
 from bot.errors import UserError
 from commands.grammar import (
+    MAX_TEXT,
     PersonRef,
     check_text,
     first_word,
@@ -87,12 +88,14 @@ class Help(_Cmd):
 ActionCommand = Assign | ListActions | Show | Done | Update | Due | Reassign | Cancel | Help
 
 
-def parse(text: str, *, today: date, calendar: WorkingCalendar) -> ActionCommand:
+def parse(
+    text: str, *, today: date, calendar: WorkingCalendar, max_text: int = MAX_TEXT
+) -> ActionCommand:
     sub, rest = split_sub(text)
     if sub in ("", "help"):
         return Help()
     if sub == "assign":
-        return _assign(rest, today=today, calendar=calendar)
+        return _assign(rest, today=today, calendar=calendar, max_text=max_text)
     if sub == "list":
         return _list(rest)
     if sub in ("show", "done", "update", "due", "reassign", "cancel"):
@@ -127,7 +130,7 @@ def parse(text: str, *, today: date, calendar: WorkingCalendar) -> ActionCommand
     )
 
 
-def _assign(rest: str, *, today: date, calendar: WorkingCalendar) -> Assign:
+def _assign(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int) -> Assign:
     body, options = pop_options(rest, {"agency"})
     owner_token, tail = first_word(body)
     owner = parse_person(owner_token) if owner_token else None
@@ -142,7 +145,7 @@ def _assign(rest: str, *, today: date, calendar: WorkingCalendar) -> Assign:
             "Every action needs a due date: end with `by` and a date.",
             hint=f"For example: {ASSIGN_EXAMPLE}",
         )
-    text = check_text(what, what="action", example=ASSIGN_EXAMPLE)
+    text = check_text(what, what="action", example=ASSIGN_EXAMPLE, limit=max_text)
     due = parse_due_date(due_text, today=today, calendar=calendar)
     agency = options.get("agency")
     if agency is not None and not agency:

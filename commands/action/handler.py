@@ -12,7 +12,12 @@ from store import queries
 
 
 async def handle(invocation: Invocation, services: Services) -> Reply:
-    command = grammar.parse(invocation.text, today=services.today(), calendar=services.calendar)
+    command = grammar.parse(
+        invocation.text,
+        today=services.today(),
+        calendar=services.calendar,
+        max_text=services.policy.max_action_text,
+    )
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message())
     async with unit_of_work(

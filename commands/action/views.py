@@ -145,17 +145,19 @@ def action_detail(
     return Message(text=card.text + "\n" + "\n".join(trail), blocks=tuple(blocks), ephemeral=True)
 
 
-HELP = """\
-/action assign @owner WHAT by WHEN [--agency NAME] — give someone an action
-/action list [mine|overdue|all|@person] — open actions here (mine: across your networks)
-/action show ID — the action and its history
-/action done ID [evidence] — mark it done, saying what was done
-/action update ID NOTE — add a progress update
-/action due ID DATE [reason] — change the due date (keyworker or assigner)
-/action reassign ID @person [reason] — give it to someone else (keyworker or assigner)
-/action cancel ID reason — cancel it, saying why (keyworker or assigner)
-Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks,
-  in 5 working days, end of month."""
+HELP_LINES = (
+    "/action assign @owner WHAT by WHEN [--agency NAME] — give someone an action",
+    "/action list [mine|overdue|all|@person] — open actions here (mine: across your networks)",
+    "/action show ID — the action and its history",
+    "/action done ID [evidence] — mark it done, saying what was done",
+    "/action update ID NOTE — add a progress update",
+    "/action due ID DATE [reason] — change the due date (keyworker or assigner)",
+    "/action reassign ID @person [reason] — give it to someone else (keyworker or assigner)",
+    "/action cancel ID reason — cancel it, saying why (keyworker or assigner)",
+    "Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks, "
+    "in 5 working days, end of month.",
+)
+HELP = "\n".join(HELP_LINES)
 
 
 def help_message() -> Message:
@@ -163,7 +165,7 @@ def help_message() -> Message:
         text=HELP,
         blocks=(
             Header(text="Actions: every action has one owner and a due date"),
-            BulletList(items=tuple(HELP.splitlines())),
+            BulletList(items=HELP_LINES),
         ),
         ephemeral=True,
     )

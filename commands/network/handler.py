@@ -81,7 +81,12 @@ async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: 
         open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
         overdue = sum(1 for a in open_actions if a.due_date < unit.today)
         card = views.network_card(
-            network, members, open_actions=len(open_actions), overdue=overdue, today=unit.today
+            network,
+            members,
+            open_actions=len(open_actions),
+            overdue=overdue,
+            today=unit.today,
+            calendar=unit.services.calendar,
         )
         return card.model_copy(update={"ephemeral": True})
     assert isinstance(command, grammar.Close)

@@ -41,7 +41,12 @@ async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
     open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
     overdue = sum(1 for a in open_actions if a.due_date < unit.today)
     message = views.network_card(
-        network, members, open_actions=len(open_actions), overdue=overdue, today=unit.today
+        network,
+        members,
+        open_actions=len(open_actions),
+        overdue=overdue,
+        today=unit.today,
+        calendar=unit.services.calendar,
     )
     await notify.card(
         unit,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from zoneinfo import ZoneInfo
 
+from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
 from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section
 from store.models import Network, NetworkMember
@@ -31,8 +33,14 @@ def network_card(
     open_actions: int,
     overdue: int,
     today: date,
+    calendar: WorkingCalendar | None = None,
 ) -> Message:
     yp = network.young_person
+    opened = (
+        calendar.local_date(network.opened_at)
+        if calendar
+        else network.opened_at.astimezone(ZoneInfo("Europe/London")).date()
+    )
     rating = RATING.get(yp.rating or "", "not rated")
     keyworker = network.keyworker.name if network.keyworker else "none named yet"
     status = "Open" if network.status == "open" else "Closed"
@@ -51,7 +59,7 @@ def network_card(
         Section(text=f"Who is involved ({len(lines)}):"),
         BulletList(items=lines or ("nobody yet",)),
         Context(
-            text=f"Opened {format_day_year(network.opened_at.date(), today=today)} · "
+            text=f"Opened {format_day_year(opened, today=today)} · "
             "reference only: no names, dates of birth or NHS numbers here."
         ),
     )

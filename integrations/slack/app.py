@@ -258,7 +258,6 @@ def create_app(
         signing_secret=signing_secret,
         process_before_response=True,
         request_verification_enabled=not socket_mode,
-        token_verification_enabled=True,
     )
     register(app, inbound)
     return app

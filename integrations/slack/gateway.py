@@ -115,7 +115,8 @@ class SlackGateway:
         except SlackApiError as exc:
             log.warning("slack: could not read history of %s: %s", channel, _code(exc))
             return None
-        for message in history.get("messages", []) or []:
+        messages: list[dict[str, Any]] = history.get("messages", []) or []
+        for message in messages:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
@@ -247,7 +248,8 @@ class SlackGateway:
             if cursor:
                 kwargs["cursor"] = cursor
             response = await self._client.users_conversations(**kwargs)
-            for channel in response.get("channels", []) or []:
+            channels: list[dict[str, Any]] = response.get("channels", []) or []
+            for channel in channels:
                 if channel.get("name") == name:
                     return str(channel["id"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")

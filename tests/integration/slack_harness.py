@@ -51,31 +51,49 @@ class SlackRig:
         return self.user_ids[email]
 
     async def post(self, body: bytes, *, headers: dict[str, str] | None = None) -> httpx.Response:
-        return await self.http.post("/slack/events", content=body,
-                                    headers=headers or sign(body, secret=SECRET))
+        return await self.http.post(
+            "/slack/events", content=body, headers=headers or sign(body, secret=SECRET)
+        )
 
-    async def command(self, email: str, command: str, text: str, *, channel: str = "C0GENERAL"
-                      ) -> dict[str, Any]:
-        body = slash_command_body(command=command, text=text, user_id=self.uid(email),
-                                  channel_id=channel, trigger_id=self.slack.new_trigger_id(),
-                                  response_url=self.slack.new_response_url())
+    async def command(
+        self, email: str, command: str, text: str, *, channel: str = "C0GENERAL"
+    ) -> dict[str, Any]:
+        body = slash_command_body(
+            command=command,
+            text=text,
+            user_id=self.uid(email),
+            channel_id=channel,
+            trigger_id=self.slack.new_trigger_id(),
+            response_url=self.slack.new_response_url(),
+        )
         response = await self.post(body)
         assert response.status_code == 200, response.text
         return dict(response.json()) if response.content else {}
 
-    async def click(self, email: str, action_id: str, value: str, *, channel: str,
-                    message_ts: str) -> httpx.Response:
-        body = block_actions_body(user_id=self.uid(email), action_id=action_id, value=value,
-                                  channel_id=channel, message_ts=message_ts,
-                                  trigger_id=self.slack.new_trigger_id(),
-                                  response_url=self.slack.new_response_url())
+    async def click(
+        self, email: str, action_id: str, value: str, *, channel: str, message_ts: str
+    ) -> httpx.Response:
+        body = block_actions_body(
+            user_id=self.uid(email),
+            action_id=action_id,
+            value=value,
+            channel_id=channel,
+            message_ts=message_ts,
+            trigger_id=self.slack.new_trigger_id(),
+            response_url=self.slack.new_response_url(),
+        )
         return await self.post(body)
 
-    async def submit(self, email: str, view: dict[str, Any], values: dict[str, Any],
-                     *, view_id: str = "V0001") -> httpx.Response:
-        body = view_submission_body(user_id=self.uid(email), callback_id=view["callback_id"],
-                                    private_metadata=view["private_metadata"], values=values,
-                                    view_id=view_id)
+    async def submit(
+        self, email: str, view: dict[str, Any], values: dict[str, Any], *, view_id: str = "V0001"
+    ) -> httpx.Response:
+        body = view_submission_body(
+            user_id=self.uid(email),
+            callback_id=view["callback_id"],
+            private_metadata=view["private_metadata"],
+            values=values,
+            view_id=view_id,
+        )
         return await self.post(body)
 
     async def deliver(self) -> RelayReport:
@@ -93,19 +111,27 @@ class SlackRig:
 @asynccontextmanager
 async def running(database_url: str) -> AsyncIterator[SlackRig]:
     async with FakeSlack(token=TOKEN) as slack:
-        user_ids = {email: slack.add_user(name=name, email=email)
-                    for name, email, *_ in PEOPLE}
-        settings = Settings(database_url=database_url, slack_bot_token=TOKEN,
-                            slack_signing_secret=SECRET, slack_api_url=slack.base_url)
+        user_ids = {email: slack.add_user(name=name, email=email) for name, email, *_ in PEOPLE}
+        settings = Settings(
+            database_url=database_url,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.base_url,
+        )
         clock = FrozenClock(MONDAY)
         app = build(settings, clock=clock)
         async with app.db.transaction() as session:
-            await seed(session, register_name=app.policy.register_name, now=clock.now(),
-                       consent_date=MONDAY.date())
+            await seed(
+                session,
+                register_name=app.policy.register_name,
+                now=clock.now(),
+                consent_date=MONDAY.date(),
+            )
         port = free_port()
         web = create_web_app(app, run_relay=False)
-        server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
         task = asyncio.create_task(server.serve())
         deadline = time.monotonic() + 10
         while not server.started:
@@ -113,8 +139,7 @@ async def running(database_url: str) -> AsyncIterator[SlackRig]:
                 raise RuntimeError("server did not start")
             await asyncio.sleep(0.02)
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
-                                         timeout=10) as http:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
                 yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
         finally:
             server.should_exit = True

@@ -35,8 +35,9 @@ async def open_network(rig: SlackRig) -> str:
     assert "yp-dsr-0042" in reply["text"]
     await rig.deliver()
     channel = rig.channel_named("yp-dsr-0042")
-    reply = await rig.command(KIM, "/network", f"add {mention(rig, SAM)} {mention(rig, JO)}",
-                              channel=channel.id)
+    reply = await rig.command(
+        KIM, "/network", f"add {mention(rig, SAM)} {mention(rig, JO)}", channel=channel.id
+    )
     assert "Added Sam Patel" in reply["text"], reply
     await rig.deliver()
     return str(channel.id)
@@ -60,8 +61,12 @@ async def test_opening_a_network_gives_one_private_channel_with_everyone_and_a_p
 async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackRig) -> None:
     channel_id = await open_network(rig)
     before = len(rig.messages_in(channel_id))
-    reply = await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Send the EHCP draft "
-                              "<!channel> & co by Friday", channel=channel_id)
+    reply = await rig.command(
+        KIM,
+        "/action",
+        f"assign {mention(rig, SAM)} Send the EHCP draft <!channel> & co by Friday",
+        channel=channel_id,
+    )
     assert "Action #1" in reply["text"]
     await rig.deliver()
     new = rig.messages_in(channel_id)[before:]
@@ -77,8 +82,11 @@ async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackR
     assert response.status_code == 200
     view = rig.slack.views[-1]
     assert view["callback_id"] == "action.done"
-    response = await rig.submit(SAM, view, {"evidence": {"value": {
-        "type": "plain_text_input", "value": "Sent by secure email"}}})
+    response = await rig.submit(
+        SAM,
+        view,
+        {"evidence": {"value": {"type": "plain_text_input", "value": "Sent by secure email"}}},
+    )
     assert response.status_code == 200 and not response.content.strip(b"{}")
     await rig.deliver()
     assert len(rig.messages_in(channel_id)) == before + 1  # edited, not reposted
@@ -88,17 +96,22 @@ async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackR
 
 async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> None:
     channel_id = await open_network(rig)
-    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
-                      channel=channel_id)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
+    )
     await rig.deliver()
     card = rig.messages_in(channel_id)[-1]
     await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
     view = rig.slack.views[-1]
     assert view["callback_id"] == "action.due"
-    response = await rig.submit(KIM, view, {
-        "due": {"date": {"type": "datepicker", "selected_date": "2026-12-11"}},
-        "reason": {"value": {"type": "plain_text_input", "value": "Panel moved"}},
-    })
+    response = await rig.submit(
+        KIM,
+        view,
+        {
+            "due": {"date": {"type": "datepicker", "selected_date": "2026-12-11"}},
+            "reason": {"value": {"type": "plain_text_input", "value": "Panel moved"}},
+        },
+    )
     assert response.status_code == 200
     await rig.deliver()
     assert card.edited == 1
@@ -107,15 +120,20 @@ async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> N
 
 async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig) -> None:
     channel_id = await open_network(rig)
-    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
-                      channel=channel_id)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
+    )
     await rig.deliver()
     card = rig.messages_in(channel_id)[-1]
     await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
-    response = await rig.submit(KIM, rig.slack.views[-1], {
-        "due": {"date": {"type": "datepicker", "selected_date": "2026-01-05"}},
-        "reason": {"value": {"type": "plain_text_input", "value": None}},
-    })
+    response = await rig.submit(
+        KIM,
+        rig.slack.views[-1],
+        {
+            "due": {"date": {"type": "datepicker", "selected_date": "2026-01-05"}},
+            "reason": {"value": {"type": "plain_text_input", "value": None}},
+        },
+    )
     body = response.json()
     assert body["response_action"] == "errors"
     assert "already passed" in body["errors"]["due"]
@@ -124,22 +142,30 @@ async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig
 async def test_forged_and_stale_signatures_get_401_and_change_nothing(rig: SlackRig) -> None:
     from tests.fakes.slack import slash_command_body
 
-    body = slash_command_body(command="/network", text="open DSR-0042", user_id=rig.uid(KIM),
-                              channel_id="C0GENERAL", trigger_id="T1", response_url="")
+    body = slash_command_body(
+        command="/network",
+        text="open DSR-0042",
+        user_id=rig.uid(KIM),
+        channel_id="C0GENERAL",
+        trigger_id="T1",
+        response_url="",
+    )
     forged = sign(body, secret="not-the-secret")
     stale = sign(body, secret="test-signing-secret", timestamp=int(time.time()) - 600)
     for headers in (forged, stale):
         response = await rig.post(body, headers=headers)
         assert response.status_code == 401
     async with rig.app.db.reader() as session:
-        assert (await session.scalars(select(AuditEvent).where(
-            AuditEvent.verb == "network.open"))).all() == []
+        assert (
+            await session.scalars(select(AuditEvent).where(AuditEvent.verb == "network.open"))
+        ).all() == []
 
 
 async def test_a_double_submitted_modal_completes_once(rig: SlackRig) -> None:
     channel_id = await open_network(rig)
-    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday",
-                      channel=channel_id)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
+    )
     await rig.deliver()
     card = rig.messages_in(channel_id)[-1]
     await rig.click(SAM, "action.update", "1", channel=channel_id, message_ts=card.ts)
@@ -148,8 +174,9 @@ async def test_a_double_submitted_modal_completes_once(rig: SlackRig) -> None:
     await rig.submit(SAM, view, values, view_id="V42")
     await rig.submit(SAM, view, values, view_id="V42")
     async with rig.app.db.reader() as session:
-        updates = (await session.scalars(select(AuditEvent).where(
-            AuditEvent.verb == "action.update"))).all()
+        updates = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.verb == "action.update"))
+        ).all()
     assert len(updates) == 1
 
 
@@ -157,8 +184,9 @@ async def test_every_message_arrives_once_after_slack_fails_for_a_minute(rig: Sl
     channel_id = await open_network(rig)
     rig.slack.outage()
     for n in range(3):
-        await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Task {n} by Friday",
-                          channel=channel_id)
+        await rig.command(
+            KIM, "/action", f"assign {mention(rig, SAM)} Task {n} by Friday", channel=channel_id
+        )
     report = await rig.deliver()
     assert report.sent == 0 and report.retried > 0
     rig.slack.heal()
@@ -181,8 +209,9 @@ async def test_a_post_slack_accepted_but_did_not_confirm_is_not_posted_twice(
 ) -> None:
     channel_id = await open_network(rig)
     rig.slack.fail_next("chat.postMessage", 1, status=500, apply_then_fail=True)
-    await rig.command(KIM, "/action", f"assign {mention(rig, SAM)} Once only by Friday",
-                      channel=channel_id)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Once only by Friday", channel=channel_id
+    )
     await rig.deliver()
     rig.clock.advance(timedelta(minutes=5))
     await rig.deliver()
@@ -207,8 +236,9 @@ async def test_someone_slack_cannot_find_is_reported_and_the_rest_proceeds(
     channel_id = await open_network(rig)
     # Taylor is in the directory but not in this Slack workspace.
     rig.slack.users.pop(rig.uid(TAYLOR))
-    reply = await rig.command(KIM, "/network", f"add {TAYLOR} alex.morgan@example.org",
-                              channel=channel_id)
+    reply = await rig.command(
+        KIM, "/network", f"add {TAYLOR} alex.morgan@example.org", channel=channel_id
+    )
     assert "Added" in reply["text"]
     await rig.deliver()
     channel = rig.slack.channels[channel_id]

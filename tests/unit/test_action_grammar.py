@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.calendar import WorkingCalendar
@@ -485,6 +485,7 @@ def test_any_mix_of_command_words_gives_a_command_or_a_kind_refusal(text: str) -
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(["show", "done", "update", "due", "reassign", "cancel"]), token_lines)
+@example("show", "²")
 def test_any_words_after_a_sub_command_give_a_command_or_a_kind_refusal(
     sub: str, rest: str
 ) -> None:

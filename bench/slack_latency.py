@@ -1,0 +1,238 @@
+"""Slash-command latency: Teamaround against a bare bolt app, same machine, same run.
+
+  .venv/bin/python bench/slack_latency.py [--db sqlite|postgresql] [--requests 400]
+
+Both servers run in their own process behind uvicorn, with bolt's
+``process_before_response=True`` and request verification on; requests are
+real signed HTTP requests from this process. Teamaround's outbox relay is off
+in the server (``--no-relay``), so what is measured is the request path:
+parse, permissions, database transaction, reply. Targets (issue #3): median
+within 3x (read) and 6x (write) of the bare app; p99 under 25 ms; with 1 and
+20 concurrent senders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.slack import FakeSlack, sign, slash_command_body  # noqa: E402
+
+from bench.slack_servers import SECRET, TOKEN  # noqa: E402
+
+KIM = "kim.lee@example.org"
+CHANNEL = "C0BENCH"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def prepare(database_url: str, slack_url: str, user_ids: dict[str, str]) -> None:
+    """Migrate, seed, and open one network living in Slack channel C0BENCH."""
+    from bot.invocation import Actor, Conversation, Invocation
+    from bot.main import build
+    from bot.settings import Settings
+    from commands.directory.demo import seed
+    from store import migrate
+    from store.models import Network, Person
+
+    await migrate.upgrade_async(database_url)
+    app = build(
+        Settings(
+            database_url=database_url,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack_url,
+        )
+    )
+    now = app.services.clock.now()
+    async with app.db.transaction() as session:
+        await seed(
+            session, register_name=app.policy.register_name, now=now, consent_date=now.date()
+        )
+        for person in (await session.scalars(__import__("sqlalchemy").select(Person))).all():
+            person.slack_user_id = user_ids.get(person.email)
+
+    async def run(text: str, command: str = "network", channel: str = "CSETUP") -> None:
+        reply = await app.dispatcher.dispatch(
+            Invocation(
+                actor=Actor(platform="slack", platform_user_id=user_ids[KIM]),
+                conversation=Conversation(platform="slack", conversation_id=channel),
+                command=command,
+                text=text,
+            )
+        )
+        assert reply.message.tone != "error", reply.message.text
+
+    await run("open DSR-0042")
+    async with app.db.transaction() as session:
+        network = await session.get_one(Network, 1)
+        network.space_id = CHANNEL
+    await run("add sam.patel@example.org jo.hughes@example.org", channel=CHANNEL)
+    for n in range(100):
+        owner = ("sam.patel", "jo.hughes")[n % 2]
+        await run(
+            f"assign @{owner} Background task {n} by in 2 weeks", command="action", channel=CHANNEL
+        )
+    await app.db.dispose()
+
+
+async def wait_up(port: int) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                await client.post(f"http://127.0.0.1:{port}/slack/events", content=b"")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+async def measure(
+    port: int, *, text: str, command: str, user_id: str, requests: int, concurrency: int
+) -> list[float]:
+    latencies: list[float] = []
+    counter = iter(range(requests))
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for n in counter:
+            body = slash_command_body(
+                command=command,
+                text=text.format(n=n),
+                user_id=user_id,
+                channel_id=CHANNEL,
+                trigger_id=f"bench.{port}.{n}.{time.time_ns()}",
+                response_url="http://127.0.0.1:9/unused",
+            )
+            headers = sign(body, secret=SECRET)
+            began = time.perf_counter()
+            response = await client.post("/slack/events", content=body, headers=headers)
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, response.text
+            assert "error" not in response.text.lower() or command == "/network", response.text
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+    ) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return latencies
+
+
+def summary(latencies: list[float]) -> tuple[float, float]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered), p99
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=400)
+    args = parser.parse_args()
+
+    pg = None
+    workdir = tempfile.mkdtemp(prefix="teamaround-bench-")
+    if args.db == "postgresql":
+        from tests.pgserver import ThrowawayPostgres
+
+        pg = ThrowawayPostgres()
+        database_url = pg.start()
+    else:
+        database_url = f"sqlite+aiosqlite:///{workdir}/bench.db"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        async with FakeSlack(token=TOKEN) as slack:
+            user_ids = {
+                email: slack.add_user(name=email.split("@")[0], email=email)
+                for email in (KIM, "sam.patel@example.org", "jo.hughes@example.org")
+            }
+            await prepare(database_url, slack.base_url, user_ids)
+            ports = {"bare": free_port(), "teamaround": free_port()}
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            for kind, port in ports.items():
+                argv = [
+                    sys.executable,
+                    str(ROOT / "bench" / "slack_servers.py"),
+                    kind,
+                    "--port",
+                    str(port),
+                    "--slack-url",
+                    slack.base_url,
+                    "--database-url",
+                    database_url,
+                ]
+                procs.append(subprocess.Popen(argv, env=env, cwd=workdir))
+            for port in ports.values():
+                await wait_up(port)
+            scenarios = {
+                "read: /action list all": ("/action", "list all"),
+                "write: /action assign": (
+                    "/action",
+                    "assign @sam.patel Bench task {n} by in 2 weeks",
+                ),
+            }
+            print(
+                f"database: {args.db}; {args.requests} requests per cell; "
+                f"python {sys.version.split()[0]}; {os.cpu_count()} cores"
+            )
+            print(
+                "| scenario | senders | bare median | bare p99 | Teamaround median | "
+                "Teamaround p99 | ratio (median) |"
+            )
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            for name, (command, text) in scenarios.items():
+                for concurrency in (1, 20):
+                    results = {}
+                    for kind, port in ports.items():
+                        await measure(
+                            port,
+                            text=text,
+                            command=command,
+                            user_id=user_ids[KIM],
+                            requests=30,
+                            concurrency=concurrency,
+                        )  # warm-up
+                        results[kind] = summary(
+                            await measure(
+                                port,
+                                text=text,
+                                command=command,
+                                user_id=user_ids[KIM],
+                                requests=args.requests,
+                                concurrency=concurrency,
+                            )
+                        )
+                    (bm, bp), (tm, tp) = results["bare"], results["teamaround"]
+                    print(
+                        f"| {name} | {concurrency} | {bm:.2f} ms | {bp:.2f} ms | "
+                        f"{tm:.2f} ms | {tp:.2f} ms | {tm / bm:.1f}x |"
+                    )
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        if pg is not None:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
