@@ -350,6 +350,25 @@ async def _job_relay(app: App) -> str:
     return f"relay: sent {report.sent}, retrying {report.retried}, dead {report.dead}."
 
 
+class ManifestKind(StrEnum):
+    slack = "slack"
+    teams = "teams"
+
+
+@cli.command()
+def manifest(kind: Annotated[ManifestKind, typer.Argument(help="slack or teams")]) -> None:
+    """Print the Slack app manifest for TEAMAROUND_PUBLIC_URL (Socket Mode when
+    SLACK_APP_TOKEN is set)."""
+    settings = _settings()
+    if kind is ManifestKind.teams:
+        _fail("The Teams app package is not available yet; Teams support is coming next.")
+    from integrations.slack.manifest import slack_manifest_yaml
+
+    sys.stdout.write(
+        slack_manifest_yaml(settings.public_url, socket_mode=settings.slack_app_token is not None)
+    )
+
+
 @outbox_cli.command("list")
 def outbox_list(
     status: Annotated[str | None, typer.Option(help="pending, sending, sent or dead.")] = None,

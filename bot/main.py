@@ -84,7 +84,12 @@ def connect_slack(app: App, *, with_gateway: bool = True) -> None:
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
     if with_gateway:
-        app.gateways["slack"] = SlackGateway(client)
+        post_client = make_client(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            safe_to_repeat=False,
+        )
+        app.gateways["slack"] = SlackGateway(client, post_client=post_client)
     inbound = SlackInbound(dispatcher=app.dispatcher, client=client)
     secret = settings.slack_signing_secret
     app.slack = create_app(

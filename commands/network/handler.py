@@ -37,12 +37,21 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
                 if network.keyworker
                 else " (no keyworker yet: name one with /network keyworker @person)"
             )
-            text = (
-                f"Opened #{network.space_name}, a private space for "
-                f"{network.young_person.reference}{kw}. Add people with /network add @name."
-            )
+            ref = network.young_person.reference
+            if network.space_id:
+                text = (
+                    f"Opened #{network.space_name}, a private space for {ref}{kw}. "
+                    "Add people with /network add @name."
+                )
+            else:
+                text = (
+                    f"Opening #{network.space_name}, a private channel for {ref}{kw}; "
+                    "I'll invite you and pin the network card there in a moment. "
+                    "Add people from that channel with /network add @name."
+                )
             return Reply(
-                message=plain(text, tone="success", ephemeral=False), switch_to=network.space_id
+                message=plain(text, tone="success", ephemeral=network.space_id is None),
+                switch_to=network.space_id,
             )
         return Reply(message=await _in_network(unit, command, platform=platform))
 

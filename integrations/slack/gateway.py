@@ -60,8 +60,12 @@ def _code(exc: SlackApiError) -> str:
 class SlackGateway:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, post_client: AsyncWebClient | None = None
+    ) -> None:
         self._client = client
+        # Posting is not safe to repeat blindly (see integrations.slack.client).
+        self._post_client = post_client or client
         self._bot_user_id: str | None = None
 
     async def deliver(self, delivery: Delivery) -> SendResult:
@@ -93,7 +97,7 @@ class SlackGateway:
                 )
                 return SendResult(conversation_id=channel, message_id=found, linked=linked or {})
         rendered = render(delivery.message)
-        response = await self._client.chat_postMessage(
+        response = await self._post_client.chat_postMessage(
             channel=channel,
             text=rendered.text,
             blocks=rendered.blocks,
