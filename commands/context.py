@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,9 @@ class Unit:
     conversation: Conversation
     now: datetime
     known_emails: dict[str, str]
+    # Unique to this unit of work: keys outbox rows for changes that have no
+    # row id of their own (two changes in the same instant stay distinct).
+    change_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     @property
     def today(self) -> date:

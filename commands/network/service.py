@@ -182,13 +182,13 @@ async def add_members(
             await notify.dm(
                 unit,
                 person=person,
-                key=f"dm:added:{network.id}:{person.id}:{unit.now.isoformat()}",
+                key=f"dm:added:{network.id}:{person.id}:{unit.change_id}",
                 message=views.added_dm(network, by=unit.actor.name),
             )
         else:
             already.append(person)
     if added:
-        stamp = unit.now.isoformat()
+        stamp = unit.change_id
         await notify.space(
             unit,
             network_id=network.id,
@@ -230,7 +230,7 @@ async def remove_member(unit: Unit, *, network: Network, person: Person) -> None
         object_id=network.id,
         before={"member": person.email},
     )
-    stamp = unit.now.isoformat()
+    stamp = unit.change_id
     await notify.space(
         unit,
         network_id=network.id,
@@ -261,7 +261,7 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
         before=before,
         after=_snapshot(network),
     )
-    stamp = unit.now.isoformat()
+    stamp = unit.change_id
     await notify.space(
         unit,
         network_id=network.id,

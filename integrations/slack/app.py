@@ -16,7 +16,6 @@ import logging
 from datetime import date
 from typing import Any
 
-from integrations.slack.render import render
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,6 +25,7 @@ from bot.errors import NeedsIdentity, UserError
 from bot.invocation import Actor, Conversation, Invocation, Reply
 from bot.messages import Message
 from integrations.slack import modals
+from integrations.slack.render import render
 
 log = logging.getLogger("teamaround.slack")
 

@@ -13,11 +13,11 @@ import logging
 from typing import Any
 
 import aiohttp
-from integrations.slack.render import render
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway import Address, Delivery, DeliveryError, Member, SendResult, SpaceRequest
+from integrations.slack.render import render
 
 log = logging.getLogger(__name__)
 
