@@ -25,6 +25,8 @@ cli = typer.Typer(
     help="Teamaround: every agreed action has an owner and a date.",
     no_args_is_help=True,
     add_completion=False,
+    # Never print locals (they may hold tokens); main() prints a reference instead.
+    pretty_exceptions_enable=False,
 )
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 directory_cli = typer.Typer(help="The directory of professionals.", no_args_is_help=True)
@@ -364,9 +366,14 @@ def manifest(kind: Annotated[ManifestKind, typer.Argument(help="slack or teams")
         _fail("The Teams app package is not available yet; Teams support is coming next.")
     from integrations.slack.manifest import slack_manifest_yaml
 
-    sys.stdout.write(
-        slack_manifest_yaml(settings.public_url, socket_mode=settings.slack_app_token is not None)
-    )
+    try:
+        text = slack_manifest_yaml(
+            settings.public_url, socket_mode=settings.slack_app_token is not None
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+        raise  # pragma: no cover
+    sys.stdout.write(text)
 
 
 @outbox_cli.command("list")
@@ -406,7 +413,21 @@ def outbox_retry(row_id: Annotated[int | None, typer.Argument()] = None) -> None
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except Exception:
+        from bot.dispatcher import new_reference
+
+        reference = new_reference()
+        _setup_logging()
+        log.exception("unexpected error, reference %s", reference)
+        typer.secho(
+            f"Sorry, something went wrong. The details are logged above with reference "
+            f"{reference}.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ class Person(Base):
     updated_at: Mapped[datetime]
 
     agency: Mapped[Agency] = relationship(lazy="joined")
-    line_manager: Mapped[Person | None] = relationship(remote_side="Person.id", lazy="joined")
+    # Loaded on purpose where needed (escalation), never as part of every join.
+    line_manager: Mapped[Person | None] = relationship(remote_side="Person.id", lazy="raise")
 
 
 class YoungPerson(Base):
@@ -97,7 +98,7 @@ class YoungPerson(Base):
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
 
-    register: Mapped[Register] = relationship(lazy="joined")
+    register: Mapped[Register] = relationship(lazy="raise")
 
 
 class Network(Base):

@@ -115,13 +115,17 @@ async def actions_in_network(
     statuses: Sequence[str] = ("open",),
     owner_id: int | None = None,
     due_before: date | None = None,
+    limit: int | None = None,
 ) -> Sequence[Action]:
     query = select(Action).where(Action.network_id == network_id, Action.status.in_(statuses))
     if owner_id is not None:
         query = query.where(Action.owner_id == owner_id)
     if due_before is not None:
         query = query.where(Action.due_date < due_before)
-    return (await session.scalars(query.order_by(Action.due_date, Action.id))).all()
+    query = query.order_by(Action.due_date, Action.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.scalars(query)).all()
 
 
 async def open_actions_of(

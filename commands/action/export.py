@@ -47,11 +47,20 @@ def row(action: Action) -> dict[str, Any]:
 
 
 async def rows(session: AsyncSession, *, batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
-    result = await session.stream_scalars(
-        select(Action).order_by(Action.id).execution_options(yield_per=batch)
-    )
-    async for action in result.unique():
-        yield row(action)
+    """Every action in id order, read in batches (keyset pagination)."""
+    last = 0
+    while True:
+        page = (
+            await session.scalars(
+                select(Action).where(Action.id > last).order_by(Action.id).limit(batch)
+            )
+        ).all()
+        for action in page:
+            yield row(action)
+        if len(page) < batch:
+            return
+        last = page[-1].id
+        session.expunge_all()
 
 
 async def export(session: AsyncSession, *, fmt: str) -> str:

@@ -105,23 +105,28 @@ async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> M
     ref = network.young_person.reference
     if command.scope == "all":
         actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, statuses=("open", "done", "cancelled")
+            unit.session,
+            network_id=network.id,
+            statuses=("open", "done", "cancelled"),
+            limit=views.LIST_LIMIT + 1,
         )
         title = f"All actions for {ref}"
     elif command.scope == "overdue":
         actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, due_before=today
+            unit.session, network_id=network.id, due_before=today, limit=views.LIST_LIMIT + 1
         )
         title = f"Overdue actions for {ref}"
     elif command.scope == "person":
         assert command.person is not None
         person = await resolve(unit, command.person, platform=platform)
         actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, owner_id=person.id
+            unit.session, network_id=network.id, owner_id=person.id, limit=views.LIST_LIMIT + 1
         )
         title = f"{person.name}'s open actions for {ref}"
     else:
-        actions = await queries.actions_in_network(unit.session, network_id=network.id)
+        actions = await queries.actions_in_network(
+            unit.session, network_id=network.id, limit=views.LIST_LIMIT + 1
+        )
         title = f"Open actions for {ref}"
     return views.action_list(
         actions,

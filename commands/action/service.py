@@ -80,7 +80,6 @@ async def _record(
         after=snapshot(action),
     )
     await unit.session.flush()
-    await unit.session.refresh(action)
     message = views.action_card(action, today=unit.today, calendar=unit.services.calendar)
     await notify.card(
         unit,
@@ -135,9 +134,15 @@ async def assign(
         created_at=unit.now,
         updated_at=unit.now,
     )
+    # Relationships are set from objects already loaded: no reload needed.
+    action.network, action.owner, action.agency, action.assigned_by = (
+        network,
+        owner,
+        agency,
+        unit.actor,
+    )
     unit.session.add(action)
     await unit.session.flush()
-    await unit.session.refresh(action)
     event = await _record(unit, action, kind="created", verb="action.assign", before=None)
     await notify.dm(
         unit,
@@ -208,9 +213,7 @@ async def reassign(unit: Unit, *, action: Action, owner: Person, reason: str | N
     await _require_member(unit, network=action.network, person=owner)
     before = snapshot(action)
     previous = action.owner.email
-    action.owner_id, action.agency_id = owner.id, owner.agency_id
-    await unit.session.flush()
-    await unit.session.refresh(action)
+    action.owner, action.agency = owner, owner.agency
     event = await _record(
         unit,
         action,

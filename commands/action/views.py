@@ -102,17 +102,27 @@ def assigned_dm(action: Action, *, today: date) -> Message:
     )
 
 
+LIST_LIMIT = 40
+
+
 def action_list(
     actions: Sequence[Action], *, title: str, today: date, calendar: WorkingCalendar, empty: str
 ) -> Message:
+    """At most LIST_LIMIT lines; callers fetch one more to know there are more."""
     if not actions:
         return Message(text=empty, blocks=(Section(text=empty),), ephemeral=True)
-    lines = tuple(one_line(a, today=today, calendar=calendar) for a in actions)
-    return Message(
-        text=title + "\n" + "\n".join(lines),
-        blocks=(Header(text=title), BulletList(items=lines)),
-        ephemeral=True,
-    )
+    shown = actions[:LIST_LIMIT]
+    lines = tuple(one_line(a, today=today, calendar=calendar) for a in shown)
+    blocks: list[Block] = [Header(text=title), BulletList(items=lines)]
+    text = title + "\n" + "\n".join(lines)
+    if len(actions) > LIST_LIMIT:
+        more = (
+            f"Showing the first {LIST_LIMIT}, soonest due first. Narrow the list with "
+            "/action list overdue or /action list @person."
+        )
+        blocks.append(Context(text=more))
+        text += "\n" + more
+    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
 
 
 EVENT_LABEL = {

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
@@ -101,7 +102,7 @@ async def upsert_person(
         "name": person.name,
         "agency": person.agency.name,
         "role": person.role,
-        "line_manager": person.line_manager.email if person.line_manager else None,
+        "line_manager": await _email_of(session, person.line_manager_id),
     }
     if before == after:
         return "unchanged"
@@ -109,7 +110,7 @@ async def upsert_person(
     person.line_manager_id = manager.id if manager else None
     person.updated_at = now
     await session.flush()
-    session.expire(person, ["agency", "line_manager"])
+    session.expire(person, ["agency"])
     audit.record(
         session,
         at=now,
@@ -122,6 +123,12 @@ async def upsert_person(
         after=after,
     )
     return "updated"
+
+
+async def _email_of(session: AsyncSession, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    return await session.scalar(select(Person.email).where(Person.id == person_id))
 
 
 async def import_csv(
