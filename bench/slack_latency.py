@@ -28,9 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.slack import FakeSlack, sign, slash_command_body  # noqa: E402
-
 from bench.slack_servers import SECRET, TOKEN  # noqa: E402
+from tests.fakes.slack import FakeSlack, sign, slash_command_body  # noqa: E402
 
 KIM = "kim.lee@example.org"
 CHANNEL = "C0BENCH"
