@@ -86,17 +86,7 @@ async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: 
             unit.session, network_id=network.id, person_id=unit.actor.id
         ):
             raise UserError("Only members of this network can see who is in it.")
-        members = await queries.active_members(unit.session, network_id=network.id)
-        open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
-        overdue = sum(1 for a in open_actions if a.due_date < unit.today)
-        card = views.network_card(
-            network,
-            members,
-            open_actions=len(open_actions),
-            overdue=overdue,
-            today=unit.today,
-            calendar=unit.services.calendar,
-        )
+        card = await service.card_for(unit, network=network)
         return card.model_copy(update={"ephemeral": True})
     assert isinstance(command, grammar.Close)
     await service.close_network(unit, network=network, reason=command.reason, note=command.note)

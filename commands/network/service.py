@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.errors import UserError
+from bot.messages import Message
 from commands import notify, permissions
 from commands.context import Unit
 from commands.network import views
@@ -34,13 +35,12 @@ def _snapshot(network: Network) -> dict[str, Any]:
     }
 
 
-async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
-    await unit.session.flush()
-    await unit.session.refresh(network)
+async def card_for(unit: Unit, *, network: Network) -> Message:
+    """The network card as it stands: members, keyworker, open and overdue actions."""
     members = await queries.active_members(unit.session, network_id=network.id)
     open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
     overdue = sum(1 for a in open_actions if a.due_date < unit.today)
-    message = views.network_card(
+    return views.network_card(
         network,
         members,
         open_actions=len(open_actions),
@@ -48,6 +48,12 @@ async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
         today=unit.today,
         calendar=unit.services.calendar,
     )
+
+
+async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
+    await unit.session.flush()
+    await unit.session.refresh(network)
+    message = await card_for(unit, network=network)
     await notify.card(
         unit,
         network_id=network.id,
