@@ -57,6 +57,8 @@ class Delivery(BaseModel):
     space: SpaceRequest | None = None
     pin: bool = False  # pin a newly posted card (the network card)
     attempt: int = 0  # earlier attempts of this row: >0 means a previous try may have landed
+    # Where the card named by ``message.link_card`` lives: (conversation id, message id).
+    card_location: tuple[str, str] | None = None
 
 
 class SendResult(BaseModel):

@@ -81,6 +81,9 @@ class Message(_Frozen):
     blocks: tuple[Block, ...] = ()
     ephemeral: bool = False
     tone: Literal["info", "success", "warning", "error"] = "info"
+    # A card (by its key, e.g. "action:12") this message should link to, where
+    # the platform can link to a message.
+    link_card: str | None = None
 
 
 def plain(

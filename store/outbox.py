@@ -258,6 +258,15 @@ async def _space_request(session: AsyncSession, row: Outbox, network: Network) -
 WAIT_FOR_SPACE_SECONDS = 5.0
 
 
+async def _card_pending(session: AsyncSession, card_key: str) -> bool:
+    pending = await session.scalar(
+        select(Outbox.id)
+        .where(Outbox.card_key == card_key, Outbox.status.in_(("pending", "sending")))
+        .limit(1)
+    )
+    return pending is not None
+
+
 async def _earlier_unsent(session: AsyncSession, row: Outbox) -> bool:
     earlier = await session.scalar(
         select(Outbox.id)
@@ -332,6 +341,21 @@ async def _resolve(
         if ref is not None:
             op, message_id = "update", ref.message_id
             address = address.model_copy(update={"conversation_id": ref.conversation_id})
+    card_location: tuple[str, str] | None = None
+    if message is not None and message.link_card:
+        linked = await session.scalar(
+            select(CardRef).where(
+                CardRef.card_key == message.link_card, CardRef.platform == address.platform
+            )
+        )
+        if linked is not None:
+            card_location = (linked.conversation_id, linked.message_id)
+        elif await _card_pending(session, message.link_card):
+            return Prepared(
+                delivery=None,
+                problem="waiting for the card it links to",
+                wait_seconds=WAIT_FOR_SPACE_SECONDS,
+            )
     delivery = Delivery(
         key=row.idempotency_key,
         op=op,
@@ -341,6 +365,7 @@ async def _resolve(
         space=space,
         pin=bool(row.card_key and row.card_key.startswith("network:") and op == "post"),
         attempt=attempts,
+        card_location=card_location,
     )
     return Prepared(delivery=delivery)
 

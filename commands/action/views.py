@@ -68,7 +68,11 @@ def action_card(action: Action, *, today: date, calendar: WorkingCalendar) -> Me
             Actions(
                 buttons=(
                     Button(label="Done", action_id="action.done", value=value, style="primary"),
-                    Button(label="Change due date", action_id="action.due", value=value),
+                    Button(
+                        label="Change due date",
+                        action_id="action.due",
+                        value=f"{value}:{action.due_date.isoformat()}",
+                    ),
                     Button(label="Reassign", action_id="action.reassign", value=value),
                     Button(label="Add update", action_id="action.update", value=value),
                 )
@@ -94,6 +98,7 @@ def assigned_dm(action: Action, *, today: date) -> Message:
         f"#{action.id} {action.text} — due {format_day_year(action.due_date, today=today)}."
     )
     return Message(
+        link_card=f"action:{action.id}",
         text=text,
         blocks=(
             Section(text=text),

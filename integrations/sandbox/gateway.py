@@ -48,4 +48,6 @@ class ConsoleGateway:
             if delivery.pin:
                 where += " (pinned)"
         self._write(f"  → {where}:\n{render(delivery.message, indent='    ')}")
+        if delivery.card_location:
+            self._write(f"    (link to the card: message {delivery.card_location[1]})")
         return SendResult(conversation_id=address.conversation_id, message_id=message_id)

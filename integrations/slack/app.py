@@ -149,8 +149,11 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id", ""))
+        # Values are "ID", or "ID:YYYY-MM-DD" for the due-date button.
+        number_text, _, due_text = str(action.get("value", "")).partition(":")
         try:
-            number = int(str(action.get("value", "")))
+            number = int(number_text)
+            current_due = date.fromisoformat(due_text) if due_text else date.today()
         except ValueError:
             return
         channel_id = str(
@@ -161,7 +164,7 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             view = modals.done_modal(action_id=number, channel_id=channel_id)
         elif action_id == "action.due":
             view = modals.due_modal(
-                action_id=number, channel_id=channel_id, current_due=date.today()
+                action_id=number, channel_id=channel_id, current_due=current_due
             )
         elif action_id == "action.reassign":
             view = modals.reassign_modal(action_id=number, channel_id=channel_id)

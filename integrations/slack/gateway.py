@@ -67,6 +67,7 @@ class SlackGateway:
         # Posting is not safe to repeat blindly (see integrations.slack.client).
         self._post_client = post_client or client
         self._bot_user_id: str | None = None
+        self._workspace_url: str | None = None
 
     async def deliver(self, delivery: Delivery) -> SendResult:
         try:
@@ -97,10 +98,13 @@ class SlackGateway:
                 )
                 return SendResult(conversation_id=channel, message_id=found, linked=linked or {})
         rendered = render(delivery.message)
+        blocks = list(rendered.blocks)
+        if delivery.card_location:
+            blocks.append(await self._card_link(*delivery.card_location))
         response = await self._post_client.chat_postMessage(
             channel=channel,
             text=rendered.text,
-            blocks=rendered.blocks,
+            blocks=blocks,
             metadata={"event_type": METADATA_EVENT, "event_payload": {"key": delivery.key}},
             unfurl_links=False,
             unfurl_media=False,
@@ -110,6 +114,16 @@ class SlackGateway:
         if delivery.pin:
             await self._pin(channel_id, ts)
         return SendResult(conversation_id=channel_id, message_id=ts, linked=linked or {})
+
+    async def _card_link(self, channel: str, ts: str) -> dict[str, Any]:
+        """A context block linking to a card (a Slack permalink we build ourselves)."""
+        await self._bot_id()
+        base = self._workspace_url or "https://slack.com/"
+        link = f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+        return {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the card>"}],
+        }
 
     async def _find_posted(self, channel: str, key: str) -> str | None:
         try:
@@ -276,4 +290,5 @@ class SlackGateway:
         if self._bot_user_id is None:
             response = await self._client.auth_test()
             self._bot_user_id = str(response["user_id"])
+            self._workspace_url = str(response.get("url") or "")
         return self._bot_user_id

@@ -3,6 +3,7 @@ deliveries through the real AsyncWebClient to a fake Slack on loopback."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -28,6 +29,15 @@ async def rig(migrated_url: str) -> AsyncIterator[SlackRig]:
 
 def mention(rig: SlackRig, email: str) -> str:
     return f"<@{rig.uid(email)}|{email.split('@')[0]}>"
+
+
+def button_value(card: object, action_id: str) -> str:
+    """The value Slack would send back for a button on a posted card."""
+    for block in getattr(card, "blocks", None) or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element.get("value", ""))
+    raise AssertionError(f"no {action_id} button on the card")
 
 
 async def open_network(rig: SlackRig) -> str:
@@ -77,6 +87,10 @@ async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackR
     dm_channel = rig.slack.ims[rig.uid(SAM)]
     dms = [m for m in rig.messages_in(dm_channel) if "EHCP" in m.text]
     assert len(dms) == 1  # besides the earlier "you were added" message
+    # The DM links to the card in the network channel.
+    assert f"/archives/{channel_id}/p{card.ts.replace('.', '')}|Open the card>" in str(
+        dms[0].blocks
+    )
 
     response = await rig.click(SAM, "action.done", "1", channel=channel_id, message_ts=card.ts)
     assert response.status_code == 200
@@ -101,9 +115,16 @@ async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> N
     )
     await rig.deliver()
     card = rig.messages_in(channel_id)[-1]
-    await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
+    await rig.click(
+        KIM,
+        "action.due",
+        button_value(card, "action.due"),
+        channel=channel_id,
+        message_ts=card.ts,
+    )
     view = rig.slack.views[-1]
     assert view["callback_id"] == "action.due"
+    assert '"initial_date": "2026-11-27"' in json.dumps(view)  # starts at the current due date
     response = await rig.submit(
         KIM,
         view,
@@ -125,7 +146,13 @@ async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig
     )
     await rig.deliver()
     card = rig.messages_in(channel_id)[-1]
-    await rig.click(KIM, "action.due", "1", channel=channel_id, message_ts=card.ts)
+    await rig.click(
+        KIM,
+        "action.due",
+        button_value(card, "action.due"),
+        channel=channel_id,
+        message_ts=card.ts,
+    )
     response = await rig.submit(
         KIM,
         rig.slack.views[-1],
@@ -256,3 +283,15 @@ async def test_errors_and_help_are_ephemeral(rig: SlackRig) -> None:
     assert "directory" in reply["text"]
     async with rig.app.db.reader() as session:
         assert (await session.scalars(select(Action))).all() == []
+
+
+async def test_closing_posts_a_summary_then_archives_the_channel(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    reply = await rig.command(
+        KIM, "/network", 'close --reason stepped-down "Outcomes met"', channel=channel_id
+    )
+    assert "Closed the network for DSR-0042" in reply["text"]
+    await rig.deliver()
+    channel = rig.slack.channels[channel_id]
+    assert channel.is_archived
+    assert "now closed (stepped down): Outcomes met" in rig.messages_in(channel_id)[-1].text
