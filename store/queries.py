@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
 from store.models import (
     Action,
@@ -117,7 +118,18 @@ async def actions_in_network(
     due_before: date | None = None,
     limit: int | None = None,
 ) -> Sequence[Action]:
-    query = select(Action).where(Action.network_id == network_id, Action.status.in_(statuses))
+    """A network's actions with just their owner and agency loaded (what lists,
+    counts and checks need); other relationships raise rather than load."""
+    query = (
+        select(Action)
+        .where(Action.network_id == network_id, Action.status.in_(statuses))
+        .options(
+            joinedload(Action.owner).raiseload("*"),
+            joinedload(Action.agency),
+            raiseload(Action.network),
+            raiseload(Action.assigned_by),
+        )
+    )
     if owner_id is not None:
         query = query.where(Action.owner_id == owner_id)
     if due_before is not None:
