@@ -1696,7 +1696,7 @@ def view_submission_body(
             "private_metadata": private_metadata,
             "callback_id": callback_id,
             "state": {"values": values},
-            "hash": "1700000000.abcdef",
+            "hash": "1700000000.000000",
             "title": {"type": "plain_text", "text": "Teamaround"},
             "root_view_id": view_id,
             "previous_view_id": None,

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -38,6 +39,24 @@ def button_value(card: object, action_id: str) -> str:
             if element.get("action_id") == action_id:
                 return str(element.get("value", ""))
     raise AssertionError(f"no {action_id} button on the card")
+
+
+async def click_change_due_date(rig: SlackRig) -> Any:
+    """Open a network, assign Sam an action due Friday, press its Change due date."""
+    channel_id = await open_network(rig)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
+    )
+    await rig.deliver()
+    card = rig.messages_in(channel_id)[-1]
+    await rig.click(
+        KIM,
+        "action.due",
+        button_value(card, "action.due"),
+        channel=channel_id,
+        message_ts=card.ts,
+    )
+    return card
 
 
 async def open_network(rig: SlackRig) -> str:
@@ -109,19 +128,7 @@ async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackR
 
 
 async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> None:
-    channel_id = await open_network(rig)
-    await rig.command(
-        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
-    )
-    await rig.deliver()
-    card = rig.messages_in(channel_id)[-1]
-    await rig.click(
-        KIM,
-        "action.due",
-        button_value(card, "action.due"),
-        channel=channel_id,
-        message_ts=card.ts,
-    )
+    card = await click_change_due_date(rig)
     view = rig.slack.views[-1]
     assert view["callback_id"] == "action.due"
     assert '"initial_date": "2026-11-27"' in json.dumps(view)  # starts at the current due date
@@ -140,19 +147,7 @@ async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> N
 
 
 async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig) -> None:
-    channel_id = await open_network(rig)
-    await rig.command(
-        KIM, "/action", f"assign {mention(rig, SAM)} Book the review by Friday", channel=channel_id
-    )
-    await rig.deliver()
-    card = rig.messages_in(channel_id)[-1]
-    await rig.click(
-        KIM,
-        "action.due",
-        button_value(card, "action.due"),
-        channel=channel_id,
-        message_ts=card.ts,
-    )
+    card = await click_change_due_date(rig)
     response = await rig.submit(
         KIM,
         rig.slack.views[-1],
