@@ -147,7 +147,7 @@ async def test_changing_the_date_in_the_modal_edits_the_card(rig: SlackRig) -> N
 
 
 async def test_a_past_date_in_the_modal_is_shown_next_to_the_field(rig: SlackRig) -> None:
-    card = await click_change_due_date(rig)
+    await click_change_due_date(rig)
     response = await rig.submit(
         KIM,
         rig.slack.views[-1],
