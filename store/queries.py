@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -163,12 +164,14 @@ async def open_actions_of(
 async def mark_processed(session: AsyncSession, *, key: str, now: datetime) -> bool:
     """Record an inbound delivery key; False if it was seen before.
 
-    Runs in a savepoint so that a duplicate does not spoil the caller's
-    transaction.
+    One statement (INSERT … ON CONFLICT DO NOTHING), so a duplicate neither
+    spoils the caller's transaction nor costs a savepoint.
     """
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedEvent(key=key[:200], seen_at=now))
-    except IntegrityError:
-        return False
-    return True
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(ProcessedEvent)
+        .values(key=key[:200], seen_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return bool(getattr(result, "rowcount", 0))

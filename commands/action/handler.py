@@ -24,7 +24,10 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         services,
         actor=invocation.actor,
         conversation=invocation.conversation,
-        idempotency_key=invocation.idempotency_key,
+        # Reads change nothing, so a repeat of one needs no guard.
+        idempotency_key=None
+        if isinstance(command, grammar.ListActions | grammar.Show)
+        else invocation.idempotency_key,
         known_emails=invocation.known_emails,
     ) as unit:
         return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
