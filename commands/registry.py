@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from bot.dispatcher import Handler
 from bot.invocation import Invocation, Reply
+from bot.messages import plain
 from commands.action import handler as action_handler
 from commands.context import Services
 from commands.network import handler as network_handler
+
+NOT_YET = {
+    "cetr": (
+        "Recording C(E)TRs is coming soon. Until then, give each recommendation an owner "
+        "and a date in the network's channel: /action assign @owner what by when."
+    ),
+    "dsr": (
+        "The DSR register and the weekly agenda are coming soon. Networks and actions "
+        "work now: /network help and /action help."
+    ),
+}
 
 
 def handlers(services: Services) -> dict[str, Handler]:
@@ -16,4 +28,10 @@ def handlers(services: Services) -> dict[str, Handler]:
     async def action(invocation: Invocation) -> Reply:
         return await action_handler.handle(invocation, services)
 
-    return {"network": network, "action": action}
+    def not_yet(command: str) -> Handler:
+        async def reply(_: Invocation) -> Reply:
+            return Reply(message=plain(NOT_YET[command]))
+
+        return reply
+
+    return {"network": network, "action": action, **{c: not_yet(c) for c in NOT_YET}}

@@ -290,3 +290,10 @@ async def test_closing_posts_a_summary_then_archives_the_channel(rig: SlackRig) 
     channel = rig.slack.channels[channel_id]
     assert channel.is_archived
     assert "now closed (stepped down): Outcomes met" in rig.messages_in(channel_id)[-1].text
+
+
+async def test_commands_still_to_come_say_so_kindly(rig: SlackRig) -> None:
+    for command in ("/cetr", "/dsr"):
+        reply = await rig.command(KIM, command, "help")
+        assert reply["response_type"] == "ephemeral"
+        assert "coming soon" in reply["text"]
