@@ -198,9 +198,7 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
         )
         reply = await inbound.run(invocation)
         if reply.message.tone == "error":
-            field = ERROR_FIELD.get(callback, "text")
-            if "date" in reply.message.text.lower() and callback in ("action.assign", "action.due"):
-                field = "due"
+            field = _error_field(callback, reply.message.text)
             await ack(response_action="errors", errors={field: reply.message.text[:2000]})
             return
         await ack()
@@ -209,20 +207,28 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
         app.view(callback)(on_submit)
 
 
+def _error_field(callback: str, error: str) -> str:
+    """The modal field an error most likely belongs to, so Slack shows it there."""
+    lowered = error.lower()
+    if callback == "action.assign":
+        if any(word in lowered for word in ("date", "passed", "weekend")):
+            return "due"
+        if any(word in lowered for word in ("directory", "network", "who ", "agency")):
+            return "agency" if "agency" in lowered else "owner"
+    if callback == "action.due" and "date" in lowered:
+        return "due"
+    return ERROR_FIELD.get(callback, "text")
+
+
 def _submission_text(callback: str, meta: dict[str, Any], values: dict[str, str]) -> str | None:
     """A modal submission as the same command someone could have typed."""
     number = meta.get("action_id")
 
-    def slack_date(value: str) -> str:
-        # Slack's date picker gives ISO dates; our grammar reads them as typed.
-        return value
-
+    # Slack's date picker gives ISO dates (2026-12-11), which the grammar reads as typed.
     if callback == "action.done":
         return f"done {number} {values.get('evidence', '')}".strip()
     if callback == "action.due":
-        return (
-            f"due {number} {slack_date(values.get('due', ''))} {values.get('reason', '')}".strip()
-        )
+        return f"due {number} {values.get('due', '')} {values.get('reason', '')}".strip()
     if callback == "action.reassign":
         owner = values.get("owner", "")
         return f"reassign {number} <@{owner}> {values.get('reason', '')}".strip()
@@ -232,7 +238,7 @@ def _submission_text(callback: str, meta: dict[str, Any], values: dict[str, str]
         agency = values.get("agency", "")
         text = (
             f"assign <@{values.get('owner', '')}> {values.get('text', '')} by "
-            f"{slack_date(values.get('due', ''))}"
+            f"{values.get('due', '')}"
         )
         return f'{text} --agency "{agency}"' if agency else text
     return None

@@ -297,3 +297,26 @@ async def test_commands_still_to_come_say_so_kindly(rig: SlackRig) -> None:
         reply = await rig.command(KIM, command, "help")
         assert reply["response_type"] == "ephemeral"
         assert "coming soon" in reply["text"]
+
+
+async def test_assign_with_no_text_opens_a_form_that_creates_the_action(rig: SlackRig) -> None:
+    channel_id = await open_network(rig)
+    await rig.command(KIM, "/action", "", channel=channel_id)
+    view = rig.slack.views[-1]
+    assert view["callback_id"] == "action.assign"
+    taylor = {
+        "owner": {"user": {"type": "users_select", "selected_user": rig.uid(TAYLOR)}},
+        "text": {"value": {"type": "plain_text_input", "value": "Call the GP"}},
+        "due": {"date": {"type": "datepicker", "selected_date": "2026-12-04"}},
+    }
+    response = await rig.submit(KIM, view, taylor, view_id="V1")
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert "isn't in this network" in body["errors"]["owner"]  # shown next to the picker
+    jo = {**taylor, "owner": {"user": {"type": "users_select", "selected_user": rig.uid(JO)}}}
+    response = await rig.submit(KIM, view, jo, view_id="V2")
+    assert response.status_code == 200 and not response.content.strip(b"{}")
+    await rig.deliver()
+    async with rig.app.db.reader() as session:
+        [action] = (await session.scalars(select(Action))).all()
+    assert (action.text, action.due_date.isoformat()) == ("Call the GP", "2026-12-04")
