@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import FrozenClock
 from bot.errors import ConfigError, UserError
@@ -93,6 +95,15 @@ def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
     except UserError as exc:
         _fail(str(exc))
         raise  # pragma: no cover
+    except (DBAPIError, OSError) as exc:
+        _fail_database(app.settings.database_url, exc)
+        raise  # pragma: no cover
+
+
+def _fail_database(url: str, exc: Exception) -> None:
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = getattr(exc, "orig", None) or exc
+    _fail(f"I can't open the database in TEAMAROUND_DATABASE_URL ({shown}): {reason}")
 
 
 def _operator() -> str:
@@ -135,7 +146,10 @@ def serve(
     async def prepare() -> None:
         await _ready(app)
 
-    asyncio.run(prepare())
+    try:
+        asyncio.run(prepare())
+    except (DBAPIError, OSError) as exc:
+        _fail_database(app.settings.database_url, exc)
     web = create_web_app(app, run_relay=not no_relay)
     uvicorn.run(web, host=host, port=port, log_level="info")
 
@@ -146,7 +160,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from store import migrate
 
     settings = _settings()
-    migrate.upgrade(settings.database_url, revision)
+    try:
+        migrate.upgrade(settings.database_url, revision)
+    except (DBAPIError, OSError) as exc:
+        _fail_database(settings.database_url, exc)
     typer.echo(f"Database is at revision {revision}.")
 
 
@@ -155,7 +172,11 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Undo migrations down to REVISION ("base" removes every table)."""
     from store import migrate
 
-    migrate.downgrade(_settings().database_url, revision)
+    settings = _settings()
+    try:
+        migrate.downgrade(settings.database_url, revision)
+    except (DBAPIError, OSError) as exc:
+        _fail_database(settings.database_url, exc)
     typer.echo(f"Database is at revision {revision}.")
 
 
@@ -348,6 +369,12 @@ def jobs_run(
 
 
 async def _job_relay(app: App) -> str:
+    if not app.gateways:
+        # Without a platform every row would be parked as undeliverable.
+        raise UserError(
+            "No Slack or Teams connection is configured, so there is nowhere to deliver to; "
+            "nothing was changed."
+        )
     report = await app.relay(worker="jobs-run").drain()
     return f"relay: sent {report.sent}, retrying {report.retried}, dead {report.dead}."
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +79,18 @@ class OutboxStore:
             claimed = await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(ids), due)
-                .values(status="sending", claimed_by=worker, claimed_until=now + CLAIM_LEASE)
+                .values(
+                    status="sending",
+                    claimed_by=worker,
+                    claimed_until=now + CLAIM_LEASE,
+                    # A row taken back from a relay that died mid-send counts as
+                    # an attempt: that try may have landed (the gateway checks),
+                    # and a row that kills relays cannot be retried for ever.
+                    attempts=case(
+                        (Outbox.status == "sending", Outbox.attempts + 1),
+                        else_=Outbox.attempts,
+                    ),
+                )
                 .returning(Outbox.id, Outbox.attempts)
                 .execution_options(synchronize_session=False)
             )
@@ -385,6 +396,7 @@ async def retry_dead(session: AsyncSession, *, now: datetime, row_id: int | None
     if row_id is not None:
         stmt = stmt.where(Outbox.id == row_id)
     result = await session.execute(
-        stmt.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+        # last_error is kept: why it failed stays visible until it is sent.
+        stmt.values(status="pending", attempts=0, next_attempt_at=now)
     )
     return int(getattr(result, "rowcount", 0))

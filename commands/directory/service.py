@@ -143,7 +143,8 @@ async def import_csv(
             f"The CSV needs the columns {', '.join(COLUMNS)}; missing: {', '.join(missing)}."
         )
     report = ImportReport()
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the file's own line number, blank lines included
         try:
             async with session.begin_nested():
                 outcome = await upsert_person(
