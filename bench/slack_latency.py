@@ -45,6 +45,8 @@ def free_port() -> int:
 
 async def prepare(database_url: str, slack_url: str, user_ids: dict[str, str]) -> None:
     """Migrate, seed, and open one network living in Slack channel C0BENCH."""
+    from sqlalchemy import select
+
     from bot.invocation import Actor, Conversation, Invocation
     from bot.main import build
     from bot.settings import Settings
@@ -66,7 +68,7 @@ async def prepare(database_url: str, slack_url: str, user_ids: dict[str, str]) -
         await seed(
             session, register_name=app.policy.register_name, now=now, consent_date=now.date()
         )
-        for person in (await session.scalars(__import__("sqlalchemy").select(Person))).all():
+        for person in (await session.scalars(select(Person))).all():
             person.slack_user_id = user_ids.get(person.email)
 
     async def run(text: str, command: str = "network", channel: str = "CSETUP") -> None:

@@ -52,9 +52,6 @@ async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
     )
 
 
-__all__ = ["card", "dm", "to_channel"]
-
-
 async def space(
     unit: Unit,
     *,

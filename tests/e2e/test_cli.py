@@ -78,7 +78,17 @@ def london_today() -> date:
 def test_help_lists_every_command(tmp_path: Path, env: dict[str, str]) -> None:
     result = run(["--help"], tmp_path, env)
     assert result.returncode == 0, result.stderr
-    for command in ("serve", "console", "db", "directory", "export", "demo", "jobs", "outbox"):
+    for command in (
+        "serve",
+        "console",
+        "db",
+        "directory",
+        "export",
+        "demo",
+        "jobs",
+        "outbox",
+        "manifest",
+    ):
         assert command in result.stdout, command
     no_traceback(result)
 
@@ -390,3 +400,33 @@ def test_serve_answers_healthz_and_says_how_to_connect(tmp_path: Path, env: dict
     assert "teamaround console --as kim.lee@example.org" in output
     assert "Traceback" not in output
     assert (tmp_path / "cli.db").exists()  # the SQLite file was created and migrated
+
+
+def test_quoted_options_and_typed_markup_survive_the_console(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    assert run(["demo", "seed"], tmp_path, env).returncode == 0
+    script = (
+        "/network open DSR-0042\n"
+        "/network add @sam.patel @alex.morgan\n"
+        '/action assign @alex.morgan Update the school plan by tomorrow --agency "SEN Team"\n'
+        "/action assign @sam.patel Tell <!channel> and <@U123> by tomorrow\n"
+    )
+    result = run(["console", "--as", KIM], tmp_path, env, stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "Action #1 is with Alex Morgan (SEN Team)" in result.stdout
+    assert "Tell <!channel> and <@U123>" in result.stdout  # kept as typed
+    actions = json.loads(run(["export", "actions", "--format", "json"], tmp_path, env).stdout)
+    assert set(actions[0]) == {
+        "id",
+        "network_reference",
+        "text",
+        "owner_email",
+        "agency",
+        "due_date",
+        "status",
+        "escalation_stage",
+        "created_at",
+        "closed_at",
+    }
+    assert actions[1]["text"] == "Tell <!channel> and <@U123>"
