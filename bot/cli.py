@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from enum import StrEnum
@@ -80,8 +81,23 @@ async def _ready(app: App) -> None:
         _fail("The database schema is not up to date: run `teamaround db upgrade` first.")
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite file in a folder that does not exist cannot be created: say so
+    before any driver thread starts (aiosqlite's worker thread would otherwise
+    race the closing event loop and print a traceback)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    if parsed.database == ":memory:":
+        return
+    folder = Path(parsed.database).expanduser().resolve().parent
+    if not folder.is_dir():
+        _fail_database(url, FileNotFoundError(f"the folder {folder} does not exist"))
+
+
 def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
     app = _app(**kwargs)
+    _check_sqlite_folder(app.settings.database_url)
 
     async def main() -> T:
         try:
@@ -439,7 +455,22 @@ def outbox_retry(row_id: Annotated[int | None, typer.Argument()] = None) -> None
     _run(main)
 
 
+def _quiet_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A library's worker thread failing (for example aiosqlite's, while the
+    program is already exiting with a clear message) is logged with a
+    reference, never printed as a traceback."""
+    from bot.dispatcher import new_reference
+
+    reference = new_reference()
+    log.debug(
+        "background thread failed, reference %s",
+        reference,
+        exc_info=args.exc_value,
+    )
+
+
 def main() -> None:
+    threading.excepthook = _quiet_thread_failure
     try:
         cli()
     except Exception:
