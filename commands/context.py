@@ -48,6 +48,8 @@ class Unit:
     # Unique to this unit of work: keys outbox rows for changes that have no
     # row id of their own (two changes in the same instant stay distinct).
     change_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # Networks the caller is known (within this unit of work) to belong to.
+    _member_of: set[int] = field(default_factory=set)
 
     @property
     def today(self) -> date:
@@ -66,17 +68,30 @@ class Unit:
 
     async def network_here(self) -> Network:
         """The open network whose space this command was typed in."""
-        network = await queries.network_by_space(
+        found = await queries.network_by_space_for(
             self.session,
             platform=self.conversation.platform,
             space_id=self.conversation.conversation_id,
+            person_id=self.actor.id,
         )
-        if network is None or network.status != "open":
+        if found is None or found[0].status != "open":
             raise UserError(
                 "This isn't a young person's network space.",
                 hint="Run this in the network's channel, or open one with `/network open REF`.",
             )
+        network, caller_is_member = found
+        if caller_is_member:
+            self._member_of.add(network.id)
         return network
+
+    async def is_member(self, network: Network) -> bool:
+        """Whether the caller is an active member of ``network``."""
+        if network.id in self._member_of:
+            return True
+        if await queries.is_member(self.session, network_id=network.id, person_id=self.actor.id):
+            self._member_of.add(network.id)
+            return True
+        return False
 
 
 async def resolve_actor(

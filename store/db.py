@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store import sqlite_inline
+
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # The sqlite3 driver opens transactions lazily and mishandles SAVEPOINT;
@@ -56,6 +58,8 @@ class Database:
             # transactions queue fairly in the event loop, instead of in
             # SQLite's busy handler (which backs off up to 100 ms per try).
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+            path = str(parsed.database)
+            kwargs["async_creator"] = lambda: sqlite_inline.connect(path)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import Table, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,12 +51,18 @@ async def enqueue(
         "created_at": now,
     }
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    result = await session.execute(stmt)
+    result = await session.execute(_insert_once(dialect), values)
     return bool(getattr(result, "rowcount", 0))
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, built once per dialect (values are
+    passed as parameters, so the compiled statement is reused)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
 
 
 class OutboxStore:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import aliased, joinedload, raiseload
 
 from store.models import (
     Action,
@@ -85,6 +87,30 @@ async def network_by_space(
     )
 
 
+async def network_by_space_for(
+    session: AsyncSession, *, platform: str, space_id: str, person_id: int
+) -> tuple[Network, bool] | None:
+    """The network living in a space and whether ``person_id`` is an active
+    member of it, in one round trip."""
+    member = (
+        select(NetworkMember.id)
+        .where(
+            NetworkMember.network_id == Network.id,
+            NetworkMember.person_id == person_id,
+            NetworkMember.removed_at.is_(None),
+        )
+        .exists()
+    )
+    row = (
+        await session.execute(
+            select(Network, member).where(
+                Network.space_platform == platform, Network.space_id == space_id
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], bool(row[1]))
+
+
 async def active_members(session: AsyncSession, *, network_id: int) -> Sequence[NetworkMember]:
     return (
         await session.scalars(
@@ -141,24 +167,64 @@ async def actions_in_network(
     return (await session.scalars(query)).all()
 
 
-async def open_actions_of(
-    session: AsyncSession, *, owner_id: int, due_before: date | None = None
-) -> Sequence[Action]:
-    """Someone's open actions across the open networks they belong to."""
-    query = (
-        select(Action)
-        .join(Network, Network.id == Action.network_id)
-        .join(
-            NetworkMember,
-            (NetworkMember.network_id == Network.id)
-            & (NetworkMember.person_id == owner_id)
-            & NetworkMember.removed_at.is_(None),
-        )
-        .where(Action.owner_id == owner_id, Action.status == "open", Network.status == "open")
+class ActionLine(NamedTuple):
+    """What one line of an action list shows (read with Core: no ORM objects)."""
+
+    id: int
+    text: str
+    owner_name: str
+    agency_name: str
+    due_date: date
+    status: str
+
+
+@functools.cache
+def _action_lines_query() -> Select[int, str, str, str, date, str]:
+    """Built once: constructing a select from ORM attributes costs more than
+    running it (statements are immutable; ``where`` returns a new one)."""
+    owner = aliased(Person)
+    return (
+        select(Action.id, Action.text, owner.name, Agency.name, Action.due_date, Action.status)
+        .join(owner, owner.id == Action.owner_id)
+        .join(Agency, Agency.id == Action.agency_id)
     )
+
+
+async def action_lines(
+    session: AsyncSession,
+    *,
+    network_id: int | None = None,
+    statuses: Sequence[str] = ("open",),
+    owner_id: int | None = None,
+    due_before: date | None = None,
+    limit: int | None = None,
+) -> list[ActionLine]:
+    """Lines for an action list, soonest due first: one network's, or (with
+    only ``owner_id``) someone's open actions across the open networks they
+    are still a member of."""
+    query = _action_lines_query().where(Action.status.in_(statuses))
+    if network_id is not None:
+        query = query.where(Action.network_id == network_id)
+    else:
+        assert owner_id is not None, "a list is of one network or of one owner"
+        query = query.join(Network, Network.id == Action.network_id).where(
+            Network.status == "open",
+            select(NetworkMember.id)
+            .where(
+                NetworkMember.network_id == Action.network_id,
+                NetworkMember.person_id == owner_id,
+                NetworkMember.removed_at.is_(None),
+            )
+            .exists(),
+        )
+    if owner_id is not None:
+        query = query.where(Action.owner_id == owner_id)
     if due_before is not None:
         query = query.where(Action.due_date < due_before)
-    return (await session.scalars(query.order_by(Action.due_date, Action.id))).all()
+    query = query.order_by(Action.due_date, Action.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [ActionLine._make(row) for row in (await session.execute(query)).all()]
 
 
 async def mark_processed(session: AsyncSession, *, key: str, now: datetime) -> bool:
@@ -168,10 +234,13 @@ async def mark_processed(session: AsyncSession, *, key: str, now: datetime) -> b
     spoils the caller's transaction nor costs a savepoint.
     """
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(ProcessedEvent)
-        .values(key=key[:200], seen_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
+    result = await session.execute(_processed_insert(dialect), {"key": key[:200], "seen_at": now})
     return bool(getattr(result, "rowcount", 0))
+
+
+@functools.cache
+def _processed_insert(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cast(Table, ProcessedEvent.__table__)).on_conflict_do_nothing(
+        index_elements=["key"]
+    )

@@ -88,17 +88,18 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
 async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> Message:
     cal = unit.services.calendar
     today = unit.today
+    limit = views.LIST_LIMIT + 1  # one more than shown, to know there are more
     if command.scope == "mine":
-        actions = await queries.open_actions_of(unit.session, owner_id=unit.actor.id)
+        lines = await queries.action_lines(unit.session, owner_id=unit.actor.id, limit=limit)
         return views.action_list(
-            actions,
+            lines,
             title="Your open actions",
             today=today,
             calendar=cal,
             empty="You have no open actions. 🎉",
         )
     network = await unit.network_here()
-    if not await queries.is_member(unit.session, network_id=network.id, person_id=unit.actor.id):
+    if not await unit.is_member(network):
         return Message(
             text="Only members of this network can see its actions.",
             blocks=(Section(text="Only members of this network can see its actions."),),
@@ -107,32 +108,30 @@ async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> M
         )
     ref = network.young_person.reference
     if command.scope == "all":
-        actions = await queries.actions_in_network(
+        lines = await queries.action_lines(
             unit.session,
             network_id=network.id,
             statuses=("open", "done", "cancelled"),
-            limit=views.LIST_LIMIT + 1,
+            limit=limit,
         )
         title = f"All actions for {ref}"
     elif command.scope == "overdue":
-        actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, due_before=today, limit=views.LIST_LIMIT + 1
+        lines = await queries.action_lines(
+            unit.session, network_id=network.id, due_before=today, limit=limit
         )
         title = f"Overdue actions for {ref}"
     elif command.scope == "person":
         assert command.person is not None
         person = await resolve(unit, command.person, platform=platform)
-        actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, owner_id=person.id, limit=views.LIST_LIMIT + 1
+        lines = await queries.action_lines(
+            unit.session, network_id=network.id, owner_id=person.id, limit=limit
         )
         title = f"{person.name}'s open actions for {ref}"
     else:
-        actions = await queries.actions_in_network(
-            unit.session, network_id=network.id, limit=views.LIST_LIMIT + 1
-        )
+        lines = await queries.action_lines(unit.session, network_id=network.id, limit=limit)
         title = f"Open actions for {ref}"
     return views.action_list(
-        actions,
+        lines,
         title=title,
         today=today,
         calendar=cal,

@@ -118,7 +118,7 @@ async def assign(
     due: date,
     agency_name: str | None = None,
 ) -> Action:
-    if not await queries.is_member(unit.session, network_id=network.id, person_id=unit.actor.id):
+    if not await unit.is_member(network):
         raise NotFound("Only members of this network can give actions here.")
     await _require_member(unit, network=network, person=owner)
     agency = await _agency_for(unit, owner=owner, name=agency_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
@@ -20,11 +21,21 @@ from bot.messages import (
     Section,
 )
 from store.models import Action, ActionEvent
+from store.queries import ActionLine
 
 STATUS_LABEL = {"open": "Open", "done": "Done", "cancelled": "Cancelled"}
 
 
-def due_phrase(action: Action, *, today: date, calendar: WorkingCalendar) -> str:
+class Dated(Protocol):
+    """Anything with a due date and a status: an Action or an ActionLine."""
+
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def status(self) -> str: ...
+
+
+def due_phrase(action: Dated, *, today: date, calendar: WorkingCalendar) -> str:
     shown = format_day_year(action.due_date, today=today)
     if action.status != "open":
         return shown
@@ -37,11 +48,11 @@ def due_phrase(action: Action, *, today: date, calendar: WorkingCalendar) -> str
     return shown
 
 
-def one_line(action: Action, *, today: date, calendar: WorkingCalendar) -> str:
-    status = "" if action.status == "open" else f" [{STATUS_LABEL[action.status]}]"
+def one_line(line: ActionLine, *, today: date, calendar: WorkingCalendar) -> str:
+    status = "" if line.status == "open" else f" [{STATUS_LABEL[line.status]}]"
     return (
-        f"#{action.id} {action.text} — {action.owner.name} ({action.agency.name}), "
-        f"due {due_phrase(action, today=today, calendar=calendar)}{status}"
+        f"#{line.id} {line.text} — {line.owner_name} ({line.agency_name}), "
+        f"due {due_phrase(line, today=today, calendar=calendar)}{status}"
     )
 
 
@@ -111,7 +122,7 @@ LIST_LIMIT = 40
 
 
 def action_list(
-    actions: Sequence[Action], *, title: str, today: date, calendar: WorkingCalendar, empty: str
+    actions: Sequence[ActionLine], *, title: str, today: date, calendar: WorkingCalendar, empty: str
 ) -> Message:
     """At most LIST_LIMIT lines; callers fetch one more to know there are more."""
     if not actions:

@@ -8,7 +8,6 @@ from bot.messages import Message, plain
 from commands.context import Services, Unit, unit_of_work
 from commands.network import grammar, service, views
 from commands.people import resolve, resolve_all
-from store import queries
 
 
 async def handle(invocation: Invocation, services: Services) -> Reply:
@@ -82,9 +81,7 @@ async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: 
             ephemeral=False,
         )
     if isinstance(command, grammar.Show):
-        if not await queries.is_member(
-            unit.session, network_id=network.id, person_id=unit.actor.id
-        ):
+        if not await unit.is_member(network):
             raise UserError("Only members of this network can see who is in it.")
         card = await service.card_for(unit, network=network)
         return card.model_copy(update={"ephemeral": True})
