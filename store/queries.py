@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,19 +29,37 @@ async def person_by_email(session: AsyncSession, *, email: str) -> Person | None
     return await session.scalar(select(Person).where(Person.email == email.strip().lower()))
 
 
+# The queries on every command's path are built once, with bound parameters:
+# SQLAlchemy then reuses the statement's cache key and compiled form, which
+# costs less than building the statement again.
+
+
+@functools.cache
+def _person_by_platform_id(platform: str) -> Select[Person]:
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}[platform]
+    return select(Person).where(column == bindparam("user_id"))
+
+
 async def person_by_platform_id(
     session: AsyncSession, *, platform: str, user_id: str
 ) -> Person | None:
-    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
-    if column is None:
+    if platform not in ("slack", "teams"):
         return None
-    return await session.scalar(select(Person).where(column == user_id))
+    return await session.scalar(_person_by_platform_id(platform), {"user_id": user_id})
+
+
+@functools.cache
+def _people_by_handle() -> Select[Person]:
+    # A range on the (unique, indexed) email rather than LIKE, which scans:
+    # every "handle@…" sorts between "handle@" and "handleA" ("@" < "A").
+    return select(Person).where(Person.email >= bindparam("low"), Person.email < bindparam("high"))
 
 
 async def people_by_handle(session: AsyncSession, *, handle: str) -> Sequence[Person]:
     """People whose email local part is the handle (``@sam.patel``)."""
-    pattern = f"{handle.lower()}@%"
-    return (await session.scalars(select(Person).where(Person.email.like(pattern)))).all()
+    local = handle.lower()
+    params = {"low": f"{local}@", "high": f"{local}A"}
+    return (await session.scalars(_people_by_handle(), params)).all()
 
 
 async def agency_by_name(session: AsyncSession, *, name: str) -> Agency | None:
@@ -87,27 +105,29 @@ async def network_by_space(
     )
 
 
+@functools.cache
+def _network_by_space_for() -> Select[Network, bool]:
+    member = (
+        select(NetworkMember.id)
+        .where(
+            NetworkMember.network_id == Network.id,
+            NetworkMember.person_id == bindparam("person_id"),
+            NetworkMember.removed_at.is_(None),
+        )
+        .exists()
+    )
+    return select(Network, member).where(
+        Network.space_platform == bindparam("platform"), Network.space_id == bindparam("space_id")
+    )
+
+
 async def network_by_space_for(
     session: AsyncSession, *, platform: str, space_id: str, person_id: int
 ) -> tuple[Network, bool] | None:
     """The network living in a space and whether ``person_id`` is an active
     member of it, in one round trip."""
-    member = (
-        select(NetworkMember.id)
-        .where(
-            NetworkMember.network_id == Network.id,
-            NetworkMember.person_id == person_id,
-            NetworkMember.removed_at.is_(None),
-        )
-        .exists()
-    )
-    row = (
-        await session.execute(
-            select(Network, member).where(
-                Network.space_platform == platform, Network.space_id == space_id
-            )
-        )
-    ).first()
+    params = {"platform": platform, "space_id": space_id, "person_id": person_id}
+    row = (await session.execute(_network_by_space_for(), params)).first()
     return None if row is None else (row[0], bool(row[1]))
 
 
@@ -121,14 +141,19 @@ async def active_members(session: AsyncSession, *, network_id: int) -> Sequence[
     ).all()
 
 
+@functools.cache
+def _membership() -> Select[NetworkMember]:
+    return select(NetworkMember).where(
+        NetworkMember.network_id == bindparam("network_id"),
+        NetworkMember.person_id == bindparam("person_id"),
+    )
+
+
 async def membership(
     session: AsyncSession, *, network_id: int, person_id: int
 ) -> NetworkMember | None:
-    return await session.scalar(
-        select(NetworkMember).where(
-            NetworkMember.network_id == network_id, NetworkMember.person_id == person_id
-        )
-    )
+    params = {"network_id": network_id, "person_id": person_id}
+    return await session.scalar(_membership(), params)
 
 
 async def is_member(session: AsyncSession, *, network_id: int, person_id: int) -> bool:
@@ -179,15 +204,35 @@ class ActionLine(NamedTuple):
 
 
 @functools.cache
-def _action_lines_query() -> Select[int, str, str, str, date, str]:
-    """Built once: constructing a select from ORM attributes costs more than
-    running it (statements are immutable; ``where`` returns a new one)."""
+def _action_lines_query(
+    *, statuses: tuple[str, ...], by_network: bool, by_owner: bool, due_before: bool
+) -> Select[int, str, str, str, date, str]:
+    """One statement per shape of list, built once; values are parameters."""
     owner = aliased(Person)
-    return (
+    query = (
         select(Action.id, Action.text, owner.name, Agency.name, Action.due_date, Action.status)
         .join(owner, owner.id == Action.owner_id)
         .join(Agency, Agency.id == Action.agency_id)
+        .where(Action.status.in_(statuses))
     )
+    if by_network:
+        query = query.where(Action.network_id == bindparam("network_id"))
+    else:
+        query = query.join(Network, Network.id == Action.network_id).where(
+            Network.status == "open",
+            select(NetworkMember.id)
+            .where(
+                NetworkMember.network_id == Action.network_id,
+                NetworkMember.person_id == bindparam("owner_id"),
+                NetworkMember.removed_at.is_(None),
+            )
+            .exists(),
+        )
+    if by_owner:
+        query = query.where(Action.owner_id == bindparam("owner_id"))
+    if due_before:
+        query = query.where(Action.due_date < bindparam("due_before"))
+    return query.order_by(Action.due_date, Action.id).limit(bindparam("limit"))
 
 
 async def action_lines(
@@ -197,34 +242,27 @@ async def action_lines(
     statuses: Sequence[str] = ("open",),
     owner_id: int | None = None,
     due_before: date | None = None,
-    limit: int | None = None,
+    limit: int = 1000,
 ) -> list[ActionLine]:
     """Lines for an action list, soonest due first: one network's, or (with
     only ``owner_id``) someone's open actions across the open networks they
     are still a member of."""
-    query = _action_lines_query().where(Action.status.in_(statuses))
-    if network_id is not None:
-        query = query.where(Action.network_id == network_id)
-    else:
-        assert owner_id is not None, "a list is of one network or of one owner"
-        query = query.join(Network, Network.id == Action.network_id).where(
-            Network.status == "open",
-            select(NetworkMember.id)
-            .where(
-                NetworkMember.network_id == Action.network_id,
-                NetworkMember.person_id == owner_id,
-                NetworkMember.removed_at.is_(None),
-            )
-            .exists(),
-        )
-    if owner_id is not None:
-        query = query.where(Action.owner_id == owner_id)
-    if due_before is not None:
-        query = query.where(Action.due_date < due_before)
-    query = query.order_by(Action.due_date, Action.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [ActionLine._make(row) for row in (await session.execute(query)).all()]
+    if network_id is None and owner_id is None:
+        raise ValueError("a list is of one network or of one owner")
+    query = _action_lines_query(
+        statuses=tuple(statuses),
+        by_network=network_id is not None,
+        by_owner=owner_id is not None,
+        due_before=due_before is not None,
+    )
+    params = {
+        "network_id": network_id,
+        "owner_id": owner_id,
+        "due_before": due_before,
+        "limit": limit,
+    }
+    used = {name: value for name, value in params.items() if value is not None}
+    return [ActionLine._make(row) for row in (await session.execute(query, used)).all()]
 
 
 async def mark_processed(session: AsyncSession, *, key: str, now: datetime) -> bool:
