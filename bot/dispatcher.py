@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.errors import UserError
+from bot.errors import ConnectionLost, UserError
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, Section, plain
 from bot.privacy import refuse_identifiers
@@ -38,7 +38,11 @@ class Dispatcher:
                 "short and put the detail in the case record.",
             )
         refuse_identifiers(invocation.text)
-        return await handler(invocation)
+        try:
+            return await handler(invocation)
+        except ConnectionLost:
+            log.warning("database connection lost during /%s; running it once more", name)
+            return await handler(invocation)
 
 
 def error_message(error: UserError) -> Message:

@@ -44,3 +44,10 @@ class NeedsIdentity(UserError):
     ):
         super().__init__(message, hint=hint)
         self.platform_user_ids = platform_user_ids
+
+
+class ConnectionLost(Exception):
+    """The database connection dropped (a restart, a failover, an idle
+    timeout). The unit of work was rolled back, or its commit was lost with
+    the connection; the dispatcher runs the command once more, and inbound
+    de-duplication keeps a command that did commit from running twice."""

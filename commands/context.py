@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ from bot.clock import Clock
 from bot.errors import NeedsIdentity, UserError
 from bot.invocation import Actor, Conversation
 from bot.policy import Policy
-from store import queries
+from store import outbox, queries
 from store.db import Database
 from store.models import Network, Person, Register
 
@@ -50,6 +51,8 @@ class Unit:
     change_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     # Networks the caller is known (within this unit of work) to belong to.
     _member_of: set[int] = field(default_factory=set)
+    # Outbox rows (``store.outbox.row``), written together just before commit.
+    outgoing: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -147,7 +150,7 @@ async def unit_of_work(
             session, key=idempotency_key, now=services.clock.now()
         ):
             raise AlreadyHandled("That was already done; I haven't done it twice.")
-        yield Unit(
+        unit = Unit(
             session=session,
             services=services,
             actor=person,
@@ -155,3 +158,5 @@ async def unit_of_work(
             now=services.clock.now(),
             known_emails=known_emails or {},
         )
+        yield unit
+        await outbox.enqueue_many(session, unit.outgoing)

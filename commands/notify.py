@@ -1,5 +1,8 @@
 """Outbox helpers used by the features: every send is a row in the caller's
-transaction, keyed so that a repeat never sends twice."""
+transaction, keyed so that a repeat never sends twice.
+
+Rows are gathered on the unit of work and written together, in order, just
+before it commits (one statement instead of one per message)."""
 
 from __future__ import annotations
 
@@ -13,27 +16,29 @@ async def card(
     unit: Unit, *, network_id: int, card_key: str, version: str, message: Message
 ) -> None:
     """Post the card, or edit it in place if it was posted before."""
-    await outbox.enqueue(
-        unit.session,
-        key=f"card:{card_key}:{version}",
-        target_kind="network",
-        target_id=network_id,
-        op="card",
-        card_key=card_key,
-        message=message,
-        now=unit.now,
+    unit.outgoing.append(
+        outbox.row(
+            key=f"card:{card_key}:{version}",
+            target_kind="network",
+            target_id=network_id,
+            op="card",
+            card_key=card_key,
+            message=message,
+            now=unit.now,
+        )
     )
 
 
 async def to_channel(unit: Unit, *, network_id: int, key: str, message: Message) -> None:
-    await outbox.enqueue(
-        unit.session,
-        key=key,
-        target_kind="network",
-        target_id=network_id,
-        op="post",
-        message=message,
-        now=unit.now,
+    unit.outgoing.append(
+        outbox.row(
+            key=key,
+            target_kind="network",
+            target_id=network_id,
+            op="post",
+            message=message,
+            now=unit.now,
+        )
     )
 
 
@@ -41,14 +46,15 @@ async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
     """A direct message, unless it would be to the person who caused it."""
     if person.id == unit.actor.id:
         return
-    await outbox.enqueue(
-        unit.session,
-        key=key,
-        target_kind="person",
-        target_id=person.id,
-        op="dm",
-        message=message,
-        now=unit.now,
+    unit.outgoing.append(
+        outbox.row(
+            key=key,
+            target_kind="person",
+            target_id=person.id,
+            op="dm",
+            message=message,
+            now=unit.now,
+        )
     )
 
 
@@ -64,12 +70,13 @@ async def space(
 ) -> None:
     """An operation on the network's private space (create, invite, remove,
     topic, archive), carried out by the platform's gateway via the outbox."""
-    await outbox.enqueue(
-        unit.session,
-        key=key,
-        target_kind="network",
-        target_id=network_id,
-        op="space",
-        payload={"action": action, "name": name, "topic": topic, "emails": list(emails)},
-        now=unit.now,
+    unit.outgoing.append(
+        outbox.row(
+            key=key,
+            target_kind="network",
+            target_id=network_id,
+            op="space",
+            payload={"action": action, "name": name, "topic": topic, "emails": list(emails)},
+            now=unit.now,
+        )
     )

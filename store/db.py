@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.errors import ConnectionLost
 from store import sqlite_inline
 
 
@@ -52,7 +54,11 @@ class Database:
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip on every checkout (half of a
+            # small transaction's overhead). A dropped connection instead
+            # surfaces as ConnectionLost, SQLAlchemy discards the pool's older
+            # connections, and the dispatcher runs the command again.
+            kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         elif parsed.database not in (None, "", ":memory:"):
             # SQLite has one writer at a time. One connection per process makes
             # transactions queue fairly in the event loop, instead of in
@@ -69,8 +75,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise ConnectionLost("the database connection was lost") from exc
+            raise
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

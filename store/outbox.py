@@ -21,8 +21,7 @@ from store.models import CardRef, Network, NetworkMember, Outbox, Person
 CLAIM_LEASE = timedelta(minutes=2)
 
 
-async def enqueue(
-    session: AsyncSession,
+def row(
     *,
     key: str,
     target_kind: str,
@@ -33,12 +32,9 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     card_key: str | None = None,
     not_before: datetime | None = None,
-) -> bool:
-    """Add a delivery in the caller's transaction. A repeated key is ignored.
-
-    Returns True when a new row was written.
-    """
-    values: dict[str, Any] = {
+) -> dict[str, Any]:
+    """The values of one outbox row, ready for ``enqueue_many``."""
+    return {
         "idempotency_key": key,
         "target_kind": target_kind,
         "target_id": target_id,
@@ -50,9 +46,22 @@ async def enqueue(
         "next_attempt_at": not_before or now,
         "created_at": now,
     }
+
+
+async def enqueue(session: AsyncSession, **values: Any) -> bool:
+    """Add one delivery (see ``row`` for the arguments) in the caller's
+    transaction. A repeated key is ignored; returns True when a row was written."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    result = await session.execute(_insert_once(dialect), values)
+    result = await session.execute(_insert_once(dialect), row(**values))
     return bool(getattr(result, "rowcount", 0))
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add several deliveries in one statement, in order; repeated keys are ignored."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    await session.execute(_insert_once(dialect), list(rows))
 
 
 @functools.cache
@@ -60,9 +69,8 @@ def _insert_once(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, built once per dialect (values are
     passed as parameters, so the compiled statement is reused)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]
-    )
+    table = cast(Table, Outbox.__table__)
+    return insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
 class OutboxStore:
