@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import (
@@ -50,6 +51,50 @@ class HoursPolicy(BaseModel):
         return self
 
 
+Contact = Literal["owner", "line-manager", "senior", "chair"]
+
+
+class LadderStage(BaseModel):
+    """One step of the escalation ladder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_working_days: int = Field(ge=1, le=60)
+    contact: Contact
+
+
+def _default_ladder() -> list[LadderStage]:
+    # Lincolnshire's joint protocol shape (DOMAIN.md, E2): the owner the day
+    # after the due date, then line manager, senior contact, the DSR chair.
+    return [
+        LadderStage(after_working_days=1, contact="owner"),
+        LadderStage(after_working_days=2, contact="line-manager"),
+        LadderStage(after_working_days=5, contact="senior"),
+        LadderStage(after_working_days=2, contact="chair"),
+    ]
+
+
+class ReviewPolicy(BaseModel):
+    """When reviews and their follow-ups fall due (DOMAIN.md C1, C3, C8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inpatient_months_child: int = Field(3, ge=1, le=24)
+    inpatient_months_adult: int = Field(6, ge=1, le=24)
+    inpatient_months_adult_secure: int = Field(12, ge=1, le=36)
+    post_admission_working_days: int = Field(5, ge=1, le=30)
+    report_working_days: int = Field(10, ge=1, le=60)
+
+
+class JobsPolicy(BaseModel):
+    """When the scheduled jobs run (local time, on working days)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reminders_at: time = time(9, 0)
+    chase_at: time = time(9, 30)
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -61,6 +106,14 @@ class Policy(BaseModel):
     service_hours: HoursPolicy = Field(default_factory=HoursPolicy)
     channel_pattern: str = "yp-{ref}"
     max_action_text: int = Field(500, ge=20, le=2000)
+    reminder_working_days_before: int = Field(2, ge=0, le=20)
+    ladder: list[LadderStage] = Field(default_factory=_default_ladder, min_length=1, max_length=8)
+    snooze_max_working_days: int = Field(5, ge=0, le=20)
+    # Stage "chair": who the DSR chair is. Empty: everyone in the directory
+    # whose role names them a chair.
+    chair_email: str | None = None
+    reviews: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    jobs: JobsPolicy = Field(default_factory=JobsPolicy)
 
     @field_validator("channel_pattern")
     @classmethod

@@ -157,11 +157,61 @@ class Action(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # The review whose recommendation this is (source "cetr"), if any.
+    cetr_id: Mapped[int | None] = mapped_column(ForeignKey("cetrs.id"), index=True)
+    # The escalation ladder (see commands/action/ladder.py). All local days.
+    # stage_since: when the current stage was reached, or the owner last
+    # gave an update (either restarts the wait for the next stage).
+    stage_since: Mapped[date | None] = mapped_column(Date)
+    # The owner proposed a date: the ladder waits until it has passed.
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    # Snoozed by the keyworker or chair (bounded); the ladder is not reset.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # Reached the last stage: on the next DSR review agenda.
+    flagged_for_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
 
     network: Mapped[Network] = relationship(lazy="joined")
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id], lazy="joined")
     agency: Mapped[Agency] = relationship(lazy="joined")
     assigned_by: Mapped[Person] = relationship(foreign_keys=[assigned_by_id], lazy="joined")
+
+
+class Cetr(Base):
+    """A Care (Education) and Treatment Review, or a local area emergency
+    protocol meeting. Panel experts are independent of the network, so they
+    are recorded by name rather than as directory members."""
+
+    __tablename__ = "cetrs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id"))
+    # community-cetr | community-ctr | inpatient | post-admission | laep
+    kind: Mapped[str] = mapped_column(String(20))
+    held_on: Mapped[date] = mapped_column(Date)
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    delegated_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    clinical_expert: Mapped[str | None] = mapped_column(String(120))
+    expert_by_experience: Mapped[str | None] = mapped_column(String(120))
+    # secure setting (adults): the next inpatient review is due later.
+    secure_setting: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_sent_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    young_person: Mapped[YoungPerson] = relationship(lazy="joined")
+    chair: Mapped[Person | None] = relationship(foreign_keys=[chair_id], lazy="joined")
+
+
+class JobLock(Base):
+    """One row per scheduled job: runs of the same job take this row's lock
+    (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock does the same),
+    so two processes never run it at once."""
+
+    __tablename__ = "job_locks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime | None]
+    last_run_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ActionEvent(Base):

@@ -117,7 +117,12 @@ async def assign(
     text: str,
     due: date,
     agency_name: str | None = None,
+    source: str = "manual",
+    cetr_id: int | None = None,
 ) -> Action:
+    """Give ``owner`` an action in ``network``. ``source`` says where it came
+    from: "manual", "cetr" (a review's recommendation, with ``cetr_id``) or
+    "review" (a review that falls due, owned by the commissioner)."""
     if not await unit.is_member(network):
         raise NotFound("Only members of this network can give actions here.")
     await _require_member(unit, network=network, person=owner)
@@ -130,7 +135,8 @@ async def assign(
         assigned_by_id=unit.actor.id,
         due_date=due,
         status="open",
-        source="manual",
+        source=source,
+        cetr_id=cetr_id,
         created_at=unit.now,
         updated_at=unit.now,
     )

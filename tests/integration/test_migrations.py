@@ -21,6 +21,8 @@ TABLES = {
     "networks",
     "network_members",
     "actions",
+    "cetrs",
+    "job_locks",
     "action_events",
     "audit_events",
     "outbox",
