@@ -353,7 +353,7 @@ def demo_seed() -> None:
 
 @jobs_cli.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help="Job name: relay.")],
+    name: Annotated[str, typer.Argument(help="Job name: reminders, chase or relay.")],
     at: Annotated[
         str | None,
         typer.Option(help="Run as if the clock read this ISO-8601 instant (default: now)."),
@@ -372,7 +372,11 @@ def jobs_run(
 
             instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
         kwargs["clock"] = FrozenClock(instant)
-    jobs: dict[str, Callable[[App], Awaitable[str]]] = {"relay": _job_relay}
+    jobs: dict[str, Callable[[App], Awaitable[str]]] = {
+        "reminders": _job_reminders,
+        "chase": _job_chase,
+        "relay": _job_relay,
+    }
     job = jobs.get(name)
     if job is None:
         _fail(f"No job called {name!r}. Jobs: {', '.join(jobs)}.")
@@ -382,6 +386,20 @@ def jobs_run(
         typer.echo(await job(app))
 
     _run(main, **kwargs)
+
+
+async def _job_reminders(app: App) -> str:
+    from commands.action.jobs import run_reminders
+
+    report = await run_reminders(app.services, now=app.services.clock.now())
+    return report.summary()
+
+
+async def _job_chase(app: App) -> str:
+    from commands.action.jobs import run_chase
+
+    report = await run_chase(app.services, now=app.services.clock.now())
+    return "\n".join([report.summary(), *(f"  {line}" for line in report.details)])
 
 
 async def _job_relay(app: App) -> str:

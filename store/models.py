@@ -167,6 +167,8 @@ class Action(Base):
     paused_until: Mapped[date | None] = mapped_column(Date)
     # Snoozed by the keyworker or chair (bounded); the ladder is not reset.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # The due date the owner was last reminded of (a reminder goes once per date).
+    reminded_for: Mapped[date | None] = mapped_column(Date)
     # Reached the last stage: on the next DSR review agenda.
     flagged_for_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
 

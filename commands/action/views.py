@@ -64,6 +64,9 @@ def action_card(action: Action, *, today: date, calendar: WorkingCalendar) -> Me
         Fact(label="Due", value=due_phrase(action, today=today, calendar=calendar)),
         Fact(label="Status", value=STATUS_LABEL[action.status]),
     ]
+    chasing = chasing_phrase(action, today=today)
+    if chasing:
+        facts.append(Fact(label="Chasing", value=chasing))
     if action.latest_update:
         facts.append(Fact(label="Latest update", value=action.latest_update))
     if action.evidence:
@@ -145,10 +148,118 @@ EVENT_LABEL = {
     "created": "Assigned",
     "update": "Update",
     "due_changed": "Due date changed",
+    "extension": "Agreed extension",
     "reassigned": "Reassigned",
     "done": "Completed",
     "cancelled": "Cancelled",
+    "reminded": "Reminder",
+    "escalated": "Escalated",
+    "chased": "Chased",
+    "snoozed": "Chasing snoozed",
 }
+
+STAGE_SHORT = {
+    "owner": "owner chased",
+    "line-manager": "line manager",
+    "senior": "senior contact",
+    "chair": "DSR chair",
+}
+
+
+def chasing_phrase(action: Action, *, today: date) -> str:
+    """Where the action is on the ladder, for its card ("" when not chased)."""
+    if action.status != "open":
+        return ""
+    parts = []
+    if action.escalation_stage:
+        since = format_day_year(action.stage_since, today=today) if action.stage_since else ""
+        parts.append(f"stage {action.escalation_stage}" + (f" since {since}" if since else ""))
+    if action.paused_until and action.paused_until >= today:
+        parts.append(f"paused until {format_day_year(action.paused_until, today=today)}")
+    if action.snoozed_until and action.snoozed_until >= today:
+        parts.append(f"snoozed until {format_day_year(action.snoozed_until, today=today)}")
+    if action.flagged_for_agenda:
+        parts.append("on the next DSR review agenda")
+    return "; ".join(parts)
+
+
+def reminder_dm(actions: Sequence[Action], *, today: date) -> Message:
+    """One reminder per owner, bundling what falls due soon across networks."""
+    lines = tuple(
+        f"#{a.id} {a.text} ({a.network.young_person.reference}) — due "
+        f"{format_day_year(a.due_date, today=today)}"
+        for a in actions
+    )
+    title = (
+        "Coming up: "
+        + ("an action is" if len(lines) == 1 else f"{len(lines)} actions are")
+        + " due soon"
+    )
+    hint = "If it won't be done in time, say so now: /action update ID NOTE --until DATE"
+    return Message(
+        text=title + "\n" + "\n".join(lines),
+        blocks=(Header(text=title), BulletList(items=lines), Context(text=hint)),
+    )
+
+
+def chase_digest(actions: Sequence[Action], *, newly_chased: set[int], today: date) -> Message:
+    """A network channel's one chase message of the day: its overdue actions."""
+    ref = actions[0].network.young_person.reference
+    lines = []
+    for a in actions:
+        stage = f", {STAGE_SHORT.get(_contact_of(a), '')}" if a.escalation_stage > 1 else ""
+        late = format_day_year(a.due_date, today=today)
+        asked = " — please give an update or propose a new date" if a.id in newly_chased else ""
+        lines.append(
+            f"#{a.id} {a.text} — {a.owner.name} ({a.agency.name}), due {late}{stage}{asked}"
+        )
+    title = f"Overdue actions for {ref}"
+    hint = "Owners: /action update ID NOTE, adding --until DATE to propose a new date."
+    return Message(
+        text=title + "\n" + "\n".join(lines),
+        blocks=(Header(text=title), BulletList(items=tuple(lines)), Context(text=hint)),
+    )
+
+
+def _contact_of(action: Action) -> str:
+    return ("owner", "line-manager", "senior", "chair")[min(action.escalation_stage, 4) - 1]
+
+
+def chase_dm(
+    person: object,
+    concerns: Sequence[tuple[Action, int, str, str, str | None]],
+    *,
+    today: date,
+) -> Message:
+    """One direct message bundling every chase and escalation that concerns a
+    person today: as owner, as the contact a stage names, or as keyworker."""
+    lines = []
+    for action, stage, contact, role, missing in concerns:
+        ref = action.network.young_person.reference
+        due = format_day_year(action.due_date, today=today)
+        who = f"{ref}, {action.owner.name}, {action.agency.name}"
+        what = f"#{action.id} {action.text} ({who}), due {due}"
+        if role == "owner":
+            ask = (
+                "please give an update or propose a new date"
+                if contact == "owner"
+                else f"now escalated to {STAGE_SHORT[contact]}"
+            )
+        elif role == "contact":
+            ask = f"overdue; as {STAGE_SHORT[contact]} please help it get done"
+        else:
+            ask = f"stage {stage} ({STAGE_SHORT[contact]})"
+            if missing:
+                ask += f": I couldn't find {missing}, please escalate it yourself"
+        lines.append(f"{what} — {ask}")
+    title = "Overdue actions that need you"
+    hint = (
+        "Reply in the network's channel: /action update ID NOTE (--until DATE to propose a date)."
+    )
+    return Message(
+        text=title + "\n" + "\n".join(lines),
+        blocks=(Header(text=title), BulletList(items=tuple(lines)), Context(text=hint)),
+    )
 
 
 def action_detail(

@@ -27,6 +27,7 @@ AGENCIES = {
 
 # name, email, agency, role, line manager
 PEOPLE = (
+    ("Lee Grant", "lee.grant@example.org", "CAMHS", "CAMHS clinical director", ""),
     ("Morgan Reed", "morgan.reed@example.org", "CAMHS", "CAMHS team manager", ""),
     ("Rowan Ellis", "rowan.ellis@example.org", "Children's Social Care", "Team manager", ""),
     ("Dana Cole", "dana.cole@example.org", "Keyworking Service", "Keyworking lead", ""),
@@ -110,6 +111,7 @@ async def seed(
     if icb and camhs:
         icb.senior_contact_email = "priya.shah@example.org"
         camhs.stage2_contact_email = "morgan.reed@example.org"
+        camhs.senior_contact_email = "lee.grant@example.org"
     yp_added = 0
     for reference, band, ehcp, basis, rating in YOUNG_PEOPLE:
         if await queries.young_person_by_ref(session, register_id=register.id, reference=reference):

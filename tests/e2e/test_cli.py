@@ -96,7 +96,7 @@ def test_help_lists_every_command(tmp_path: Path, env: dict[str, str]) -> None:
 def test_demo_seed_twice_adds_nothing_the_second_time(tmp_path: Path, env: dict[str, str]) -> None:
     first = run(["demo", "seed"], tmp_path, env)
     assert first.returncode == 0, first.stderr
-    assert "12 people and 5 young people added" in first.stdout
+    assert "13 people and 5 young people added" in first.stdout
     second = run(["demo", "seed"], tmp_path, env)
     assert second.returncode == 0, second.stderr
     assert "0 people and 0 young people added" in second.stdout

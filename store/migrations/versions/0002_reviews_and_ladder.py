@@ -59,6 +59,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("stage_since", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("paused_until", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("snoozed_until", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("reminded_for", sa.Date(), nullable=True))
         batch_op.add_column(
             sa.Column("flagged_for_agenda", sa.Boolean(), nullable=False, server_default=sa.false())
         )
@@ -73,6 +74,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_actions_cetr_id_cetrs"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_actions_cetr_id"))
         batch_op.drop_column("flagged_for_agenda")
+        batch_op.drop_column("reminded_for")
         batch_op.drop_column("snoozed_until")
         batch_op.drop_column("paused_until")
         batch_op.drop_column("stage_since")

@@ -1,0 +1,323 @@
+"""Scheduled jobs: reminders before due dates, and chasing overdue actions up
+the escalation ladder.
+
+Jobs only write: ladder state, the evidence trail (ActionEvent), audit events
+and outbox rows, in one transaction per run under the job's lock. They never
+call a platform, so they work the same on any.
+
+Polite delivery: every message waits for the next service time (09:00-17:00
+on working days by default). Each network channel gets at most one chase
+digest a day; each person gets one direct message per run that bundles all
+that concerns them, across networks. Every row has an idempotency key, so a
+job run twice (or in two processes) sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.messages import Message
+from commands.action import ladder, views
+from commands.context import Services
+from store import audit, chasing, outbox
+from store.models import Action, ActionEvent, Person
+
+JOB_ACTOR = "teamaround:jobs"
+
+
+@dataclass
+class JobReport:
+    name: str
+    actions: int = 0  # actions reminded or moved up the ladder
+    messages: int = 0  # outbox rows written (repeats ignored)
+    details: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        what = "reminded" if self.name == "reminders" else "moved up the ladder"
+        return f"{self.name}: {self.actions} action(s) {what}, {self.messages} message(s) queued."
+
+
+def _state(action: Action) -> ladder.LadderState:
+    return ladder.LadderState(
+        status=action.status,
+        due_date=action.due_date,
+        stage=action.escalation_stage,
+        stage_since=action.stage_since,
+        paused_until=action.paused_until,
+        snoozed_until=action.snoozed_until,
+        reminded_for=action.reminded_for,
+    )
+
+
+def _fingerprint(items: Iterable[object]) -> str:
+    return hashlib.sha256(repr(sorted(map(str, items))).encode()).hexdigest()[:12]
+
+
+class _Mail:
+    """Outbox rows of one run, bundled per recipient."""
+
+    def __init__(self, *, now: datetime, send_at: datetime, today: date) -> None:
+        self.now, self.send_at, self.today = now, send_at, today
+        self.rows: list[dict[str, Any]] = []
+
+    def dm(self, person: Person, *, kind: str, message: Message, content: Iterable[object]) -> None:
+        key = f"{kind}:p{person.id}:{self.today.isoformat()}:{_fingerprint(content)}"
+        self._add(key=key, target_kind="person", target_id=person.id, op="dm", message=message)
+
+    def channel(self, network_id: int, *, kind: str, message: Message) -> None:
+        key = f"{kind}:n{network_id}:{self.today.isoformat()}"
+        self._add(key=key, target_kind="network", target_id=network_id, op="post", message=message)
+
+    def card(self, action: Action, *, version: str, message: Message) -> None:
+        self._add(
+            key=f"card:action:{action.id}:{version}",
+            target_kind="network",
+            target_id=action.network_id,
+            op="card",
+            card_key=f"action:{action.id}",
+            message=message,
+        )
+
+    def _add(self, **values: Any) -> None:
+        self.rows.append(outbox.row(now=self.now, not_before=self.send_at, **values))
+
+
+async def run_reminders(
+    services: Services, *, now: datetime, worker: str | None = None
+) -> JobReport:
+    """DM each owner whose actions fall due within the reminder window, once per due date."""
+    cal, policy = services.calendar, services.policy
+    today = cal.local_date(now)
+    report = JobReport("reminders")
+    mail = _Mail(now=now, send_at=cal.next_service_time(now), today=today)
+    days = policy.reminder_working_days_before
+    async with services.db.transaction() as session:
+        await chasing.lock_job(session, name="reminders", now=now, worker=worker or _worker())
+        candidates = await chasing.coming_due(
+            session, today=today, until=cal.add_working_days(today, days)
+        )
+        due = [
+            a
+            for a in candidates
+            if ladder.reminder_due(_state(a), today=today, calendar=cal, working_days_before=days)
+        ]
+        by_owner: dict[int, list[Action]] = defaultdict(list)
+        for action in due:
+            action.reminded_for = action.due_date
+            session.add(
+                ActionEvent(
+                    action_id=action.id,
+                    kind="reminded",
+                    actor_id=None,
+                    at=now,
+                    note=f"Reminder sent to {action.owner.name} ({action.owner.email})",
+                    data={"due_date": action.due_date.isoformat(), "to": [action.owner.email]},
+                )
+            )
+            by_owner[action.owner_id].append(action)
+        for actions in by_owner.values():
+            owner = actions[0].owner
+            mail.dm(
+                owner,
+                kind="remind",
+                message=views.reminder_dm(actions, today=today),
+                content=(f"{a.id}@{a.due_date}" for a in actions),
+            )
+        await outbox.enqueue_many(session, mail.rows)
+    report.actions, report.messages = len(due), len(mail.rows)
+    return report
+
+
+@dataclass
+class _Move:
+    action: Action
+    stage: int
+    contact: str
+    contacted: list[Person]
+    missing: str | None = None  # who should have been contacted but could not be
+
+
+async def run_chase(services: Services, *, now: datetime, worker: str | None = None) -> JobReport:
+    """Move overdue actions up the ladder, tell who each stage says, record it all."""
+    cal, policy = services.calendar, services.policy
+    today = cal.local_date(now)
+    report = JobReport("chase")
+    mail = _Mail(now=now, send_at=cal.next_service_time(now), today=today)
+    async with services.db.transaction() as session:
+        await chasing.lock_job(session, name="chase", now=now, worker=worker or _worker())
+        overdue = await chasing.overdue_actions(session, today=today)
+        stages = [
+            (a, n)
+            for a in overdue
+            if (n := ladder.next_stage(_state(a), today=today, calendar=cal, ladder=policy.ladder))
+        ]
+        if not stages:
+            return report
+        moves = await resolve_contacts(session, stages, services=services)
+        for move in moves:
+            await apply_move(session, move, now=now, today=today, actor=None, reason=None)
+            mail.card(
+                move.action,
+                version=f"s{move.stage}:{today.isoformat()}",
+                message=views.action_card(move.action, today=today, calendar=cal),
+            )
+        queue_chase_messages(mail, moves, overdue=overdue, today=today)
+        await outbox.enqueue_many(session, mail.rows)
+    report.actions, report.messages = len(moves), len(mail.rows)
+    report.details = [
+        f"#{m.action.id} stage {m.stage} ({ladder.STAGE_LABEL[m.contact]})" for m in moves
+    ]
+    return report
+
+
+async def resolve_contacts(
+    session: Any, stages: list[tuple[Action, int]], *, services: Services
+) -> list[_Move]:
+    """Who each stage contacts, found with a fixed number of queries."""
+    policy = services.policy
+    contacts = {n: policy.ladder[n - 1].contact for _, n in stages}
+    managers = await chasing.people_by_ids(
+        session, (a.owner.line_manager_id for a, _ in stages if a.owner.line_manager_id)
+    )
+    emails = [
+        e for a, _ in stages for e in (a.agency.stage2_contact_email, a.agency.senior_contact_email)
+    ]
+    by_email = await chasing.people_by_emails(session, (e for e in emails if e))
+    chairs = (
+        await chasing.chairs(session, email=policy.chair_email)
+        if "chair" in contacts.values()
+        else []
+    )
+    moves = []
+    for action, stage in stages:
+        contact = contacts[stage]
+        people: list[Person] = []
+        missing = None
+        if contact == "owner":
+            people = [action.owner]
+        elif contact == "line-manager":
+            manager = managers.get(action.owner.line_manager_id or 0) or by_email.get(
+                (action.agency.stage2_contact_email or "").lower()
+            )
+            people = [manager] if manager else []
+            missing = None if manager else f"{action.owner.name}'s line manager"
+        elif contact == "senior":
+            senior = by_email.get((action.agency.senior_contact_email or "").lower())
+            people = [senior] if senior else []
+            missing = None if senior else f"a senior contact for {action.agency.name}"
+        else:
+            people = chairs
+            missing = None if chairs else "the DSR chair"
+        moves.append(_Move(action, stage, contact, [p for p in people if p.active], missing))
+    return moves
+
+
+async def apply_move(
+    session: Any,
+    move: _Move,
+    *,
+    now: datetime,
+    today: date,
+    actor: Person | None,
+    reason: str | None,
+) -> ActionEvent:
+    """Record one stage reached: ladder state, evidence trail, audit."""
+    action = move.action
+    before = {"escalation_stage": action.escalation_stage}
+    action.escalation_stage, action.stage_since = move.stage, today
+    if move.contact == "chair":
+        action.flagged_for_agenda = True
+    action.updated_at = now
+    contacted = ", ".join(f"{p.name} ({p.email})" for p in move.contacted) or "nobody"
+    note = f"Stage {move.stage}, {ladder.STAGE_LABEL[move.contact]}: asked {contacted}"
+    if move.missing:
+        note += f"; I couldn't find {move.missing} in the directory, so the keyworker was asked"
+    if reason:
+        note += f". Reason: {reason}"
+    event = ActionEvent(
+        action_id=action.id,
+        kind="escalated",
+        actor_id=actor.id if actor else None,
+        at=now,
+        note=note,
+        data={
+            "stage": move.stage,
+            "contact": move.contact,
+            "contacted": [p.email for p in move.contacted],
+            "missing": move.missing,
+            "reason": reason,
+        },
+    )
+    session.add(event)
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        actor_label=JOB_ACTOR,
+        verb="action.escalate",
+        object_type="action",
+        object_id=action.id,
+        before=before,
+        after={"escalation_stage": move.stage, "contacted": [p.email for p in move.contacted]},
+    )
+    await session.flush()
+    return event
+
+
+def queue_chase_messages(
+    mail: _Mail, moves: list[_Move], *, overdue: Iterable[Action], today: date
+) -> None:
+    """One digest per network channel that has news, one bundled DM per person."""
+    moved_networks = {m.action.network_id for m in moves}
+    by_network: dict[int, list[Action]] = defaultdict(list)
+    for action in overdue:
+        if action.network_id in moved_networks:
+            by_network[action.network_id].append(action)
+    stage_one = {m.action.id for m in moves if m.contact == "owner"}
+    for network_id, actions in by_network.items():
+        mail.channel(
+            network_id,
+            kind="chase-digest",
+            message=views.chase_digest(actions, newly_chased=stage_one, today=today),
+        )
+    # Everyone a stage concerns: the owner, whoever the stage contacts, and the
+    # keyworker (told of every escalation beyond the owner).
+    items: dict[int, tuple[Person, list[tuple[_Move, str]]]] = {}
+
+    def tell(person: Person | None, move: _Move, role: str) -> None:
+        if person is None or not person.active:
+            return
+        items.setdefault(person.id, (person, []))[1].append((move, role))
+
+    for move in moves:
+        tell(move.action.owner, move, "owner")
+        for person in move.contacted:
+            if person.id != move.action.owner_id:
+                tell(person, move, "contact")
+        if move.contact != "owner" or move.missing:
+            tell(move.action.network.keyworker, move, "keyworker")
+    for person, concerns in items.values():
+        seen: set[tuple[int, str]] = set()
+        unique = []
+        for move, role in concerns:
+            if (move.action.id, role) not in seen and not (
+                role == "keyworker" and (move.action.id, "contact") in seen
+            ):
+                seen.add((move.action.id, role))
+                unique.append((move.action, move.stage, move.contact, role, move.missing))
+        mail.dm(
+            person,
+            kind="chase-dm",
+            message=views.chase_dm(person, unique, today=today),
+            content=(f"{a.id}:{s}:{r}" for a, s, _, r, _ in unique),
+        )
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}-jobs"[:64]

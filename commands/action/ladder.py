@@ -1,0 +1,87 @@
+"""The escalation ladder and reminders, as pure decisions over dates.
+
+Nothing here reads the clock, the database or a platform: given an action's
+dates and the register's policy, it says what is due *today* (a local day in
+the register's timezone). ``commands/action/jobs.py`` applies the decisions.
+
+The rules (DOMAIN.md, section 4; every number comes from the policy):
+
+- An owner is reminded ``reminder_working_days_before`` working days before
+  the due date, once per due date.
+- Stage 1 is reached after ``ladder[0].after_working_days`` working days past
+  the due date; stage n+1 after ``ladder[n].after_working_days`` working days
+  since stage n was reached *or the owner last gave an update*.
+- An update that proposes a date pauses the ladder until that date has
+  passed; the wait then counts from the proposed date.
+- A snooze (keyworker or chair, bounded) holds the ladder until its date and
+  never resets it: a stage that fell due meanwhile follows the next morning.
+- A new due date agreed by the keyworker or chair resets the ladder
+  (an agreed extension); that is done by the service, not here.
+- One stage a day at most: a stage reached today starts the next wait today,
+  so a job that missed days catches up one stage per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.calendar import WorkingCalendar
+from bot.policy import LadderStage
+
+STAGE_LABEL = {
+    "owner": "the owner",
+    "line-manager": "the owner's line manager",
+    "senior": "the agency's senior contact",
+    "chair": "the DSR chair",
+}
+
+
+@dataclass(frozen=True)
+class LadderState:
+    """What the ladder needs to know about one action."""
+
+    status: str
+    due_date: date
+    stage: int
+    stage_since: date | None = None
+    paused_until: date | None = None
+    snoozed_until: date | None = None
+    reminded_for: date | None = None
+
+
+def held(state: LadderState, *, today: date) -> bool:
+    """Paused by the owner's proposed date or snoozed, as of today."""
+    return any(
+        until is not None and today <= until for until in (state.paused_until, state.snoozed_until)
+    )
+
+
+def next_stage(
+    state: LadderState, *, today: date, calendar: WorkingCalendar, ladder: list[LadderStage]
+) -> int | None:
+    """The stage this action reaches today, or None."""
+    if state.status != "open" or state.stage >= len(ladder) or held(state, today=today):
+        return None
+    since = state.due_date if state.stage == 0 else state.stage_since or state.due_date
+    if state.paused_until is not None:
+        since = max(since, state.paused_until)
+    wait = ladder[state.stage].after_working_days
+    if calendar.working_days_between(since, today) >= wait:
+        return state.stage + 1
+    return None
+
+
+def reminder_due(
+    state: LadderState, *, today: date, calendar: WorkingCalendar, working_days_before: int
+) -> bool:
+    """Whether the owner should be reminded today of the coming due date."""
+    if state.status != "open" or state.stage > 0 or held(state, today=today):
+        return False
+    if state.reminded_for == state.due_date or not today < state.due_date:
+        return False
+    return today >= calendar.add_working_days(state.due_date, -working_days_before)
+
+
+def is_overdue(state: LadderState, *, today: date) -> bool:
+    return state.status == "open" and state.due_date < today and not held(state, today=today)

@@ -1,0 +1,164 @@
+"""Reminders and the escalation ladder, run forward day by day on a frozen clock.
+
+Dates (England and Wales): Thu 24 Dec 2026 is a working day; Fri 25 Dec
+(Christmas) and Mon 28 Dec (Boxing Day, substitute day) are bank holidays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.gateway import Delivery
+from commands.action.jobs import run_chase, run_reminders
+from store.models import Action, ActionEvent, AuditEvent, Outbox
+from tests.conftest import Harness, text_of
+
+LONDON = ZoneInfo("Europe/London")
+KIM = "kim.lee@example.org"  # keyworker; line manager Dana Cole
+SAM = "sam.patel@example.org"  # CAMHS; line manager Morgan Reed
+CH = "yp-dsr-0042"
+
+
+def at(day: date, hour: int = 9, minute: int = 30) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+async def network_with_action(h: Harness, due: str) -> None:
+    reply = await h.say(KIM, "/network open DSR-0042")
+    assert reply.switch_to == CH, text_of(reply)
+    await h.say(KIM, f"/network add {SAM}", channel=CH)
+    reply = await h.say(KIM, f"/action assign @sam.patel Send the EHCP draft by {due}", channel=CH)
+    assert "Action #1" in text_of(reply), text_of(reply)
+
+
+async def chase_on(h: Harness, day: date, hour: int = 9) -> list[Delivery]:
+    """Run the chase job at ``day hour:30`` and deliver what is due by then."""
+    h.clock.set(at(day, hour))
+    await run_chase(h.app.services, now=h.clock.now())
+    h.gateway.delivered.clear()
+    await h.app.relay(worker="test").drain()
+    return list(h.gateway.delivered)
+
+
+def dms_to(deliveries: list[Delivery]) -> dict[str, str]:
+    return {
+        d.address.email: d.message.text
+        for d in deliveries
+        if d.op == "dm" and d.message is not None
+    }
+
+
+def channel_posts(deliveries: list[Delivery]) -> list[str]:
+    return [
+        d.message.text
+        for d in deliveries
+        if d.op == "post" and d.address.kind == "channel" and d.message is not None
+    ]
+
+
+async def stage_of(h: Harness) -> tuple[int, bool]:
+    async with h.app.db.reader() as session:
+        action = await session.get_one(Action, 1)
+        return action.escalation_stage, action.flagged_for_agenda
+
+
+async def test_the_ladder_runs_stage_by_stage_on_working_days(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "25/11")  # Wed 25 Nov 2026
+
+    assert await chase_on(h, date(2026, 11, 25)) == []  # due today: nothing yet
+
+    day1 = await chase_on(h, date(2026, 11, 26))  # Thu: one working day late
+    assert await stage_of(h) == (1, False)
+    assert list(dms_to(day1)) == [SAM]
+    assert "please give an update or propose a new date" in dms_to(day1)[SAM]
+    [digest] = channel_posts(day1)
+    assert digest.startswith("Overdue actions for DSR-0042")
+    assert "#1 Send the EHCP draft — Sam Patel (CAMHS)" in digest
+
+    assert await chase_on(h, date(2026, 11, 27)) == []  # Fri: only one working day since
+
+    day3 = await chase_on(h, date(2026, 11, 30))  # Mon: two working days since stage 1
+    assert await stage_of(h) == (2, False)
+    dms = dms_to(day3)
+    assert set(dms) == {SAM, "morgan.reed@example.org", KIM}  # owner, line manager, keyworker
+    assert "as line manager please help" in dms["morgan.reed@example.org"]
+    assert "now escalated to line manager" in dms[SAM]
+    assert len(channel_posts(day3)) == 1
+
+    for quiet in (1, 2, 3, 4):  # Tue 1 to Fri 4 Dec: waiting five working days
+        assert await chase_on(h, date(2026, 12, quiet)) == []
+    day_senior = await chase_on(h, date(2026, 12, 7))
+    assert await stage_of(h) == (3, False)
+    assert "lee.grant@example.org" in dms_to(day_senior)  # CAMHS's senior contact
+
+    assert await chase_on(h, date(2026, 12, 8)) == []
+    day_chair = await chase_on(h, date(2026, 12, 9))
+    assert await stage_of(h) == (4, True)  # on the next DSR review agenda
+    assert "priya.shah@example.org" in dms_to(day_chair)
+
+    assert await chase_on(h, date(2026, 12, 10)) == []  # the ladder has ended
+    async with h.app.db.reader() as session:
+        trail = (
+            await session.scalars(
+                select(ActionEvent).where(ActionEvent.kind == "escalated").order_by(ActionEvent.id)
+            )
+        ).all()
+    assert [e.data["stage"] for e in trail] == [1, 2, 3, 4]
+    assert trail[1].data["contacted"] == ["morgan.reed@example.org"]
+    assert trail[1].note is not None and "Morgan Reed" in trail[1].note
+
+
+async def test_a_run_twice_sends_nothing_twice_and_records_one_stage(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "25/11")
+    h.clock.set(at(date(2026, 11, 26)))
+    first = await run_chase(h.app.services, now=h.clock.now())
+    async with h.app.db.reader() as session:
+        rows = len((await session.scalars(select(Outbox))).all())
+    second = await run_chase(h.app.services, now=h.clock.now())
+    assert (first.actions, second.actions) == (1, 0)
+    async with h.app.db.reader() as session:
+        assert len((await session.scalars(select(Outbox))).all()) == rows
+        escalations = await session.scalars(
+            select(AuditEvent).where(AuditEvent.verb == "action.escalate")
+        )
+        assert len(escalations.all()) == 1
+
+
+async def test_nothing_is_sent_outside_service_hours_or_on_bank_holidays(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "23/12")  # Wed 23 Dec 2026
+    # Thu 24 Dec at 07:00: stage 1 is reached, but the messages wait for 09:00.
+    assert await chase_on(h, date(2026, 12, 24), hour=7) == []
+    assert await stage_of(h) == (1, False)
+    h.clock.set(at(date(2026, 12, 24), 9, 0))
+    await h.app.relay(worker="test").drain()
+    assert SAM in dms_to(h.gateway.delivered)
+
+    # Christmas and Boxing Day (substitute) are not working days: stage 2 waits
+    # for two working days after Thu 24 Dec, which is Wed 30 Dec.
+    for holiday in (date(2026, 12, 25), date(2026, 12, 28), date(2026, 12, 29)):
+        assert await chase_on(h, holiday, hour=10) == []
+    await chase_on(h, date(2026, 12, 30))
+    assert await stage_of(h) == (2, False)
+
+
+async def test_reminders_go_once_per_due_date_two_working_days_ahead(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "30/11")  # Mon 30 Nov; reminder day Thu 26 Nov
+    for day in (date(2026, 11, 24), date(2026, 11, 25)):
+        h.clock.set(at(day))
+        assert (await run_reminders(h.app.services, now=h.clock.now())).actions == 0
+    h.clock.set(at(date(2026, 11, 26)))
+    assert (await run_reminders(h.app.services, now=h.clock.now())).actions == 1
+    h.gateway.delivered.clear()
+    await h.app.relay(worker="test").drain()
+    dm = dms_to(h.gateway.delivered)[SAM]
+    assert "Coming up: an action is due soon" in dm
+    assert "#1 Send the EHCP draft (DSR-0042) — due Mon 30 Nov" in dm
+    h.clock.set(at(date(2026, 11, 27)))
+    assert (await run_reminders(h.app.services, now=h.clock.now())).actions == 0
