@@ -35,7 +35,11 @@ def require_network_manager(person: Person, network: Network, *, doing: str) -> 
 
 
 def can_manage_action(person: Person, action: Action) -> bool:
-    return person.id in (action.assigned_by_id, action.network.keyworker_id)
+    """The keyworker, whoever assigned it, and DSR chairs (who agree extensions
+    and escalations) manage an action."""
+    return person.id in (action.assigned_by_id, action.network.keyworker_id) or has_role(
+        person, "chair"
+    )
 
 
 def require_manager(person: Person, action: Action, *, doing: str, owner_hint: str = "") -> None:
@@ -43,7 +47,8 @@ def require_manager(person: Person, action: Action, *, doing: str, owner_hint: s
         return
     who = f"the keyworker{_named(action.network.keyworker)}"
     if action.assigned_by_id != action.network.keyworker_id:
-        who += f" or {action.assigned_by.name}, who assigned it,"
+        who += f", {action.assigned_by.name}, who assigned it,"
+    who += " or a DSR chair"
     hint = owner_hint if person.id == action.owner_id else None
     raise PermissionDenied(f"Only {who} can {doing} action #{action.id}.", hint=hint)
 

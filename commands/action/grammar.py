@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import WorkingCalendar
-from bot.dates import ACCEPTED_FORMS, DateParseError, parse_due_date
+from bot.dates import ACCEPTED_FORMS, DateParseError, DueDate, parse_due_date
 from bot.errors import UserError
 from commands.grammar import (
     MAX_TEXT,
@@ -58,6 +58,8 @@ class Update(_Cmd):
     sub: Literal["update"] = "update"
     action_id: int
     note: str
+    # The owner's proposed new date: chasing pauses until it has passed.
+    until: date | None = None
 
 
 class Due(_Cmd):
@@ -81,11 +83,43 @@ class Cancel(_Cmd):
     reason: str
 
 
+class Chase(_Cmd):
+    sub: Literal["chase"] = "chase"
+    action_id: int
+
+
+class Escalate(_Cmd):
+    sub: Literal["escalate"] = "escalate"
+    action_id: int
+    stage: int | None = None  # None: the next stage
+    reason: str
+
+
+class Snooze(_Cmd):
+    sub: Literal["snooze"] = "snooze"
+    action_id: int
+    until: date
+    reason: str
+
+
 class Help(_Cmd):
     sub: Literal["help"] = "help"
 
 
-ActionCommand = Assign | ListActions | Show | Done | Update | Due | Reassign | Cancel | Help
+ActionCommand = (
+    Assign
+    | ListActions
+    | Show
+    | Done
+    | Update
+    | Due
+    | Reassign
+    | Cancel
+    | Chase
+    | Escalate
+    | Snooze
+    | Help
+)
 
 
 def parse(
@@ -98,7 +132,17 @@ def parse(
         return _assign(rest, today=today, calendar=calendar, max_text=max_text)
     if sub == "list":
         return _list(rest)
-    if sub in ("show", "done", "update", "due", "reassign", "cancel"):
+    if sub in (
+        "show",
+        "done",
+        "update",
+        "due",
+        "reassign",
+        "cancel",
+        "chase",
+        "escalate",
+        "snooze",
+    ):
         token, tail = first_word(rest)
         action_id = parse_id(token, what="action", example=f"/action {sub} 12 …")
         if sub == "show":
@@ -107,13 +151,13 @@ def parse(
             evidence = check_text(tail, what="evidence", example="") if tail else None
             return Done(action_id=action_id, evidence=evidence)
         if sub == "update":
-            note = check_text(
-                tail,
-                what="update",
-                example=f"/action update {action_id} "
-                "Spoke to the school; meeting booked for Tuesday",
-            )
-            return Update(action_id=action_id, note=note)
+            return _update(action_id, tail, today=today, calendar=calendar)
+        if sub == "chase":
+            return Chase(action_id=action_id)
+        if sub == "escalate":
+            return _escalate(action_id, tail)
+        if sub == "snooze":
+            return _snooze(action_id, tail, today=today, calendar=calendar)
         if sub == "due":
             return _due(action_id, tail, today=today, calendar=calendar)
         if sub == "reassign":
@@ -211,18 +255,64 @@ def _due(action_id: int, tail: str, *, today: date, calendar: WorkingCalendar) -
             hint=f"For example: /action due {action_id} 19/12 waiting for the panel date. "
             f"Dates I understand: {', '.join(ACCEPTED_FORMS)}.",
         )
-    # The date is the longest leading run of words that reads as a date.
-    words = tail.split()
+    due, reason = _leading_date(tail, today=today, calendar=calendar)
+    if reason:
+        reason = check_text(reason, what="reason", example="")
+    return Due(action_id=action_id, due=due.day, due_note=due.note, reason=reason or None)
+
+
+def _leading_date(text: str, *, today: date, calendar: WorkingCalendar) -> tuple[DueDate, str]:
+    """The longest leading run of words (up to five) that reads as a date, and
+    the words after it; the date parser's helpful error when none does."""
+    words = text.split()
     for n in range(min(len(words), 5), 0, -1):
         candidate = " ".join(words[:n])
         if _reads_as_date(candidate, today=today, calendar=calendar):
-            due = parse_due_date(candidate, today=today, calendar=calendar)
-            reason = " ".join(words[n:]) or None
-            if reason:
-                reason = check_text(reason, what="reason", example="")
-            return Due(action_id=action_id, due=due.day, due_note=due.note, reason=reason)
-    parse_due_date(words[0], today=today, calendar=calendar)  # raises the helpful error
-    raise UserError("Please give the new due date.")  # pragma: no cover - defensive
+            return parse_due_date(candidate, today=today, calendar=calendar), " ".join(words[n:])
+    parse_due_date(words[0] if words else "", today=today, calendar=calendar)  # raises
+    raise UserError("Please give a date.")  # pragma: no cover - defensive
+
+
+def _update(action_id: int, tail: str, *, today: date, calendar: WorkingCalendar) -> Update:
+    example = (
+        f"/action update {action_id} Spoke to the school; meeting booked for Tuesday "
+        "(add --until DATE to propose a new date)"
+    )
+    body, options = pop_options(tail, {"until"})
+    note = check_text(body, what="update", example=example)
+    until = None
+    if "until" in options:
+        if not options["until"]:
+            raise UserError("--until needs the date you propose, for example --until 11/12.")
+        until = parse_due_date(options["until"], today=today, calendar=calendar).day
+    return Update(action_id=action_id, note=note, until=until)
+
+
+def _escalate(action_id: int, tail: str) -> Escalate:
+    example = f"/action escalate {action_id} --stage 3 Placement at risk of breaking down"
+    body, options = pop_options(tail, {"stage"})
+    stage = None
+    if "stage" in options:
+        # An unquoted option value runs to the end of the line: the stage is
+        # its first word, the rest belongs to the reason.
+        first, rest = first_word(options["stage"])
+        if not first.isdigit() or not 1 <= int(first) <= 8:
+            raise UserError(
+                "--stage needs a stage number, such as 2.", hint=f"For example: {example}"
+            )
+        stage = int(first)
+        body = f"{body} {rest}".strip()
+    reason = check_text(body, what="reason for escalating", example=example)
+    return Escalate(action_id=action_id, stage=stage, reason=reason)
+
+
+def _snooze(action_id: int, tail: str, *, today: date, calendar: WorkingCalendar) -> Snooze:
+    example = f"/action snooze {action_id} Friday waiting for the panel's letter"
+    if not tail:
+        raise UserError("Please say until when, and why.", hint=f"For example: {example}")
+    until, reason = _leading_date(tail, today=today, calendar=calendar)
+    text = check_text(reason, what="reason for snoozing", example=example)
+    return Snooze(action_id=action_id, until=until.day, reason=text)
 
 
 def _reassign(action_id: int, tail: str) -> Reassign:

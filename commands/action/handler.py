@@ -64,8 +64,33 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
         await service.complete(unit, action=action, evidence=command.evidence)
         return plain(f"Action #{action.id} is done. Thank you.", tone="success")
     if isinstance(command, grammar.Update):
-        await service.add_update(unit, action=action, note=command.note)
+        await service.add_update(unit, action=action, note=command.note, until=command.until)
+        if command.until:
+            until = format_day_year(command.until, today=unit.today)
+            return plain(
+                f"Update added to action #{action.id}; chasing waits until {until}. "
+                "The keyworker can agree a new due date with /action due.",
+                tone="success",
+            )
         return plain(f"Update added to action #{action.id}.", tone="success")
+    if isinstance(command, grammar.Chase):
+        await service.chase_now(unit, action=action)
+        return plain(
+            f"I've asked {action.owner.name} for an update on action #{action.id}, in the "
+            "channel and by direct message.",
+            tone="success",
+        )
+    if isinstance(command, grammar.Escalate):
+        await service.escalate(unit, action=action, stage=command.stage, reason=command.reason)
+        return plain(
+            f"Action #{action.id} is now at stage {action.escalation_stage}; "
+            "the people that stage names have been told.",
+            tone="success",
+        )
+    if isinstance(command, grammar.Snooze):
+        await service.snooze(unit, action=action, until=command.until, reason=command.reason)
+        until = format_day_year(command.until, today=unit.today)
+        return plain(f"Chasing of action #{action.id} is snoozed until {until}.", tone="success")
     if isinstance(command, grammar.Due):
         await service.change_due(unit, action=action, due=command.due, reason=command.reason)
         text = (

@@ -59,7 +59,7 @@ def _fingerprint(items: Iterable[object]) -> str:
     return hashlib.sha256(repr(sorted(map(str, items))).encode()).hexdigest()[:12]
 
 
-class _Mail:
+class Mail:
     """Outbox rows of one run, bundled per recipient."""
 
     def __init__(self, *, now: datetime, send_at: datetime, today: date) -> None:
@@ -95,7 +95,7 @@ async def run_reminders(
     cal, policy = services.calendar, services.policy
     today = cal.local_date(now)
     report = JobReport("reminders")
-    mail = _Mail(now=now, send_at=cal.next_service_time(now), today=today)
+    mail = Mail(now=now, send_at=cal.next_service_time(now), today=today)
     days = policy.reminder_working_days_before
     async with services.db.transaction() as session:
         await chasing.lock_job(session, name="reminders", now=now, worker=worker or _worker())
@@ -135,7 +135,7 @@ async def run_reminders(
 
 
 @dataclass
-class _Move:
+class Move:
     action: Action
     stage: int
     contact: str
@@ -148,7 +148,7 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
     cal, policy = services.calendar, services.policy
     today = cal.local_date(now)
     report = JobReport("chase")
-    mail = _Mail(now=now, send_at=cal.next_service_time(now), today=today)
+    mail = Mail(now=now, send_at=cal.next_service_time(now), today=today)
     async with services.db.transaction() as session:
         await chasing.lock_job(session, name="chase", now=now, worker=worker or _worker())
         overdue = await chasing.overdue_actions(session, today=today)
@@ -178,7 +178,7 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
 
 async def resolve_contacts(
     session: Any, stages: list[tuple[Action, int]], *, services: Services
-) -> list[_Move]:
+) -> list[Move]:
     """Who each stage contacts, found with a fixed number of queries."""
     policy = services.policy
     contacts = {n: policy.ladder[n - 1].contact for _, n in stages}
@@ -214,13 +214,13 @@ async def resolve_contacts(
         else:
             people = chairs
             missing = None if chairs else "the DSR chair"
-        moves.append(_Move(action, stage, contact, [p for p in people if p.active], missing))
+        moves.append(Move(action, stage, contact, [p for p in people if p.active], missing))
     return moves
 
 
 async def apply_move(
     session: Any,
-    move: _Move,
+    move: Move,
     *,
     now: datetime,
     today: date,
@@ -271,9 +271,18 @@ async def apply_move(
 
 
 def queue_chase_messages(
-    mail: _Mail, moves: list[_Move], *, overdue: Iterable[Action], today: date
+    mail: Mail,
+    moves: list[Move],
+    *,
+    overdue: Iterable[Action],
+    today: date,
+    channel_kind: str = "chase-digest",
+    title: str | None = None,
 ) -> None:
-    """One digest per network channel that has news, one bundled DM per person."""
+    """One digest per network channel that has news, one bundled DM per person.
+
+    ``channel_kind`` keys the channel message: "chase-digest" (the job's, at
+    most one a day) or a manual escalation's own key."""
     moved_networks = {m.action.network_id for m in moves}
     by_network: dict[int, list[Action]] = defaultdict(list)
     for action in overdue:
@@ -283,14 +292,14 @@ def queue_chase_messages(
     for network_id, actions in by_network.items():
         mail.channel(
             network_id,
-            kind="chase-digest",
-            message=views.chase_digest(actions, newly_chased=stage_one, today=today),
+            kind=channel_kind,
+            message=views.chase_digest(actions, newly_chased=stage_one, today=today, title=title),
         )
     # Everyone a stage concerns: the owner, whoever the stage contacts, and the
     # keyworker (told of every escalation beyond the owner).
-    items: dict[int, tuple[Person, list[tuple[_Move, str]]]] = {}
+    items: dict[int, tuple[Person, list[tuple[Move, str]]]] = {}
 
-    def tell(person: Person | None, move: _Move, role: str) -> None:
+    def tell(person: Person | None, move: Move, role: str) -> None:
         if person is None or not person.active:
             return
         items.setdefault(person.id, (person, []))[1].append((move, role))

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.dates import format_day_year
 from bot.errors import NotFound, UserError
 from commands import notify, permissions
 from commands.action import views
 from commands.context import Unit
-from store import audit, queries
+from store import audit, outbox, queries
 from store.models import Action, ActionEvent, Agency, Network, Person
 
 
@@ -168,12 +169,133 @@ async def complete(unit: Unit, *, action: Action, evidence: str | None) -> Actio
     return action
 
 
-async def add_update(unit: Unit, *, action: Action, note: str) -> Action:
+async def add_update(unit: Unit, *, action: Action, note: str, until: date | None = None) -> Action:
+    """A progress update. Once the action is being chased, an update restarts
+    the wait for the next stage; with ``until`` (the owner's proposed date)
+    chasing pauses until that date has passed."""
     permissions.require_owner_or_manager(unit.actor, action, doing="update")
     _require_open(action, doing="update")
     before = snapshot(action)
     action.latest_update = note
-    await _record(unit, action, kind="update", verb="action.update", before=before, note=note)
+    data: dict[str, Any] = {}
+    if action.escalation_stage:
+        action.stage_since = unit.today
+    if until is not None:
+        action.paused_until = until
+        data["proposed"] = until.isoformat()
+    await _record(
+        unit, action, kind="update", verb="action.update", before=before, note=note, data=data
+    )
+    return action
+
+
+async def chase_now(unit: Unit, *, action: Action) -> Action:
+    """A keyworker's manual chase: the owner is asked in the channel and by DM
+    (in service hours); the ladder is not moved."""
+    permissions.require_manager(unit.actor, action, doing="chase")
+    _require_open(action, doing="chase")
+    when = unit.services.calendar.next_service_time(unit.now)
+    message = views.manual_chase(action, by=unit.actor, today=unit.today)
+    event = await _record(
+        unit,
+        action,
+        kind="chased",
+        verb="action.chase",
+        before=None,
+        note=f"Chased by {unit.actor.name}: asked {action.owner.name} for an update",
+        data={"contacted": [action.owner.email], "by": unit.actor.email},
+    )
+    for row in (
+        outbox.row(
+            key=f"chase:{action.id}:e{event.id}:channel",
+            target_kind="network",
+            target_id=action.network_id,
+            op="post",
+            message=message,
+            now=unit.now,
+            not_before=when,
+        ),
+        outbox.row(
+            key=f"chase:{action.id}:e{event.id}:dm",
+            target_kind="person",
+            target_id=action.owner_id,
+            op="dm",
+            message=message,
+            now=unit.now,
+            not_before=when,
+        ),
+    ):
+        unit.outgoing.append(row)
+    return action
+
+
+async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str) -> Action:
+    """Move an action up the ladder now (to ``stage``, skipping stages when risk
+    is immediate), telling whoever that stage names; the reason is recorded."""
+    from commands.action import jobs  # the job's escalation machinery
+
+    permissions.require_manager(unit.actor, action, doing="escalate")
+    _require_open(action, doing="escalate")
+    stages = len(unit.services.policy.ladder)
+    target = stage or action.escalation_stage + 1
+    if target > stages:
+        raise UserError(
+            f"The escalation ladder has {stages} stages, and action #{action.id} is at stage "
+            f"{action.escalation_stage}.",
+            hint="Raise it at the DSR review meeting, or with the ICS oversight panel.",
+        )
+    if target <= action.escalation_stage:
+        raise UserError(f"Action #{action.id} is already at stage {action.escalation_stage}.")
+    today = unit.today
+    [move] = await jobs.resolve_contacts(unit.session, [(action, target)], services=unit.services)
+    event = await jobs.apply_move(
+        unit.session, move, now=unit.now, today=today, actor=unit.actor, reason=reason
+    )
+    mail = jobs.Mail(
+        now=unit.now, send_at=unit.services.calendar.next_service_time(unit.now), today=today
+    )
+    mail.card(
+        action,
+        version=f"e{event.id}",
+        message=views.action_card(action, today=today, calendar=unit.services.calendar),
+    )
+    jobs.queue_chase_messages(
+        mail,
+        [move],
+        overdue=[action],
+        today=today,
+        channel_kind=f"escalation-e{event.id}",
+        title=f"Action #{action.id} escalated to stage {target} by {unit.actor.name}: {reason}",
+    )
+    unit.outgoing.extend(mail.rows)
+    return action
+
+
+async def snooze(unit: Unit, *, action: Action, until: date, reason: str) -> Action:
+    """Hold chasing until ``until`` (at most the policy's working days away).
+    The ladder is not reset: a stage that falls due meanwhile follows after."""
+    permissions.require_manager(unit.actor, action, doing="snooze chasing of")
+    _require_open(action, doing="snooze")
+    cal, limit = unit.services.calendar, unit.services.policy.snooze_max_working_days
+    latest = cal.add_working_days(unit.today, limit)
+    if until > latest:
+        raise UserError(
+            f"Chasing can be snoozed for at most {limit} working days, until "
+            f"{format_day_year(latest, today=unit.today)}.",
+            hint=f"If more time has been agreed, change the due date: /action due {action.id} DATE "
+            "reason",
+        )
+    before = snapshot(action)
+    action.snoozed_until = until
+    await _record(
+        unit,
+        action,
+        kind="snoozed",
+        verb="action.snooze",
+        before=before,
+        note=f"Snoozed until {format_day_year(until, today=unit.today)}: {reason}",
+        data={"until": until.isoformat(), "reason": reason},
+    )
     return action
 
 
@@ -190,15 +312,24 @@ async def change_due(unit: Unit, *, action: Action, due: date, reason: str | Non
         raise UserError(f"Action #{action.id} is already due on that day.")
     before = snapshot(action)
     old = action.due_date
+    # A new date agreed while the action is late or being chased is an agreed
+    # extension: the ladder starts again from the new date.
+    extension = old < unit.today or action.escalation_stage > 0
+    data: dict[str, Any] = {"from": old.isoformat(), "to": due.isoformat()}
+    if extension:
+        data["previous_stage"] = action.escalation_stage
     action.due_date = due
+    action.escalation_stage, action.stage_since = 0, None
+    action.paused_until = action.snoozed_until = None
+    action.flagged_for_agenda = False
     event = await _record(
         unit,
         action,
-        kind="due_changed",
-        verb="action.due",
+        kind="extension" if extension else "due_changed",
+        verb="action.extend" if extension else "action.due",
         before=before,
         note=reason,
-        data={"from": old.isoformat(), "to": due.isoformat()},
+        data=data,
     )
     await notify.dm(
         unit,

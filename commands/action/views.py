@@ -202,7 +202,9 @@ def reminder_dm(actions: Sequence[Action], *, today: date) -> Message:
     )
 
 
-def chase_digest(actions: Sequence[Action], *, newly_chased: set[int], today: date) -> Message:
+def chase_digest(
+    actions: Sequence[Action], *, newly_chased: set[int], today: date, title: str | None = None
+) -> Message:
     """A network channel's one chase message of the day: its overdue actions."""
     ref = actions[0].network.young_person.reference
     lines = []
@@ -213,12 +215,24 @@ def chase_digest(actions: Sequence[Action], *, newly_chased: set[int], today: da
         lines.append(
             f"#{a.id} {a.text} — {a.owner.name} ({a.agency.name}), due {late}{stage}{asked}"
         )
-    title = f"Overdue actions for {ref}"
+    title = title or f"Overdue actions for {ref}"
     hint = "Owners: /action update ID NOTE, adding --until DATE to propose a new date."
     return Message(
         text=title + "\n" + "\n".join(lines),
         blocks=(Header(text=title), BulletList(items=tuple(lines)), Context(text=hint)),
     )
+
+
+def manual_chase(action: Action, *, by: object, today: date) -> Message:
+    """A keyworker's chase of one action, to its channel and its owner."""
+    who = getattr(by, "name", "The keyworker")
+    due = format_day_year(action.due_date, today=today)
+    text = (
+        f"{who} is chasing action #{action.id} ({action.text}), due {due}, owned by "
+        f"{action.owner.name} ({action.agency.name}): please give an update or propose a "
+        f"new date: /action update {action.id} NOTE --until DATE"
+    )
+    return Message(text=text, blocks=(Section(text=text),), link_card=f"action:{action.id}")
 
 
 def _contact_of(action: Action) -> str:
@@ -288,9 +302,13 @@ HELP_LINES = (
     "/action show ID — the action and its history",
     "/action done ID [evidence] — mark it done, saying what was done",
     "/action update ID NOTE — add a progress update",
-    "/action due ID DATE [reason] — change the due date (keyworker or assigner)",
-    "/action reassign ID @person [reason] — give it to someone else (keyworker or assigner)",
-    "/action cancel ID reason — cancel it, saying why (keyworker or assigner)",
+    "/action due ID DATE [reason] — change the due date (keyworker, assigner or chair)",
+    "/action reassign ID @person [reason] — give it to someone else (keyworker, assigner or chair)",
+    "/action cancel ID reason — cancel it, saying why (keyworker, assigner or chair)",
+    "/action update ID NOTE --until DATE — propose a new date; chasing waits until then",
+    "/action chase ID — ask the owner for an update now (keyworker)",
+    "/action escalate ID [--stage N] REASON — escalate now, skipping stages if risk is immediate",
+    "/action snooze ID DATE REASON — pause chasing for a few working days (keyworker or chair)",
     "Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks, "
     "in 5 working days, end of month.",
 )

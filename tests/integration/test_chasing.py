@@ -162,3 +162,100 @@ async def test_reminders_go_once_per_due_date_two_working_days_ahead(harness: Ha
     assert "#1 Send the EHCP draft (DSR-0042) — due Mon 30 Nov" in dm
     h.clock.set(at(date(2026, 11, 27)))
     assert (await run_reminders(h.app.services, now=h.clock.now())).actions == 0
+
+
+async def say_on(h: Harness, day: date, who: str, line: str) -> str:
+    """Type a command at 11:00 that day; what it sent is in h.gateway.delivered."""
+    h.clock.set(at(day, 11))
+    return text_of(await h.say(who, line, channel=CH))
+
+
+async def test_an_update_with_a_proposed_date_pauses_the_ladder_until_then(
+    harness: Harness,
+) -> None:
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 26))  # stage 1
+    reply = await say_on(
+        h, date(2026, 11, 27), SAM, "/action update 1 Waiting for the psychologist --until 4/12"
+    )
+    assert "chasing waits until Fri 4 Dec" in reply
+    for day in (date(2026, 11, 30), date(2026, 12, 4), date(2026, 12, 7)):
+        assert await chase_on(h, day) == []  # paused, then two working days from 4 Dec
+    assert await stage_of(h) == (1, False)
+    await chase_on(h, date(2026, 12, 8))
+    assert await stage_of(h) == (2, False)
+
+
+async def test_an_update_restarts_the_wait_for_the_next_stage(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 26))  # stage 1 on Thu
+    await say_on(h, date(2026, 11, 27), SAM, "/action update 1 Draft half written")  # Fri
+    assert await chase_on(h, date(2026, 11, 30)) == []  # Mon: one working day since the update
+    await chase_on(h, date(2026, 12, 1))
+    assert await stage_of(h) == (2, False)
+
+
+async def test_an_agreed_extension_restarts_the_ladder_and_is_recorded(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 26))
+    await chase_on(h, date(2026, 11, 30))
+    assert await stage_of(h) == (2, False)
+    reply = await say_on(h, date(2026, 12, 1), KIM, "/action due 1 11/12 agreed at the meeting")
+    assert "now due Fri 11 Dec" in reply
+    assert await stage_of(h) == (0, False)
+    assert await chase_on(h, date(2026, 12, 2)) == []
+    async with h.app.db.reader() as session:
+        extension = await session.scalar(
+            select(ActionEvent).where(ActionEvent.kind == "extension")
+        )
+    assert extension is not None
+    assert extension.data["previous_stage"] == 2
+    assert extension.note == "agreed at the meeting"
+    await chase_on(h, date(2026, 12, 14))  # Mon after the new date: stage 1 again
+    assert await stage_of(h) == (1, False)
+
+
+async def test_a_snooze_is_bounded_and_never_resets_the_ladder(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 26))  # stage 1 on Thu 26 Nov
+    before = await h.audit_and_outbox()
+    reply = await say_on(h, date(2026, 11, 27), KIM, "/action snooze 1 9/12 waiting for a letter")
+    assert "at most 5 working days, until Fri 4 Dec" in reply
+    assert await h.audit_and_outbox() == before  # refused: nothing written
+    reply = await say_on(h, date(2026, 11, 27), SAM, "/action snooze 1 1/12 on leave")
+    assert "Only the keyworker (Kim Lee)" in reply  # the owner can't snooze
+    reply = await say_on(h, date(2026, 11, 27), KIM, "/action snooze 1 1/12 school closed")
+    assert "snoozed until Tue 1 Dec" in reply
+    assert await chase_on(h, date(2026, 11, 30)) == []  # stage 2 was due today: held
+    assert await chase_on(h, date(2026, 12, 1)) == []
+    await chase_on(h, date(2026, 12, 2))  # the day after the snooze: stage 2 at once
+    assert await stage_of(h) == (2, False)
+
+
+async def test_a_keyworker_can_chase_now_and_escalate_with_a_reason(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "4/12")  # not yet due
+    reply = await say_on(h, date(2026, 11, 24), KIM, "/action chase 1")
+    assert "I've asked Sam Patel for an update" in reply
+    assert "Kim Lee is chasing action #1" in dms_to(h.gateway.delivered)[SAM]
+    assert any("Kim Lee is chasing" in p for p in channel_posts(h.gateway.delivered))
+    assert await stage_of(h) == (0, False)  # a chase is not a stage
+
+    reply = await say_on(h, date(2026, 11, 24), SAM, "/action escalate 1 --stage 3 not me")
+    assert "Only the keyworker (Kim Lee)" in reply
+    reply = await say_on(
+        h, date(2026, 11, 24), KIM, "/action escalate 1 --stage 3 placement at risk of breaking down"
+    )
+    assert "now at stage 3" in reply
+    assert "lee.grant@example.org" in dms_to(h.gateway.delivered)
+    async with h.app.db.reader() as session:
+        event = await session.scalar(select(ActionEvent).where(ActionEvent.kind == "escalated"))
+    assert event is not None and event.actor_id is not None
+    assert event.data["reason"] == "placement at risk of breaking down"
+    assert event.data["stage"] == 3
+    reply = await say_on(h, date(2026, 11, 24), KIM, "/action escalate 1 --stage 2 lower")
+    assert "already at stage 3" in reply
