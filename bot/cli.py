@@ -166,7 +166,7 @@ def serve(
         asyncio.run(prepare())
     except (DBAPIError, OSError) as exc:
         _fail_database(app.settings.database_url, exc)
-    web = create_web_app(app, run_relay=not no_relay)
+    web = create_web_app(app, run_relay=not no_relay, run_scheduler=not no_scheduler)
     uvicorn.run(web, host=host, port=port, log_level="info")
 
 
@@ -411,6 +411,47 @@ async def _job_relay(app: App) -> str:
         )
     report = await app.relay(worker="jobs-run").drain()
     return f"relay: sent {report.sent}, retrying {report.retried}, dead {report.dead}."
+
+
+@export_cli.command("action")
+def export_action(
+    action_id: Annotated[int, typer.Argument(help="The action's number.")],
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
+) -> None:
+    """One action's whole trail as plain text, for the case record."""
+    from commands.action.export import action_record
+    from store import audit
+
+    async def main(app: App) -> str | None:
+        async with app.db.transaction() as session:
+            now = app.services.clock.now()
+            text = await action_record(
+                session,
+                action_id=action_id,
+                calendar=app.services.calendar,
+                today=app.services.calendar.local_date(now),
+            )
+            if text is not None:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=None,
+                    actor_label=_operator(),
+                    verb="export.action",
+                    object_type="action",
+                    object_id=action_id,
+                )
+        return text
+
+    text = _run(main)
+    if text is None:
+        _fail(f"There is no action #{action_id}. `teamaround export actions` lists them all.")
+        return
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {out}.")
+    else:
+        sys.stdout.write(text)
 
 
 class ManifestKind(StrEnum):

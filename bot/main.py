@@ -13,6 +13,7 @@ from bot.dispatcher import Dispatcher
 from bot.gateway import ChatGateway
 from bot.policy import Policy, load_policy
 from bot.relay import Relay
+from bot.scheduler import ScheduledJob, Scheduler
 from bot.settings import Settings
 from commands import registry
 from commands.context import Services
@@ -34,6 +35,27 @@ class App:
     @property
     def db(self) -> Database:
         return self.services.db
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
+        from commands.action import jobs
+
+        services, times = self.services, self.policy.jobs
+        return [
+            ScheduledJob(
+                name="reminders",
+                at=times.reminders_at,
+                run=lambda now: jobs.run_reminders(services, now=now),
+            ),
+            ScheduledJob(
+                name="chase", at=times.chase_at, run=lambda now: jobs.run_chase(services, now=now)
+            ),
+        ]
+
+    def scheduler(self) -> Scheduler:
+        return Scheduler(
+            jobs=self.scheduled_jobs(), calendar=self.services.calendar, clock=self.services.clock
+        )
 
     def relay(self, *, worker: str | None = None) -> Relay:
         return Relay(

@@ -17,7 +17,13 @@ from bot.main import App
 log = logging.getLogger("teamaround")
 
 
-def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 2.0) -> Starlette:
+def create_web_app(
+    app: App,
+    *,
+    run_relay: bool = True,
+    run_scheduler: bool = False,
+    relay_interval: float = 2.0,
+) -> Starlette:
     stats = {"relay_sent": 0, "relay_retried": 0, "relay_dead": 0}
 
     async def healthz(_: Request) -> JSONResponse:
@@ -50,6 +56,10 @@ def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(relay_loop()) if run_relay and app.gateways else None
+        # Without a platform nobody could be told, so the ladder must not move.
+        scheduler = app.scheduler() if run_scheduler and app.gateways else None
+        if scheduler is not None:
+            scheduler.start()
         socket_handler = None
         if app.slack is not None and app.settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -62,6 +72,8 @@ def create_web_app(app: App, *, run_relay: bool = True, relay_interval: float = 
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown()
             if socket_handler is not None:
                 await socket_handler.close_async()  # type: ignore[no-untyped-call]
             if task:

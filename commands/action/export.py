@@ -10,12 +10,15 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Action
+from bot.calendar import WorkingCalendar
+from commands.action.views import EVENT_LABEL, STATUS_LABEL
+from store.models import Action, ActionEvent
 
 FIELDS = (
     "id",
@@ -73,3 +76,43 @@ async def export(session: AsyncSession, *, fmt: str) -> str:
     for item in items:
         writer.writerow({k: "" if v is None else v for k, v in item.items()})
     return buffer.getvalue()
+
+
+async def action_record(
+    session: AsyncSession, *, action_id: int, calendar: WorkingCalendar, today: date
+) -> str | None:
+    """One action's whole trail as plain text, for the young person's case
+    record: what was agreed, every update, extension, reminder, chase and
+    escalation (who was contacted, when, why), and the completion evidence."""
+    action = await session.get(Action, action_id)
+    if action is None:
+        return None
+    events = (
+        await session.scalars(
+            select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.id)
+        )
+    ).all()
+    lines = [
+        f"Action #{action.id} — {action.network.young_person.reference}",
+        f"What: {action.text}",
+        f"Owner: {action.owner.name} ({action.agency.name}), {action.owner.email}",
+        f"Assigned by: {action.assigned_by.name} on "
+        f"{calendar.local_date(action.created_at).strftime('%d/%m/%Y')}",
+        f"Due: {action.due_date.strftime('%d/%m/%Y')}",
+        f"Status: {STATUS_LABEL[action.status]}"
+        + (
+            f", escalation stage {action.escalation_stage}"
+            if action.status == "open" and action.escalation_stage
+            else ""
+        ),
+    ]
+    if action.evidence:
+        lines.append(f"Evidence: {action.evidence}")
+    lines += ["", "History (local time):"]
+    for event in events:
+        when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
+        who = event.actor.name if event.actor else "Teamaround"
+        note = f": {event.note}" if event.note else ""
+        lines.append(f"{when}  {EVENT_LABEL.get(event.kind, event.kind)} by {who}{note}")
+    lines += ["", f"Exported from Teamaround on {today.strftime('%d/%m/%Y')}."]
+    return "\n".join(lines) + "\n"

@@ -208,9 +208,7 @@ async def test_an_agreed_extension_restarts_the_ladder_and_is_recorded(harness: 
     assert await stage_of(h) == (0, False)
     assert await chase_on(h, date(2026, 12, 2)) == []
     async with h.app.db.reader() as session:
-        extension = await session.scalar(
-            select(ActionEvent).where(ActionEvent.kind == "extension")
-        )
+        extension = await session.scalar(select(ActionEvent).where(ActionEvent.kind == "extension"))
     assert extension is not None
     assert extension.data["previous_stage"] == 2
     assert extension.note == "agreed at the meeting"
@@ -248,7 +246,10 @@ async def test_a_keyworker_can_chase_now_and_escalate_with_a_reason(harness: Har
     reply = await say_on(h, date(2026, 11, 24), SAM, "/action escalate 1 --stage 3 not me")
     assert "Only the keyworker (Kim Lee)" in reply
     reply = await say_on(
-        h, date(2026, 11, 24), KIM, "/action escalate 1 --stage 3 placement at risk of breaking down"
+        h,
+        date(2026, 11, 24),
+        KIM,
+        "/action escalate 1 --stage 3 placement at risk of breaking down",
     )
     assert "now at stage 3" in reply
     assert "lee.grant@example.org" in dms_to(h.gateway.delivered)
@@ -259,3 +260,52 @@ async def test_a_keyworker_can_chase_now_and_escalate_with_a_reason(harness: Har
     assert event.data["stage"] == 3
     reply = await say_on(h, date(2026, 11, 24), KIM, "/action escalate 1 --stage 2 lower")
     assert "already at stage 3" in reply
+
+
+async def test_the_scheduler_catches_up_at_start_up(harness: Harness) -> None:
+    """A run missed while the bot was down happens as soon as it starts."""
+    import asyncio
+
+    from store.models import JobLock
+
+    h = harness
+    await network_with_action(h, "25/11")
+    h.clock.set(at(date(2026, 11, 26), 14))  # after the 09:30 run time
+    scheduler = h.app.scheduler()
+    scheduler.start()
+    try:
+        for _ in range(100):
+            async with h.app.db.reader() as session:
+                runs = (await session.scalars(select(JobLock))).all()
+            if len(runs) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    assert sorted(r.name for r in runs) == ["chase", "reminders"]
+    assert await stage_of(h) == (1, False)
+
+
+async def test_the_exported_trail_reads_as_evidence_for_the_case_record(harness: Harness) -> None:
+    from commands.action.export import action_record
+
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 26))
+    await say_on(h, date(2026, 11, 27), SAM, "/action update 1 Half written --until 1/12")
+    await say_on(h, date(2026, 12, 2), SAM, "/action done 1 Sent to the family by secure email")
+    async with h.app.db.reader() as session:
+        text = await action_record(
+            session, action_id=1, calendar=h.app.services.calendar, today=date(2026, 12, 2)
+        )
+    assert text is not None
+    lines = text.splitlines()
+    assert lines[0] == "Action #1 — DSR-0042"
+    assert "Owner: Sam Patel (CAMHS), sam.patel@example.org" in lines
+    assert "Status: Done" in lines
+    assert "Evidence: Sent to the family by secure email" in lines
+    history = lines[lines.index("History (local time):") + 1 :]
+    kinds = [line.split("  ", 1)[1].split(" by ")[0] for line in history if "  " in line]
+    assert kinds == ["Assigned", "Escalated", "Update", "Completed"]
+    stage_one = "Stage 1, the owner: asked Sam Patel (sam.patel@example.org)"
+    assert any(stage_one in line for line in history)

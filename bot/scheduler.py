@@ -1,0 +1,77 @@
+"""Runs the scheduled jobs in-process with APScheduler 3.
+
+Jobs are defined in code (stable ids, the memory job store), run on working
+days at the register's local times, and once at start-up, so a run missed
+while Teamaround was down catches up. Every job is safe to run twice or in
+two processes at once: it takes a database lock for its run and keys every
+message it sends, so several replicas may each run a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.calendar import WorkingCalendar
+from bot.clock import Clock
+
+log = logging.getLogger("teamaround.jobs")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    at: time  # local time, on working days
+    run: Callable[[datetime], Awaitable[Any]]  # given "now"
+
+
+class Scheduler:
+    def __init__(
+        self, *, jobs: list[ScheduledJob], calendar: WorkingCalendar, clock: Clock
+    ) -> None:
+        self._jobs = jobs
+        self._calendar = calendar
+        self._clock = clock
+        self._scheduler = AsyncIOScheduler(timezone=str(calendar.tz))
+
+    def start(self) -> None:
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        days = ",".join(names[d] for d in sorted(self._calendar.hours.weekdays))
+        zone = str(self._calendar.tz)
+        for job in self._jobs:
+            trigger = CronTrigger(
+                day_of_week=days, hour=job.at.hour, minute=job.at.minute, timezone=zone
+            )
+            self._scheduler.add_job(
+                self.run_once,
+                trigger,
+                args=[job],
+                id=job.name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
+                replace_existing=True,
+            )
+            # Catch up at start-up: the jobs work from dates, so a run that
+            # finds nothing new does nothing.
+            self._scheduler.add_job(self.run_once, args=[job], id=f"{job.name}:startup")
+        self._scheduler.start()
+
+    async def run_once(self, job: ScheduledJob) -> None:
+        # On a bank holiday a run changes nothing that matters: the ladder
+        # counts working days, and messages wait for the next service time.
+        try:
+            result = await job.run(self._clock.now())
+            log.info("job %s: %s", job.name, getattr(result, "summary", lambda: result)())
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", job.name)
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
