@@ -184,10 +184,20 @@ def format_numeric(day: date) -> str:
 # -- parsing -------------------------------------------------------------------
 
 
-def parse_due_date(text: str, *, today: date, calendar: WorkingCalendar) -> DueDate:
-    """Read a due date on or after ``today``; raise :class:`DateParseError` if I can't."""
+def parse_due_date(
+    text: str, *, today: date, calendar: WorkingCalendar, allow_past: bool = False
+) -> DueDate:
+    """Read a due date on or after ``today``; raise :class:`DateParseError` if I can't.
+
+    With ``allow_past`` (for recording what has happened, such as the day a
+    review was held) a date before today is accepted too, back to
+    ``_MAX_YEARS_AHEAD`` years ago; "yesterday" is read, "this Monday" may be
+    earlier this week, and a date without a year ("20/11", "20 Nov") is this
+    year's, or last year's when that is recent (see ``_year_for``). Relative
+    forms that look ahead ("Friday", "in 2 weeks") still do.
+    """
     try:
-        return _parse(text, today=today, calendar=calendar)
+        return _parse(text, today=today, calendar=calendar, past=allow_past)
     except DateParseError:
         raise
     except Exception as exc:  # a bug here must never reach the person as a crash
@@ -195,7 +205,7 @@ def parse_due_date(text: str, *, today: date, calendar: WorkingCalendar) -> DueD
         raise _unreadable(text if isinstance(text, str) else "") from exc
 
 
-def _parse(text: str, *, today: date, calendar: WorkingCalendar) -> DueDate:
+def _parse(text: str, *, today: date, calendar: WorkingCalendar, past: bool) -> DueDate:
     cleaned = _normalise(text)
     if not cleaned:
         raise DateParseError(
@@ -205,40 +215,46 @@ def _parse(text: str, *, today: date, calendar: WorkingCalendar) -> DueDate:
     if len(cleaned) > _MAX_INPUT_LENGTH:
         raise _unreadable(text)
 
-    day = _read(cleaned, today=today, calendar=calendar, shown=_shown(text))
+    day = _read(cleaned, today=today, calendar=calendar, shown=_shown(text), past=past)
     if day is None and (prefixed := _PREFIX_RE.fullmatch(cleaned)):
         rest = prefixed.group("rest") or prefixed.group("rest2")
         # "by Friday", "on 12 Dec", "due end of month" – but not "by in 2 weeks".
         if not _UNITS_RE.fullmatch(rest):
-            day = _read(rest, today=today, calendar=calendar, shown=_shown(text))
+            day = _read(rest, today=today, calendar=calendar, shown=_shown(text), past=past)
     if day is None:
         raise _unreadable(text)
 
-    if day < today:
+    if day < today and not past:
         raise _already_passed(day, today=today)
+    if day < _add_years(today, -_MAX_YEARS_AHEAD):
+        raise _too_long_ago(day, today=today)
     if day > _add_years(today, _MAX_YEARS_AHEAD):
         raise _too_far(day, today=today)
     return DueDate(day=day, note=_note(day, today=today, calendar=calendar))
 
 
-def _read(text: str, *, today: date, calendar: WorkingCalendar, shown: str) -> date | None:
+def _read(
+    text: str, *, today: date, calendar: WorkingCalendar, shown: str, past: bool = False
+) -> date | None:
     """The date ``text`` names, None if it is not an accepted shape."""
     if text == "today":
         return today
+    if past and text == "yesterday":
+        return today - timedelta(days=1)
     if text in ("tomorrow", "tmrw", "tmw"):
         return today + timedelta(days=1)
     if text == "next week":
         return _monday_of(today) + timedelta(weeks=1)
     if m := _RELATIVE_WEEKDAY_RE.fullmatch(text):
-        return _relative_weekday(m.group("which"), _WEEKDAYS[m.group("wd")], today=today)
+        return _relative_weekday(m.group("which"), _WEEKDAYS[m.group("wd")], today=today, past=past)
     if m := _UNITS_RE.fullmatch(text):
         return _in_units(m.group("n"), m.group("unit"), today=today, calendar=calendar)
     if m := _END_OF_RE.fullmatch(text):
         return _end_of(m, today=today)
-    return _read_absolute(text, today=today, shown=shown)
+    return _read_absolute(text, today=today, shown=shown, past=past)
 
 
-def _read_absolute(text: str, *, today: date, shown: str) -> date | None:
+def _read_absolute(text: str, *, today: date, shown: str, past: bool = False) -> date | None:
     named_weekday: int | None = None
     if m := _WEEKDAY_PREFIX_RE.fullmatch(text):
         named_weekday = _WEEKDAYS[m.group("wd")]
@@ -248,9 +264,9 @@ def _read_absolute(text: str, *, today: date, shown: str) -> date | None:
     if m := _ISO_RE.fullmatch(text):
         day = _checked_date(int(m["year"]), int(m["month"]), int(m["day"]), shown=shown)
     elif m := _NUMERIC_RE.fullmatch(text):
-        day = _numeric(m, today=today, shown=shown)
+        day = _numeric(m, today=today, shown=shown, past=past)
     elif (m := _DAY_MONTH_RE.fullmatch(text)) or (m := _MONTH_DAY_RE.fullmatch(text)):
-        day = _month_name(m, today=today, shown=shown)
+        day = _month_name(m, today=today, shown=shown, past=past)
 
     if day is not None and named_weekday is not None and day.weekday() != named_weekday:
         raise DateParseError(
@@ -261,16 +277,17 @@ def _read_absolute(text: str, *, today: date, shown: str) -> date | None:
     return day
 
 
-def _numeric(m: re.Match[str], *, today: date, shown: str) -> date:
+def _numeric(m: re.Match[str], *, today: date, shown: str, past: bool = False) -> date:
     day_n, month_n = int(m["day"]), int(m["month"])
     if m["year"] is not None:
         return _checked_date(_full_year(m["year"]), month_n, day_n, shown=shown)
     if not 1 <= month_n <= 12:
         raise _bad_month(day_n, month_n, shown=shown)
-    return _checked_date(_year_for(month_n, day_n, today=today), month_n, day_n, shown=shown)
+    year = _year_for(month_n, day_n, today=today, past=past)
+    return _checked_date(year, month_n, day_n, shown=shown)
 
 
-def _month_name(m: re.Match[str], *, today: date, shown: str) -> date | None:
+def _month_name(m: re.Match[str], *, today: date, shown: str, past: bool = False) -> date | None:
     month_n = _MONTHS.get(m["mname"])
     if month_n is None:
         return None
@@ -278,7 +295,7 @@ def _month_name(m: re.Match[str], *, today: date, shown: str) -> date | None:
     if m["year"] is not None:
         year = _full_year(m["year"])
     else:
-        year = _year_for(month_n, day_n, today=today)
+        year = _year_for(month_n, day_n, today=today, past=past)
     expected = _checked_date(year, month_n, day_n, shown=shown)
     # Our own table decides which words count as months (dateparser alone is
     # too lenient) and the year; dateparser does the conversion, and must agree.
@@ -305,7 +322,7 @@ def _dateparser() -> DateDataParser:
     )
 
 
-def _relative_weekday(which: str | None, weekday: int, *, today: date) -> date:
+def _relative_weekday(which: str | None, weekday: int, *, today: date, past: bool = False) -> date:
     if which is None:
         # The soonest such day strictly after today: "Friday" on a Friday is next week's.
         return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
@@ -314,7 +331,7 @@ def _relative_weekday(which: str | None, weekday: int, *, today: date) -> date:
         # That day in next Monday-to-Sunday week.
         return monday + timedelta(weeks=1, days=weekday)
     day = monday + timedelta(days=weekday)  # "this": in the current week
-    if day < today:
+    if day < today and not past:
         raise _already_passed(day, today=today)
     return day
 
@@ -377,8 +394,19 @@ def _full_year(text: str) -> int:
     return 2000 + int(text) if len(text) == 2 else int(text)
 
 
-def _year_for(month: int, day: int, *, today: date) -> int:
-    """The year of the next (month, day) on or after today."""
+def _year_for(month: int, day: int, *, today: date, past: bool = False) -> int:
+    """The year of the next (month, day) on or after today.
+
+    With ``past`` (a day that has happened): this year's, unless that is still
+    to come and last year's was within about six months (December's date typed
+    in January); a later one is kept, and refused by the caller as in the future,
+    rather than silently read as a year ago.
+    """
+    if past:
+        if (month, day) <= (today.month, today.day):
+            return today.year
+        months_back = 12 + today.month - month
+        return today.year - 1 if months_back <= 6 else today.year
     return today.year if (month, day) >= (today.month, today.day) else today.year + 1
 
 
@@ -439,6 +467,14 @@ def _too_far(day: date, *, today: date) -> DateParseError:
         f"{format_day_year(day, today=today)} is more than {_MAX_YEARS_AHEAD} years away, "
         "so I think it's a typo.",
         hint=f"Give a date within the next {_MAX_YEARS_AHEAD} years.",
+    )
+
+
+def _too_long_ago(day: date, *, today: date) -> DateParseError:
+    return DateParseError(
+        f"{format_day_year(day, today=today)} is more than {_MAX_YEARS_AHEAD} years ago, "
+        "so I think it's a typo.",
+        hint=f"Give a date within the last {_MAX_YEARS_AHEAD} years.",
     )
 
 

@@ -309,3 +309,35 @@ async def test_the_exported_trail_reads_as_evidence_for_the_case_record(harness:
     assert kinds == ["Assigned", "Escalated", "Update", "Completed"]
     stage_one = "Stage 1, the owner: asked Sam Patel (sam.patel@example.org)"
     assert any(stage_one in line for line in history)
+
+
+async def test_two_processes_chasing_at_once_record_each_stage_once(harness: Harness) -> None:
+    """Two replicas' schedulers fire together: the job's lock makes the second
+    wait and then find the work done."""
+    import asyncio
+
+    from bot.main import build
+    from bot.settings import Settings
+
+    h = harness
+    await network_with_action(h, "25/11")
+    await chase_on(h, date(2026, 11, 25))  # an earlier run: the job's lock row exists
+    other = build(Settings(database_url=h.app.settings.database_url), clock=h.clock)
+    h.clock.set(at(date(2026, 11, 26)))
+    try:
+        reports = await asyncio.gather(
+            run_chase(h.app.services, now=h.clock.now(), worker="replica-a"),
+            run_chase(other.services, now=h.clock.now(), worker="replica-b"),
+        )
+    finally:
+        await other.db.dispose()
+    assert sorted(r.actions for r in reports) == [0, 1]
+    async with h.app.db.reader() as session:
+        escalated = (
+            await session.scalars(select(ActionEvent).where(ActionEvent.kind == "escalated"))
+        ).all()
+        digests = (
+            await session.scalars(select(Outbox).where(Outbox.idempotency_key.like("chase-%")))
+        ).all()
+    assert len(escalated) == 1
+    assert len(digests) == 2  # one channel digest, one DM to the owner

@@ -293,7 +293,7 @@ async def test_closing_posts_a_summary_then_archives_the_channel(rig: SlackRig) 
 
 
 async def test_commands_still_to_come_say_so_kindly(rig: SlackRig) -> None:
-    for command in ("/cetr", "/dsr"):
+    for command in ("/dsr",):
         reply = await rig.command(KIM, command, "help")
         assert reply["response_type"] == "ephemeral"
         assert "coming soon" in reply["text"]

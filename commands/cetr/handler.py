@@ -1,0 +1,86 @@
+"""`/cetr`: parse, check, call the services, reply."""
+
+from __future__ import annotations
+
+from bot.invocation import Invocation, Reply
+from bot.messages import Message
+from commands.cetr import grammar, service, views
+from commands.context import Services, Unit, unit_of_work
+from commands.people import resolve
+
+
+async def handle(invocation: Invocation, services: Services) -> Reply:
+    command = grammar.parse(
+        invocation.text,
+        today=services.today(),
+        calendar=services.calendar,
+        max_text=services.policy.max_action_text,
+    )
+    if isinstance(command, grammar.Help):
+        return Reply(message=views.help_message())
+    reads_only = isinstance(command, grammar.Show | grammar.ListReviews) or (
+        isinstance(command, grammar.RecMany) and not command.confirm
+    )
+    async with unit_of_work(
+        services,
+        actor=invocation.actor,
+        conversation=invocation.conversation,
+        # Reads (and previews) change nothing, so a repeat of one needs no guard.
+        idempotency_key=None if reads_only else invocation.idempotency_key,
+        known_emails=invocation.known_emails,
+    ) as unit:
+        return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
+
+
+async def _run(unit: Unit, command: grammar.CetrCommand, *, platform: str) -> Message:
+    today = unit.today
+    network = await unit.network_here()
+    if isinstance(command, grammar.Record):
+        chair = await resolve(unit, command.chair, platform=platform)
+        cetr, follow_ups = await service.record(
+            unit,
+            network=network,
+            kind=command.kind,
+            held_on=command.held_on,
+            chair=chair,
+            delegated=command.delegated,
+            clinical_expert=command.clinical_expert,
+            expert_by_experience=command.expert_by_experience,
+            secure=command.secure,
+        )
+        return views.recorded(cetr, follow_ups, today=today)
+    if isinstance(command, grammar.ListReviews):
+        reviews = await service.reviews_of(unit, network=network)
+        return views.review_list(reviews, reference=network.young_person.reference, today=today)
+    assert not isinstance(command, grammar.Help)
+    cetr = await service.get_here(unit, network=network, cetr_id=command.cetr_id)
+    if isinstance(command, grammar.Show):
+        actions = await service.actions_of(unit, cetr=cetr)
+        return views.review_detail(cetr, actions, today=today, calendar=unit.services.calendar)
+    if isinstance(command, grammar.Rec):
+        owner = await resolve(unit, command.owner, platform=platform)
+        action = await service.add_recommendation(
+            unit,
+            network=network,
+            cetr=cetr,
+            owner=owner,
+            text=command.text,
+            due=command.due,
+            agency_name=command.agency,
+        )
+        return views.recommendation_added(
+            action, cetr_id=cetr.id, today=today, note=command.due_note
+        )
+    if isinstance(command, grammar.RecMany):
+        checked = await service.check_lines(
+            unit, network=network, lines=command.lines, platform=platform
+        )
+        if not command.confirm:
+            return views.preview(cetr.id, checked, today=today)
+        actions = await service.add_recommendations(
+            unit, network=network, cetr=cetr, checked=checked
+        )
+        return views.recommendations_added(cetr.id, actions, today=today)
+    assert isinstance(command, grammar.ReportSent)
+    completed = await service.report_sent(unit, network=network, cetr=cetr, sent_on=command.sent_on)
+    return views.report_recorded(cetr, completed, today=today)
