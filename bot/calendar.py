@@ -63,6 +63,10 @@ class WorkingCalendar:
             raise ValueError(f"Unknown timezone {timezone!r}") from exc
         self._hours = hours if hours is not None else ServiceHours()
         self._holidays = holidays.country_holidays("GB", subdiv=subdivision)
+        # Day rules never change for a calendar: remember answers (a chase
+        # sweep asks about the same few hundred days for every action).
+        self._working: dict[date, bool] = {}
+        self._between: dict[tuple[date, date], int] = {}
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,7 +93,11 @@ class WorkingCalendar:
         return self.bank_holiday_name(day) is not None
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self._hours.weekdays and not self.is_bank_holiday(day)
+        known = self._working.get(day)
+        if known is None:
+            known = day.weekday() in self._hours.weekdays and not self.is_bank_holiday(day)
+            self._working[day] = known
+        return known
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -114,12 +122,17 @@ class WorkingCalendar:
         """Working days ``d`` with ``start < d <= end``; negated if ``end < start``."""
         if end < start:
             return -self.working_days_between(end, start)
+        known = self._between.get((start, end))
+        if known is not None:
+            return known
         count = 0
         current = start
         while current < end:
             current += _ONE_DAY
             if self.is_working_day(current):
                 count += 1
+        if len(self._between) < 100_000:
+            self._between[(start, end)] = count
         return count
 
     # -- instants -------------------------------------------------------------

@@ -20,13 +20,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import Message
 from commands.action import ladder, views
 from commands.context import Services
 from store import audit, chasing, outbox
-from store.models import Action, ActionEvent, Person
+from store.models import Action, ActionEvent, AuditEvent, Person
 
 JOB_ACTOR = "teamaround:jobs"
 
@@ -160,8 +163,8 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
         if not stages:
             return report
         moves = await resolve_contacts(session, stages, services=services)
+        await _apply_moves(session, moves, now=now, today=today)
         for move in moves:
-            await apply_move(session, move, now=now, today=today, actor=None, reason=None)
             mail.card(
                 move.action,
                 version=f"s{move.stage}:{today.isoformat()}",
@@ -218,6 +221,28 @@ async def resolve_contacts(
     return moves
 
 
+def _evidence(move: Move, *, reason: str | None) -> tuple[str, dict[str, Any]]:
+    """The trail's note and data for one stage reached: who was contacted and why."""
+    contacted = ", ".join(f"{p.name} ({p.email})" for p in move.contacted) or "nobody"
+    note = f"Stage {move.stage}, {ladder.STAGE_LABEL[move.contact]}: asked {contacted}"
+    if move.missing:
+        note += f"; I couldn't find {move.missing} in the directory, so the keyworker was asked"
+    if reason:
+        note += f". Reason: {reason}"
+    data = {
+        "stage": move.stage,
+        "contact": move.contact,
+        "contacted": [p.email for p in move.contacted],
+        "missing": move.missing,
+        "reason": reason,
+    }
+    return note, data
+
+
+def _audit_after(move: Move) -> dict[str, Any]:
+    return {"escalation_stage": move.stage, "contacted": [p.email for p in move.contacted]}
+
+
 async def apply_move(
     session: Any,
     move: Move,
@@ -227,47 +252,87 @@ async def apply_move(
     actor: Person | None,
     reason: str | None,
 ) -> ActionEvent:
-    """Record one stage reached: ladder state, evidence trail, audit."""
+    """Record one stage reached by hand: ladder state, evidence trail, audit."""
     action = move.action
     before = {"escalation_stage": action.escalation_stage}
     action.escalation_stage, action.stage_since = move.stage, today
     if move.contact == "chair":
         action.flagged_for_agenda = True
     action.updated_at = now
-    contacted = ", ".join(f"{p.name} ({p.email})" for p in move.contacted) or "nobody"
-    note = f"Stage {move.stage}, {ladder.STAGE_LABEL[move.contact]}: asked {contacted}"
-    if move.missing:
-        note += f"; I couldn't find {move.missing} in the directory, so the keyworker was asked"
-    if reason:
-        note += f". Reason: {reason}"
+    note, data = _evidence(move, reason=reason)
     event = ActionEvent(
         action_id=action.id,
         kind="escalated",
         actor_id=actor.id if actor else None,
         at=now,
         note=note,
-        data={
-            "stage": move.stage,
-            "contact": move.contact,
-            "contacted": [p.email for p in move.contacted],
-            "missing": move.missing,
-            "reason": reason,
-        },
+        data=data,
     )
     session.add(event)
     audit.record(
         session,
         at=now,
         actor=actor,
-        actor_label=JOB_ACTOR,
         verb="action.escalate",
         object_type="action",
         object_id=action.id,
         before=before,
-        after={"escalation_stage": move.stage, "contacted": [p.email for p in move.contacted]},
+        after=_audit_after(move),
     )
     await session.flush()
     return event
+
+
+async def _apply_moves(session: Any, moves: list[Move], *, now: datetime, today: date) -> None:
+    """A sweep's stages, written in batches with Core: one UPDATE per stage,
+    one INSERT for the trail and one for the audit (a few statements, not
+    three per action). The loaded objects are given the new values without
+    being marked changed, so the cards rendered next show them."""
+    by_stage: dict[tuple[int, bool], list[int]] = defaultdict(list)
+    events, audits = [], []
+    for move in moves:
+        action = move.action
+        flagged = action.flagged_for_agenda or move.contact == "chair"
+        by_stage[(move.stage, flagged)].append(action.id)
+        note, data = _evidence(move, reason=None)
+        events.append(
+            {"action_id": action.id, "kind": "escalated", "actor_id": None, "at": now}
+            | {"note": note, "data": data}
+        )
+        audits.append(
+            {
+                "at": now,
+                "actor_id": None,
+                "actor_label": JOB_ACTOR,
+                "verb": "action.escalate",
+                "object_type": "action",
+                "object_id": str(action.id),
+                "before": {"escalation_stage": action.escalation_stage},
+                "after": _audit_after(move),
+            }
+        )
+        for name, value in (
+            ("escalation_stage", move.stage),
+            ("stage_since", today),
+            ("flagged_for_agenda", flagged),
+            ("updated_at", now),
+        ):
+            set_committed_value(action, name, value)
+    for (stage, flagged), ids in by_stage.items():
+        for start in range(0, len(ids), 5000):
+            await session.execute(
+                update(Action)
+                .where(Action.id.in_(ids[start : start + 5000]))
+                .values(
+                    escalation_stage=stage,
+                    stage_since=today,
+                    flagged_for_agenda=flagged,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+    await session.execute(insert(cast(Table, ActionEvent.__table__)), events)
+    await session.execute(insert(cast(Table, AuditEvent.__table__)), audits)
 
 
 def queue_chase_messages(

@@ -1,0 +1,197 @@
+"""The chase and reminder sweeps at scale: time and number of queries.
+
+  .venv/bin/python bench/chase_sweep.py [--db postgresql|sqlite] [--networks 5000]
+      [--actions 100000] [--overdue 0.01,0.1,0.5]
+
+Builds a synthetic register (pseudonymous references only) with ``--actions``
+open actions spread over ``--networks`` networks, then, for each fraction of
+overdue actions, resets the ladder and times one chase run and one reminder
+run on a Wednesday morning. Target (issue #4): under a second on PostgreSQL,
+with a number of queries that does not grow with the number of actions due.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, insert, select, update
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.main import build  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from commands.action.jobs import run_chase, run_reminders  # noqa: E402
+from commands.directory.demo import seed  # noqa: E402
+from store import migrate  # noqa: E402
+from store.models import Action, Network, NetworkMember, Person, YoungPerson  # noqa: E402
+
+NOW = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)  # Wed 9 Dec 2026, 09:30 in London
+TODAY = date(2026, 12, 9)
+
+
+async def populate(app, *, networks: int, actions: int) -> list[int]:  # type: ignore[no-untyped-def]
+    async with app.db.transaction() as session:
+        await seed(session, register_name=app.policy.register_name, now=NOW, consent_date=TODAY)
+        people = (await session.scalars(select(Person))).all()
+        register_id = (await session.scalars(select(YoungPerson.register_id))).first()
+        yp_rows = [
+            {
+                "register_id": register_id,
+                "reference": f"BENCH-{n:05d}",
+                "age_band": "under-18",
+                "ehcp": False,
+                "consent_basis": "consent",
+                "consent_date": TODAY,
+                "created_at": NOW,
+            }
+            for n in range(networks)
+        ]
+        await session.execute(insert(YoungPerson), yp_rows)
+        yp_ids = (
+            await session.scalars(
+                select(YoungPerson.id).where(YoungPerson.reference.like("BENCH-%"))
+            )
+        ).all()
+        kim = next(p for p in people if p.email == "kim.lee@example.org")
+        await session.execute(
+            insert(Network),
+            [
+                {
+                    "young_person_id": yp,
+                    "keyworker_id": kim.id,
+                    "status": "open",
+                    "space_platform": "console",
+                    "space_id": f"yp-bench-{yp}",
+                    "space_name": f"yp-bench-{yp}",
+                    "opened_by_id": kim.id,
+                    "opened_at": NOW,
+                }
+                for yp in yp_ids
+            ],
+        )
+        network_ids = list((await session.scalars(select(Network.id))).all())
+        owners = [p for p in people if p.email != "kim.lee@example.org"]
+        await session.execute(
+            insert(NetworkMember),
+            [
+                {"network_id": n, "person_id": p.id, "role": "", "added_at": NOW}
+                for n in network_ids
+                for p in [kim, *owners[:3]]
+            ],
+        )
+        rng = random.Random(7)
+        rows = []
+        for i in range(actions):
+            owner = owners[i % 3]
+            rows.append(
+                {
+                    "network_id": network_ids[i % len(network_ids)],
+                    "text": f"Synthetic action {i}",
+                    "owner_id": owner.id,
+                    "agency_id": owner.agency_id,
+                    "assigned_by_id": kim.id,
+                    "due_date": TODAY + timedelta(days=rng.randint(1, 120)),
+                    "status": "open",
+                    "source": "manual",
+                    "escalation_stage": 0,
+                    "flagged_for_agenda": False,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
+        for start in range(0, len(rows), 5000):
+            await session.execute(insert(Action), rows[start : start + 5000])
+        ids = list((await session.scalars(select(Action.id).order_by(Action.id))).all())
+    return ids
+
+
+async def make_overdue(app, ids: list[int], fraction: float) -> int:  # type: ignore[no-untyped-def]
+    """Reset the ladder; make ``fraction`` of the actions overdue by 1-60 days."""
+    rng = random.Random(11)
+    chosen = rng.sample(ids, int(len(ids) * fraction))
+    async with app.db.transaction() as session:
+        await session.execute(
+            update(Action).values(
+                escalation_stage=0,
+                stage_since=None,
+                reminded_for=None,
+                flagged_for_agenda=False,
+                due_date=TODAY + timedelta(days=30),
+            )
+        )
+        for start in range(0, len(chosen), 5000):
+            part = chosen[start : start + 5000]
+            await session.execute(
+                update(Action)
+                .where(Action.id.in_(part))
+                .values(due_date=TODAY - timedelta(days=1 + start % 60))
+            )
+        # A few hundred fall due within the reminder window.
+        await session.execute(
+            update(Action)
+            .where(Action.id.in_(ids[:: max(1, len(ids) // 300)]))
+            .values(due_date=TODAY + timedelta(days=1))
+        )
+    return len(chosen)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--networks", type=int, default=5000)
+    parser.add_argument("--actions", type=int, default=100_000)
+    parser.add_argument("--overdue", default="0.01,0.1,0.5")
+    args = parser.parse_args()
+    pg = None
+    if args.db == "postgresql":
+        from tests.pgserver import ThrowawayPostgres
+
+        pg = ThrowawayPostgres()
+        url = pg.start()
+    else:
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='teamaround-bench-')}/sweep.db"
+    try:
+        await migrate.upgrade_async(url)
+        app = build(Settings(database_url=url))
+        began = time.perf_counter()
+        ids = await populate(app, networks=args.networks, actions=args.actions)
+        print(
+            f"database: {args.db}; {len(ids):,} open actions in {args.networks:,} networks "
+            f"(built in {time.perf_counter() - began:.0f} s)"
+        )
+        statements = 0
+
+        def count(*_: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+        print("| overdue | job | actions moved | messages | queries | time |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for fraction in (float(f) for f in args.overdue.split(",")):
+            overdue = await make_overdue(app, ids, fraction)
+            for name, job in (("chase", run_chase), ("reminders", run_reminders)):
+                statements = 0
+                began = time.perf_counter()
+                report = await job(app.services, now=NOW)
+                elapsed = time.perf_counter() - began
+                print(
+                    f"| {overdue:,} ({fraction:.0%}) | {name} | {report.actions:,} | "
+                    f"{report.messages:,} | {statements} | {elapsed * 1000:.0f} ms |",
+                    flush=True,
+                )
+        await app.db.dispose()
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
