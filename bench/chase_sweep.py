@@ -25,12 +25,12 @@ from sqlalchemy import event, insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.main import build  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from commands.action.jobs import run_chase, run_reminders  # noqa: E402
-from commands.directory.demo import seed  # noqa: E402
-from store import migrate  # noqa: E402
-from store.models import Action, Network, NetworkMember, Person, YoungPerson  # noqa: E402
+from bot.main import build
+from bot.settings import Settings
+from commands.action.jobs import run_chase, run_reminders
+from commands.directory.demo import seed
+from store import migrate
+from store.models import Action, Network, NetworkMember, Person, YoungPerson
 
 NOW = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)  # Wed 9 Dec 2026, 09:30 in London
 TODAY = date(2026, 12, 9)
