@@ -59,6 +59,9 @@ class Delivery(BaseModel):
     attempt: int = 0  # earlier attempts of this row: >0 means a previous try may have landed
     # Where the card named by ``message.link_card`` lives: (conversation id, message id).
     card_location: tuple[str, str] | None = None
+    # Platform user ids already known for ``message.mentions`` (email -> id);
+    # the gateway looks up the rest by email.
+    mention_ids: dict[str, str] = {}
 
 
 class SendResult(BaseModel):

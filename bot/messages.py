@@ -84,6 +84,9 @@ class Message(_Frozen):
     # A card (by its key, e.g. "action:12") this message should link to, where
     # the platform can link to a message.
     link_card: str | None = None
+    # People (by email) to mention so that the platform notifies them. Only
+    # Teamaround sets this; text people type never becomes a mention.
+    mentions: tuple[str, ...] = ()
 
 
 def plain(

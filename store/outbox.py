@@ -382,7 +382,17 @@ async def _resolve(
                 problem="waiting for the card it links to",
                 wait_seconds=WAIT_FOR_SPACE_SECONDS,
             )
+    mention_ids: dict[str, str] = {}
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(address.platform)
+    if message is not None and message.mentions and column is not None:
+        rows = await session.execute(
+            select(Person.email, column).where(
+                Person.email.in_(message.mentions), column.is_not(None)
+            )
+        )
+        mention_ids = {email: str(user_id) for email, user_id in rows.all()}
     delivery = Delivery(
+        mention_ids=mention_ids,
         key=row.idempotency_key,
         op=op,
         address=address,

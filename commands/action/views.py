@@ -217,9 +217,11 @@ def chase_digest(
         )
     title = title or f"Overdue actions for {ref}"
     hint = "Owners: /action update ID NOTE, adding --until DATE to propose a new date."
+    owners = sorted({a.owner.email for a in actions if a.id in newly_chased})
     return Message(
         text=title + "\n" + "\n".join(lines),
         blocks=(Header(text=title), BulletList(items=tuple(lines)), Context(text=hint)),
+        mentions=tuple(owners),
     )
 
 
@@ -232,7 +234,12 @@ def manual_chase(action: Action, *, by: object, today: date) -> Message:
         f"{action.owner.name} ({action.agency.name}): please give an update or propose a "
         f"new date: /action update {action.id} NOTE --until DATE"
     )
-    return Message(text=text, blocks=(Section(text=text),), link_card=f"action:{action.id}")
+    return Message(
+        text=text,
+        blocks=(Section(text=text),),
+        link_card=f"action:{action.id}",
+        mentions=(action.owner.email,),
+    )
 
 
 def _contact_of(action: Action) -> str:

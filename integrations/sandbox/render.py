@@ -27,9 +27,11 @@ def clean(text: str) -> str:
 
 
 def render(message: Message, *, indent: str = "") -> str:
+    mentioned = " ".join(f"@{clean(email)}" for email in message.mentions)
     if not message.blocks:
-        return "\n".join(indent + line for line in clean(message.text).splitlines())
-    lines: list[str] = []
+        text = f"{mentioned} {message.text}" if mentioned else message.text
+        return "\n".join(indent + line for line in clean(text).splitlines())
+    lines: list[str] = [mentioned] if mentioned else []
     for block in message.blocks:
         if isinstance(block, Header):
             lines.append(f"*{clean(block.text)}*")

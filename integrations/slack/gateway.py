@@ -99,11 +99,16 @@ class SlackGateway:
                 return SendResult(conversation_id=channel, message_id=found, linked=linked or {})
         rendered = render(delivery.message)
         blocks = list(rendered.blocks)
+        text = rendered.text
+        mentions = await self._mentions(delivery)
+        if mentions:
+            blocks.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
+            text = f"{mentions} {text}"
         if delivery.card_location:
             blocks.append(await self._card_link(*delivery.card_location))
         response = await self._post_client.chat_postMessage(
             channel=channel,
-            text=rendered.text,
+            text=text,
             blocks=blocks,
             metadata={"event_type": METADATA_EVENT, "event_payload": {"key": delivery.key}},
             unfurl_links=False,
@@ -114,6 +119,17 @@ class SlackGateway:
         if delivery.pin:
             await self._pin(channel_id, ts)
         return SendResult(conversation_id=channel_id, message_id=ts, linked=linked or {})
+
+    async def _mentions(self, delivery: Delivery) -> str:
+        """``<@U…>`` for each person the message mentions (found by email when
+        their Slack id is not known yet); people Slack can't find are skipped."""
+        assert delivery.message is not None
+        ids = []
+        for email in delivery.message.mentions:
+            user_id = delivery.mention_ids.get(email) or await self._lookup(email)
+            if user_id:
+                ids.append(f"<@{user_id}>")
+        return " ".join(ids)
 
     async def _card_link(self, channel: str, ts: str) -> dict[str, Any]:
         """A context block linking to a card (a Slack permalink we build ourselves)."""

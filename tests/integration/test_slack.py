@@ -320,3 +320,27 @@ async def test_assign_with_no_text_opens_a_form_that_creates_the_action(rig: Sla
     async with rig.app.db.reader() as session:
         [action] = (await session.scalars(select(Action))).all()
     assert (action.text, action.due_date.isoformat()) == ("Call the GP", "2026-12-04")
+
+
+async def test_the_chase_digest_mentions_the_owner_in_the_channel(rig: SlackRig) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from commands.action.jobs import run_chase
+
+    channel = await open_network(rig)
+    reply = await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Send the EHCP draft by 25/11", channel=channel
+    )
+    assert "Action #1" in reply["text"], reply
+    await rig.deliver()
+    rig.clock.set(datetime(2026, 11, 26, 9, 30, tzinfo=ZoneInfo("Europe/London")))
+    await run_chase(rig.app.services, now=rig.clock.now())
+    await rig.deliver()
+    digest = rig.messages_in(channel)[-1]
+    assert digest.text.startswith(f"<@{rig.uid(SAM)}> Overdue actions for DSR-0042")
+    assert digest.blocks[0]["text"]["text"] == f"<@{rig.uid(SAM)}>"
+    # The card was edited in place to show the chase, not posted again.
+    cards = [m for m in rig.messages_in(channel) if metadata_key(m) == "card:action:1:e1"]
+    assert len(cards) == 1
+    assert "stage 1" in json.dumps(cards[0].blocks)
