@@ -112,18 +112,31 @@ async def run_reminders(
         ]
         by_owner: dict[int, list[Action]] = defaultdict(list)
         for action in due:
-            action.reminded_for = action.due_date
-            session.add(
-                ActionEvent(
-                    action_id=action.id,
-                    kind="reminded",
-                    actor_id=None,
-                    at=now,
-                    note=f"Reminder sent to {action.owner.name} ({action.owner.email})",
-                    data={"due_date": action.due_date.isoformat(), "to": [action.owner.email]},
-                )
-            )
             by_owner[action.owner_id].append(action)
+        if due:
+            # In batches: one UPDATE and one INSERT, however many are due.
+            ids = [a.id for a in due]
+            for start in range(0, len(ids), 5000):
+                await session.execute(
+                    update(Action)
+                    .where(Action.id.in_(ids[start : start + 5000]))
+                    .values(reminded_for=Action.due_date)
+                    .execution_options(synchronize_session=False)
+                )
+            await session.execute(
+                insert(cast(Table, ActionEvent.__table__)),
+                [
+                    {
+                        "action_id": a.id,
+                        "kind": "reminded",
+                        "actor_id": None,
+                        "at": now,
+                        "note": f"Reminder sent to {a.owner.name} ({a.owner.email})",
+                        "data": {"due_date": a.due_date.isoformat(), "to": [a.owner.email]},
+                    }
+                    for a in due
+                ],
+            )
         for actions in by_owner.values():
             owner = actions[0].owner
             mail.dm(
