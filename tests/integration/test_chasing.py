@@ -341,3 +341,29 @@ async def test_two_processes_chasing_at_once_record_each_stage_once(harness: Har
         ).all()
     assert len(escalated) == 1
     assert len(digests) == 2  # one channel digest, one DM to the owner
+
+
+async def test_the_ladder_comes_from_the_register_policy(harness: Harness) -> None:
+    """A register with a two-stage ladder: the owner after 3 working days, then the chair."""
+    import dataclasses
+
+    from bot.policy import LadderStage, Policy
+
+    h = harness
+    await network_with_action(h, "25/11")
+    policy = Policy(
+        ladder=[
+            LadderStage(after_working_days=3, contact="owner"),
+            LadderStage(after_working_days=1, contact="chair"),
+        ]
+    )
+    services = dataclasses.replace(h.app.services, policy=policy)
+    for day, expected in (
+        (date(2026, 11, 27), (0, False)),
+        (date(2026, 11, 30), (1, False)),  # three working days after Wed 25 Nov
+        (date(2026, 12, 1), (2, True)),  # the chair, a working day later
+        (date(2026, 12, 2), (2, True)),
+    ):
+        h.clock.set(at(day))
+        await run_chase(services, now=h.clock.now())
+        assert await stage_of(h) == expected, day

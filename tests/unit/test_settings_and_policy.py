@@ -216,6 +216,27 @@ def test_a_policy_file_sets_the_register_and_hours(tmp_path: Path) -> None:
     assert policy.service_hours.days == ["mon", "tue", "wed", "thu"]
 
 
+def test_a_policy_file_sets_the_ladder_and_review_intervals(tmp_path: Path) -> None:
+    policy = load_policy(
+        write_policy(
+            tmp_path,
+            "ladder:\n"
+            "  - {after_working_days: 2, contact: owner}\n"
+            "  - {after_working_days: 3, contact: chair}\n"
+            "reviews: {inpatient_months_child: 2}\n"
+            'jobs: {chase_at: "10:15"}\n',
+        )
+    )
+
+    assert [(s.after_working_days, s.contact) for s in policy.ladder] == [
+        (2, "owner"),
+        (3, "chair"),
+    ]
+    assert policy.reviews.inpatient_months_child == 2
+    assert policy.reviews.inpatient_months_adult == 6  # the default stays
+    assert policy.jobs.chase_at == time(10, 15)
+
+
 def test_the_calendar_from_a_policy_uses_its_hours(tmp_path: Path) -> None:
     policy = load_policy(
         write_policy(
@@ -244,6 +265,14 @@ def test_the_calendar_from_a_policy_uses_its_hours(tmp_path: Path) -> None:
         ("timezone: Mars/Olympus_Mons\n", "timezone"),
         ("max_action_text: 5\n", "max_action_text"),
         ("service_hours: {start: 'teatime'}\n", "service_hours.start"),
+        ("ladder: [{after_working_days: 0, contact: owner}]\n", "ladder.0.after_working_days"),
+        ("ladder: [{after_working_days: 2, contact: mum}]\n", "ladder.0.contact"),
+        ("ladder: []\n", "ladder"),
+        ("reminder_working_days_before: -1\n", "reminder_working_days_before"),
+        ("snooze_max_working_days: 99\n", "snooze_max_working_days"),
+        ("reviews: {inpatient_months_child: 0}\n", "reviews.inpatient_months_child"),
+        ("reviews: {report_days: 10}\n", "reviews.report_days"),
+        ("jobs: {chase_at: 'after lunch'}\n", "jobs.chase_at"),
     ],
 )
 def test_a_bad_field_names_the_field_at_fault(tmp_path: Path, yaml_text: str, field: str) -> None:
