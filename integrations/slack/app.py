@@ -38,6 +38,7 @@ ERROR_FIELD = {
     "action.reassign": "owner",
     "action.update": "note",
     "action.assign": "text",
+    "cetr.record": "kind",
 }
 
 
@@ -120,12 +121,13 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
         command = str(body.get("command", "")).lstrip("/")
         text = str(body.get("text", "")).strip()
         channel_id = str(body.get("channel_id", ""))
+        form = None
         if command == "action" and not text:
-            await _open_modal(
-                client,
-                body.get("trigger_id"),
-                modals.assign_modal(channel_id=channel_id, agencies=inbound._agencies),
-            )
+            form = modals.assign_modal(channel_id=channel_id, agencies=inbound._agencies)
+        elif command == "cetr" and text.lower() == "record":
+            form = modals.cetr_record_modal(channel_id=channel_id)
+        if form is not None:
+            await _open_modal(client, body.get("trigger_id"), form)
             await ack()
             return
         invocation = Invocation(
@@ -192,7 +194,7 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             conversation=Conversation(
                 platform="slack", conversation_id=str(meta.get("channel_id", ""))
             ),
-            command="action",
+            command=callback.split(".")[0],
             text=text,
             idempotency_key=f"slack:view:{view.get('id')}" if view.get("id") else None,
         )
@@ -217,6 +219,16 @@ def _error_field(callback: str, error: str) -> str:
             return "agency" if "agency" in lowered else "owner"
     if callback == "action.due" and "date" in lowered:
         return "due"
+    if callback == "cetr.record":
+        for word, field in (
+            ("clinical expert", "clinical_expert"),
+            ("expert by experience", "expert_by_experience"),
+            ("held", "held"),
+            ("date", "held"),
+            ("chair", "chair"),
+        ):
+            if word in lowered:
+                return field
     return ERROR_FIELD.get(callback, "text")
 
 
@@ -234,6 +246,18 @@ def _submission_text(callback: str, meta: dict[str, Any], values: dict[str, str]
         return f"reassign {number} <@{owner}> {values.get('reason', '')}".strip()
     if callback == "action.update":
         return f"update {number} {values.get('note', '')}".strip()
+    if callback == "cetr.record":
+        line = f"record {values.get('kind', '')} {values.get('held', '')}"
+        if values.get("chair"):
+            line += f" --chair <@{values['chair']}>"
+        for name in ("clinical_expert", "expert_by_experience"):
+            if values.get(name):
+                # Quotes delimit the option's value, so none may be inside it.
+                given = values[name].replace('"', "'")
+                line += f' --{name.replace("_", "-")} "{given}"'
+        for flag in filter(None, values.get("flags", "").split(",")):
+            line += f" --{flag}"
+        return line
     if callback == "action.assign":
         agency = values.get("agency", "")
         text = (

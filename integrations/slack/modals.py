@@ -296,6 +296,68 @@ def assign_modal(*, channel_id: str, agencies: list[str]) -> dict[str, Any]:
     )
 
 
+REVIEW_TYPES = (
+    ("community-cetr", "Community C(E)TR (under 18, or with an EHCP)"),
+    ("community-ctr", "Community CTR (adult)"),
+    ("inpatient", "Inpatient C(E)TR or CTR"),
+    ("post-admission", "Post-admission C(E)TR"),
+    ("laep", "Local area emergency protocol meeting"),
+)
+
+
+def cetr_record_modal(*, channel_id: str) -> dict[str, Any]:
+    """``/cetr record`` with nothing after it: the review form. A review can
+    only be recorded as held with its whole panel (a LAEP meeting: a chair)."""
+    options = [
+        {"text": _plain(_option_text(label)), "value": value} for value, label in REVIEW_TYPES
+    ]
+    flags = [
+        {"text": _plain("The chair was delegated by the commissioner"), "value": "delegated"},
+        {"text": _plain("An adult in a secure setting (inpatient reviews)"), "value": "secure"},
+    ]
+    blocks = [
+        _input(
+            "kind",
+            "Type of review",
+            {
+                "type": "static_select",
+                "action_id": "choice",
+                "placeholder": _plain("Choose the type"),
+                "options": options,
+            },
+        ),
+        _input("held", "Date held", _date_input()),
+        _input("chair", "Chair", _user_input("Who chaired it?")),
+        _input(
+            "clinical_expert",
+            "Clinical expert",
+            _text_input(max_length=120, placeholder="Name"),
+            optional=True,
+            hint="Needed for every review except a LAEP meeting.",
+        ),
+        _input(
+            "expert_by_experience",
+            "Expert by experience",
+            _text_input(max_length=120, placeholder="Name"),
+            optional=True,
+            hint="Needed for every review except a LAEP meeting.",
+        ),
+        _input(
+            "flags",
+            "Also",
+            {"type": "checkboxes", "action_id": "flags", "options": flags},
+            optional=True,
+        ),
+    ]
+    return _modal(
+        callback_id="cetr.record",
+        title="Record a review",
+        submit="Record",
+        metadata=_metadata(channel_id=channel_id),
+        blocks=blocks,
+    )
+
+
 # -- reading a submission back --------------------------------------------------------------
 
 
@@ -310,6 +372,8 @@ def _element_value(element: Mapping[str, Any]) -> str:
         value = element.get("selected_user")
     elif kind == "static_select":
         value = (element.get("selected_option") or {}).get("value")
+    elif kind == "checkboxes":
+        value = ",".join(str(o.get("value", "")) for o in element.get("selected_options") or [])
     else:
         value = next(
             (

@@ -20,6 +20,7 @@ KIM = "kim.lee@example.org"
 SAM = "sam.patel@example.org"
 JO = "jo.hughes@example.org"
 TAYLOR = "taylor.brown@example.org"
+PRIYA = "priya.shah@example.org"
 
 
 @pytest.fixture
@@ -344,3 +345,41 @@ async def test_the_chase_digest_mentions_the_owner_in_the_channel(rig: SlackRig)
     cards = [m for m in rig.messages_in(channel) if metadata_key(m) == "card:action:1:e1"]
     assert len(cards) == 1
     assert "stage 1" in json.dumps(cards[0].blocks)
+
+
+async def test_cetr_record_opens_a_form_that_refuses_a_missing_panel_then_records(
+    rig: SlackRig,
+) -> None:
+    from store.models import Cetr
+
+    channel_id = await open_network(rig)
+    await rig.command(KIM, "/network", "add @priya.shah", channel=channel_id)
+    await rig.command(KIM, "/cetr", "record", channel=channel_id)
+    view = rig.slack.views[-1]
+    assert view["callback_id"] == "cetr.record"
+    values: dict[str, Any] = {
+        "kind": {"choice": {"type": "static_select", "selected_option": {"value": "inpatient"}}},
+        "held": {"date": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "chair": {"user": {"type": "users_select", "selected_user": rig.uid(PRIYA)}},
+        "clinical_expert": {"value": {"type": "plain_text_input", "value": 'Dr A "Ash" Khan'}},
+        "expert_by_experience": {"value": {"type": "plain_text_input", "value": None}},
+        "flags": {"flags": {"type": "checkboxes", "selected_options": [{"value": "delegated"}]}},
+    }
+    response = await rig.submit(KIM, view, values, view_id="V1")
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert "expert by experience" in body["errors"]["expert_by_experience"].lower()
+    async with rig.app.db.reader() as session:
+        assert (await session.scalars(select(Cetr))).all() == []
+
+    values["expert_by_experience"] = {"value": {"type": "plain_text_input", "value": "R Jones"}}
+    response = await rig.submit(KIM, view, values, view_id="V2")
+    assert response.status_code == 200 and not response.content.strip(b"{}"), response.text
+    async with rig.app.db.reader() as session:
+        [review] = (await session.scalars(select(Cetr))).all()
+    assert (review.kind, review.held_on.isoformat(), review.delegated_chair) == (
+        "inpatient",
+        "2026-11-20",
+        True,
+    )
+    assert review.clinical_expert == "Dr A 'Ash' Khan"
