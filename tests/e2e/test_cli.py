@@ -430,3 +430,42 @@ def test_quoted_options_and_typed_markup_survive_the_console(
         "closed_at",
     }
     assert actions[1]["text"] == "Tell <!channel> and <@U123>"
+
+
+def test_jobs_run_reminders_and_chase_by_hand_then_export_the_trail(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    assert run(["demo", "seed"], tmp_path, env).returncode == 0
+    script = (
+        "/network open DSR-0042\n"
+        "/network add @sam.patel\n"
+        "/action assign @sam.patel Send the EHCP draft by in 3 working days\n"
+    )
+    today = london_today()
+    opened = run(["console", "--as", KIM], tmp_path, env, stdin=script)
+    assert "Action #1 is with Sam Patel (CAMHS)" in opened.stdout, opened.stdout
+    if london_today() != today:  # pragma: no cover - a run across midnight
+        pytest.skip("the day changed while the script ran")
+    calendar = load_policy(None).calendar()
+    due = calendar.add_working_days(today, 3)
+    remind_on = calendar.add_working_days(due, -2)
+    chase_on = calendar.add_working_days(due, 1)
+
+    reminded = run(["jobs", "run", "reminders", "--at", f"{remind_on}T09:00:00"], tmp_path, env)
+    assert reminded.returncode == 0, reminded.stderr
+    assert "reminders: 1 action(s) reminded" in reminded.stdout
+    chased = run(["jobs", "run", "chase", "--at", f"{chase_on}T09:30:00"], tmp_path, env)
+    assert "chase: 1 action(s) moved up the ladder" in chased.stdout
+    assert "#1 stage 1 (the owner)" in chased.stdout
+    again = run(["jobs", "run", "chase", "--at", f"{chase_on}T10:30:00"], tmp_path, env)
+    assert "chase: 0 action(s) moved up the ladder, 0 message(s) queued." in again.stdout
+
+    trail = run(["export", "action", "1"], tmp_path, env)
+    assert trail.returncode == 0, trail.stderr
+    assert trail.stdout.startswith("Action #1 — DSR-0042\n")
+    assert "Reminder by Teamaround: Reminder sent to Sam Patel" in trail.stdout
+    assert "Escalated by Teamaround: Stage 1, the owner: asked Sam Patel" in trail.stdout
+    missing = run(["export", "action", "99"], tmp_path, env)
+    assert missing.returncode == 2
+    assert "There is no action #99" in missing.stderr
+    no_traceback(missing)
