@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -111,6 +112,12 @@ def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
     except UserError as exc:
         _fail(str(exc))
         raise  # pragma: no cover
+    except BrokenPipeError:
+        # The reader went away (`teamaround outbox list | head`): stop quietly,
+        # as the Python documentation recommends for SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None
     except (DBAPIError, OSError) as exc:
         _fail_database(app.settings.database_url, exc)
         raise  # pragma: no cover
