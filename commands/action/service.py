@@ -205,27 +205,21 @@ async def chase_now(unit: Unit, *, action: Action) -> Action:
         note=f"Chased by {unit.actor.name}: asked {action.owner.name} for an update",
         data={"contacted": [action.owner.email], "by": unit.actor.email},
     )
-    for row in (
-        outbox.row(
-            key=f"chase:{action.id}:e{event.id}:channel",
-            target_kind="network",
-            target_id=action.network_id,
-            op="post",
-            message=message,
-            now=unit.now,
-            not_before=when,
-        ),
-        outbox.row(
-            key=f"chase:{action.id}:e{event.id}:dm",
-            target_kind="person",
-            target_id=action.owner_id,
-            op="dm",
-            message=message,
-            now=unit.now,
-            not_before=when,
-        ),
+    for where, target_kind, target_id in (
+        ("channel", "network", action.network_id),
+        ("dm", "person", action.owner_id),
     ):
-        unit.outgoing.append(row)
+        unit.outgoing.append(
+            outbox.row(
+                key=f"chase:{action.id}:e{event.id}:{where}",
+                target_kind=target_kind,
+                target_id=target_id,
+                op="post" if where == "channel" else "dm",
+                message=message,
+                now=unit.now,
+                not_before=when,
+            )
+        )
     return action
 
 
