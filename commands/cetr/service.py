@@ -29,6 +29,7 @@ from store.models import Action, Cetr, Network, Person
 
 REPORT_TEXT = "Send the review report to every participant"
 NEXT_REVIEW_TEXT = "Hold the next inpatient review"
+POST_ADMISSION_TEXT = "Hold the post-admission C(E)TR"
 
 
 def snapshot(cetr: Cetr) -> dict[str, Any]:
@@ -188,6 +189,26 @@ async def record(
             )
         )
     return cetr, follow_ups
+
+
+async def schedule_post_admission_review(
+    unit: Unit, *, network: Network, commissioner: Person, admitted_on: date
+) -> Action:
+    """After an admission, a post-admission C(E)TR within the policy's working
+    days (NHSE's interim rule: 5, not 10), owned by the responsible
+    commissioner so that it is chased like any other action. Called when an
+    admission is recorded (the DSR register's `admit`)."""
+    due = unit.services.calendar.add_working_days(
+        admitted_on, unit.services.policy.reviews.post_admission_working_days
+    )
+    return await action_service.assign(
+        unit,
+        network=network,
+        owner=commissioner,
+        text=POST_ADMISSION_TEXT,
+        due=due,
+        source="review",
+    )
 
 
 async def add_recommendation(

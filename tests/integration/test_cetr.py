@@ -302,3 +302,33 @@ async def test_a_stranger_cannot_see_a_review(h: Harness) -> None:
         assert reply.message.tone == "error", line
         assert "Only members of this network" in shown
         assert "Dr A Khan" not in shown and "inpatient" not in shown
+
+
+async def test_an_admission_schedules_a_post_admission_review_for_the_commissioner(
+    h: Harness,
+) -> None:
+    """Admitted on Thu 26 Nov 2026: five working days later is Thu 3 Dec."""
+    from bot.invocation import Actor, Conversation
+    from commands.cetr.service import schedule_post_admission_review
+    from commands.context import unit_of_work
+    from store import queries
+
+    await open_network(h)
+    services = h.app.services
+    async with unit_of_work(
+        services,
+        actor=Actor(platform="console", platform_user_id=KIM, email=KIM),
+        conversation=Conversation(platform="console", conversation_id=CH),
+    ) as unit:
+        network = await unit.network_here()
+        chair = await queries.person_by_email(unit.session, email=PRIYA)
+        assert chair is not None
+        action = await schedule_post_admission_review(
+            unit, network=network, commissioner=chair, admitted_on=date(2026, 11, 26)
+        )
+    assert (action.text, action.owner_id, action.due_date, action.source) == (
+        "Hold the post-admission C(E)TR",
+        chair.id,
+        date(2026, 12, 3),
+        "review",
+    )
