@@ -23,6 +23,7 @@ from commands import permissions
 from commands.action import service as action_service
 from commands.cetr import grammar
 from commands.context import Unit
+from commands.network import service as network_service
 from commands.people import resolve
 from store import audit, queries
 from store.models import Action, Cetr, Network, Person
@@ -188,6 +189,7 @@ async def record(
                 cetr_id=cetr.id,
             )
         )
+    await network_service.refresh_card(unit, network=network, version=f"cetr{cetr.id}")
     return cetr, follow_ups
 
 

@@ -40,6 +40,9 @@ async def card_for(unit: Unit, *, network: Network) -> Message:
     members = await queries.active_members(unit.session, network_id=network.id)
     open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
     overdue = sum(1 for a in open_actions if a.due_date < unit.today)
+    # The next review is the soonest open review follow-up that is a review
+    # to hold (not the report of one already held).
+    reviews = [a for a in open_actions if a.source == "review" and a.text.startswith("Hold ")]
     return views.network_card(
         network,
         members,
@@ -47,6 +50,7 @@ async def card_for(unit: Unit, *, network: Network) -> Message:
         overdue=overdue,
         today=unit.today,
         calendar=unit.services.calendar,
+        next_review=min(reviews, key=lambda a: a.due_date).due_date if reviews else None,
     )
 
 

@@ -34,6 +34,7 @@ def network_card(
     overdue: int,
     today: date,
     calendar: WorkingCalendar | None = None,
+    next_review: date | None = None,
 ) -> Message:
     yp = network.young_person
     opened = (
@@ -53,7 +54,12 @@ def network_card(
                 Fact(label="Rating", value=rating),
                 Fact(label="Keyworker", value=keyworker),
                 Fact(label="Open actions", value=actions),
-                Fact(label="Next review", value="not scheduled"),
+                Fact(
+                    label="Next review",
+                    value=format_day_year(next_review, today=today)
+                    if next_review
+                    else "not scheduled",
+                ),
             )
         ),
         Section(text=f"Who is involved ({len(lines)}):"),

@@ -332,3 +332,16 @@ async def test_an_admission_schedules_a_post_admission_review_for_the_commission
         date(2026, 12, 3),
         "review",
     )
+
+
+async def test_the_network_card_shows_the_next_review_once_one_is_due(h: Harness) -> None:
+    await open_network(h)
+    await h.say(KIM, f"/cetr record inpatient 20/11 {PANEL}", channel=CH)
+    cards = [
+        d.message
+        for d in h.gateway.delivered
+        if d.message is not None and d.message.text.startswith("DSR-0042 network")
+    ]
+    assert len(cards) == 1  # the pinned network card, edited in place
+    facts = {f.label: f.value for b in cards[0].blocks if b.kind == "facts" for f in b.facts}
+    assert facts["Next review"] == "Sat 20 Feb 2027"
