@@ -53,6 +53,7 @@ class Scheduler:
                 trigger,
                 args=[job],
                 id=job.name,
+                name=f"{job.name} at {job.at:%H:%M} on working days",
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=3600,
@@ -60,7 +61,9 @@ class Scheduler:
             )
             # Catch up at start-up: the jobs work from dates, so a run that
             # finds nothing new does nothing.
-            self._scheduler.add_job(self.run_once, args=[job], id=f"{job.name}:startup")
+            self._scheduler.add_job(
+                self.run_once, args=[job], id=f"{job.name}:startup", name=f"{job.name} (catch-up)"
+            )
         self._scheduler.start()
 
     async def run_once(self, job: ScheduledJob) -> None:
@@ -68,7 +71,7 @@ class Scheduler:
         # counts working days, and messages wait for the next service time.
         try:
             result = await job.run(self._clock.now())
-            log.info("job %s: %s", job.name, getattr(result, "summary", lambda: result)())
+            log.info("%s", getattr(result, "summary", lambda: f"{job.name}: {result}")())
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job.name)
 
