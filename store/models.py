@@ -97,6 +97,12 @@ class YoungPerson(Base):
     rating: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
+    # The register's own record of the keyworker (the open network has its own).
+    keyworker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The first day of the month they turn 18 (child → adult services).
+    transition_month: Mapped[date | None] = mapped_column(Date)
+    rated_at: Mapped[datetime | None]
+    archive_reason: Mapped[str | None] = mapped_column(Text)
 
     register: Mapped[Register] = relationship(lazy="raise")
 
@@ -203,6 +209,35 @@ class Cetr(Base):
 
     young_person: Mapped[YoungPerson] = relationship(lazy="joined")
     chair: Mapped[Person | None] = relationship(foreign_keys=[chair_id], lazy="joined")
+
+
+class RatingChange(Base):
+    """One change of a young person's rating: the full history, with who,
+    when and why."""
+
+    __tablename__ = "rating_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    rating: Mapped[str] = mapped_column(String(8))  # red | amber | green | blue
+    rationale: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+
+    actor: Mapped[Person | None] = relationship(lazy="joined")
+
+
+class Admission(Base):
+    """One inpatient episode: open until ``discharged_on`` is recorded."""
+
+    __tablename__ = "admissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    admitted_on: Mapped[date] = mapped_column(Date)
+    setting: Mapped[str] = mapped_column(String(120))
+    out_of_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    discharged_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
 
 
 class JobLock(Base):

@@ -125,8 +125,12 @@ async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) 
         raise UserError(
             f"{young_person.reference} already has an open network: #{existing.space_name}."
         )
+    if keyworker is None and young_person.keyworker_id is not None:
+        keyworker = await unit.session.get(Person, young_person.keyworker_id)
     if keyworker is None and permissions.has_role(unit.actor, "keyworker"):
         keyworker = unit.actor
+    if keyworker is not None and young_person.keyworker_id is None:
+        young_person.keyworker_id = keyworker.id  # the register follows the network
     platform = unit.conversation.platform
     name = await _unique_space(
         unit,
@@ -258,6 +262,7 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
         raise UserError(f"{person.name} is already the keyworker.")
     before = _snapshot(network)
     network.keyworker_id = person.id
+    network.young_person.keyworker_id = person.id  # the register follows the network
     await _add_member(unit, network=network, person=person, role="Keyworker")
     await unit.session.flush()
     await unit.session.refresh(network)

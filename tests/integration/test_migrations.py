@@ -22,6 +22,8 @@ TABLES = {
     "network_members",
     "actions",
     "cetrs",
+    "rating_changes",
+    "admissions",
     "job_locks",
     "action_events",
     "audit_events",

@@ -293,13 +293,6 @@ async def test_closing_posts_a_summary_then_archives_the_channel(rig: SlackRig) 
     assert "now closed (stepped down): Outcomes met" in rig.messages_in(channel_id)[-1].text
 
 
-async def test_commands_still_to_come_say_so_kindly(rig: SlackRig) -> None:
-    for command in ("/dsr",):
-        reply = await rig.command(KIM, command, "help")
-        assert reply["response_type"] == "ephemeral"
-        assert "coming soon" in reply["text"]
-
-
 async def test_assign_with_no_text_opens_a_form_that_creates_the_action(rig: SlackRig) -> None:
     channel_id = await open_network(rig)
     await rig.command(KIM, "/action", "", channel=channel_id)

@@ -1,0 +1,426 @@
+"""`/dsr` grammar: text → a pydantic model, or a UserError saying what to type."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.calendar import WorkingCalendar
+from bot.errors import UserError
+from commands.cetr.grammar import parse_held_date
+from commands.grammar import (
+    MAX_TEXT,
+    PersonRef,
+    check_text,
+    first_word,
+    parse_person,
+    pop_options,
+    split_sub,
+    unquote,
+)
+from commands.network.grammar import REF_SHAPE
+
+Rating = Literal["red", "amber", "green", "blue"]
+RATINGS: tuple[Rating, ...] = ("red", "amber", "green", "blue")
+AgeBand = Literal["under-18", "18-25"]
+AGE_BANDS: tuple[AgeBand, ...] = ("under-18", "18-25")
+ConsentBasis = Literal["consent", "best-interests", "parental"]
+CONSENT_BASES: tuple[ConsentBasis, ...] = ("consent", "best-interests", "parental")
+ListFilter = Literal["red", "amber", "green", "blue", "no-keyworker"]
+LIST_FILTERS: tuple[ListFilter, ...] = ("red", "amber", "green", "blue", "no-keyworker")
+
+CONSENT_LABEL: dict[str, str] = {
+    "consent": "informed consent",
+    "best-interests": "best-interests decision",
+    "parental": "parental responsibility",
+}
+_AGE_BAND_ALIASES: dict[str, AgeBand] = {
+    "under-18": "under-18",
+    "under18": "under-18",
+    "u18": "under-18",
+    "<18": "under-18",
+    "0-17": "under-18",
+    "18-25": "18-25",
+    "18to25": "18-25",
+}
+_CONSENT_ALIASES: dict[str, ConsentBasis] = {
+    "consent": "consent",
+    "informed-consent": "consent",
+    "best-interests": "best-interests",
+    "best-interest": "best-interests",
+    "bestinterests": "best-interests",
+    "parental": "parental",
+    "parental-responsibility": "parental",
+    "parent": "parental",
+}
+
+SETTING_LIMIT = 120  # the width of admissions.setting
+MONTH_FORMS = "03/2027, Mar 2027 or March 2027"
+DATE_FORMS = "today, yesterday, 20/11, 20/11/2026 or 20 Nov"
+
+ADD_EXAMPLE = (
+    "/dsr add DSR-0100 --age-band under-18 --ehcp --consent parental --consent-date 20/11/2026"
+)
+RATE_EXAMPLE = '/dsr rate DSR-0042 amber "Placement at risk after two A&E visits"'
+ADMIT_EXAMPLE = '/dsr admit DSR-0042 20/11 --setting "Oak Ward" --out-of-area'
+DISCHARGE_EXAMPLE = "/dsr discharge DSR-0042 today"
+KEYWORKER_EXAMPLE = "/dsr keyworker DSR-0042 @kim.lee"
+TRANSITION_EXAMPLE = "/dsr transition DSR-0042 03/2027"
+REMOVE_EXAMPLE = "/dsr remove DSR-0042 Consent withdrawn"
+
+_FLAG = re.compile(r"(?:^|\s)--(ehcp|out-of-area)(?=\s|$)")
+_MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_NUMERIC_MONTH = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})$")
+_NAMED_MONTH = re.compile(r"^([a-z]+)\.?,?\s*(\d{4}|\d{2})$")
+# A transition month is when someone on the register turns 18: up to seven
+# years ago (25 now) and up to 18 years ahead (a baby now), with a year's slack.
+_TRANSITION_YEARS_BACK = 8
+_TRANSITION_YEARS_AHEAD = 19
+
+
+class _Cmd(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Add(_Cmd):
+    sub: Literal["add"] = "add"
+    reference: str
+    age_band: AgeBand
+    ehcp: bool = False
+    consent_basis: ConsentBasis
+    consent_date: date
+
+
+class Rate(_Cmd):
+    sub: Literal["rate"] = "rate"
+    reference: str
+    rating: Rating
+    rationale: str
+
+
+class Admit(_Cmd):
+    sub: Literal["admit"] = "admit"
+    reference: str
+    admitted_on: date
+    setting: str
+    out_of_area: bool = False
+
+
+class Discharge(_Cmd):
+    sub: Literal["discharge"] = "discharge"
+    reference: str
+    discharged_on: date
+
+
+class Keyworker(_Cmd):
+    sub: Literal["keyworker"] = "keyworker"
+    reference: str
+    person: PersonRef
+
+
+class Transition(_Cmd):
+    sub: Literal["transition"] = "transition"
+    reference: str
+    month: date
+
+
+class Show(_Cmd):
+    sub: Literal["show"] = "show"
+    reference: str
+
+
+class ListRegister(_Cmd):
+    sub: Literal["list"] = "list"
+    only: ListFilter | None = None
+
+
+class Remove(_Cmd):
+    sub: Literal["remove"] = "remove"
+    reference: str
+    reason: str
+
+
+class Help(_Cmd):
+    sub: Literal["help"] = "help"
+
+
+DsrCommand = (
+    Add | Rate | Admit | Discharge | Keyworker | Transition | Show | ListRegister | Remove | Help
+)
+
+
+def parse(
+    text: str, *, today: date, calendar: WorkingCalendar, max_text: int = MAX_TEXT
+) -> DsrCommand:
+    sub, rest = split_sub(" ".join(text.split()))
+    if sub in ("", "help"):
+        return Help()
+    if sub == "add":
+        return _add(rest, today=today, calendar=calendar)
+    if sub in ("rate", "rating"):
+        return _rate(rest, max_text=max_text)
+    if sub in ("admit", "admitted", "admission"):
+        return _admit(rest, today=today, calendar=calendar)
+    if sub in ("discharge", "discharged"):
+        reference, tail = _reference(rest, example=DISCHARGE_EXAMPLE)
+        day = parse_held_date(
+            tail, today=today, calendar=calendar, what=f"{reference} was discharged"
+        )
+        return Discharge(reference=reference, discharged_on=day)
+    if sub == "keyworker":
+        return _keyworker(rest)
+    if sub == "transition":
+        reference, tail = _reference(rest, example=TRANSITION_EXAMPLE)
+        return Transition(reference=reference, month=parse_month(tail, today=today))
+    if sub == "show":
+        reference, tail = _reference(rest, example="/dsr show DSR-0042")
+        if tail:
+            raise UserError(
+                "`/dsr show` takes only the young person's reference.", hint="/dsr show DSR-0042"
+            )
+        return Show(reference=reference)
+    if sub == "list":
+        return _list(rest)
+    if sub in ("remove", "archive"):
+        reference, tail = _reference(rest, example=REMOVE_EXAMPLE)
+        reason = check_text(
+            unquote(tail), what="reason for removing them", example=REMOVE_EXAMPLE, limit=max_text
+        )
+        return Remove(reference=reference, reason=reason)
+    if sub in ("agenda", "flag", "flags", "outcome", "outcomes"):
+        raise UserError(
+            "The weekly DSR agenda, flags and outcomes are coming soon.",
+            hint="The register itself works now: try `/dsr help`.",
+        )
+    shown = sub if len(sub) <= 30 else sub[:29] + "…"
+    raise UserError(
+        f"I don't know `/dsr {shown}`.",
+        hint="Try `/dsr help` to see what I can do.",
+    )
+
+
+def _reference(rest: str, *, example: str) -> tuple[str, str]:
+    """The young person's reference at the start of ``rest``, and what follows."""
+    token, tail = first_word(rest)
+    check_reference(token, example=example)
+    return token.upper(), tail
+
+
+def check_reference(token: str, *, example: str) -> str:
+    if not token or not REF_SHAPE.match(token):
+        raise UserError(
+            "Start with the young person's register reference (letters, digits and dashes, "
+            "no spaces; never a name, date of birth or NHS number).",
+            hint=f"For example: {example}",
+        )
+    return token.upper()
+
+
+def _pop_flags(text: str) -> tuple[str, set[str]]:
+    flags: set[str] = set()
+    for match in _FLAG.finditer(text):
+        if match.group(1) in flags:
+            raise UserError(f"--{match.group(1)} is given twice; give it once.")
+        flags.add(match.group(1))
+    return _FLAG.sub(" ", text), flags
+
+
+def _key(word: str) -> str:
+    return re.sub(r"[\s_]+", "-", word.strip().lower())
+
+
+def _add(rest: str, *, today: date, calendar: WorkingCalendar) -> Add:
+    rest, flags = _pop_flags(rest)
+    if "out-of-area" in flags:
+        raise UserError("--out-of-area is for `/dsr admit`, not for adding someone.")
+    body, options = pop_options(rest, {"age-band", "consent", "consent-date"})
+    reference, tail = _reference(body, example=ADD_EXAMPLE)
+    if tail:
+        raise UserError(
+            "The register reference is one word (letters, digits and dashes, no spaces; never "
+            "a name, date of birth or NHS number), and only the options come after it.",
+            hint=f"For example: {ADD_EXAMPLE}",
+        )
+    band_text = options.get("age-band", "")
+    if not band_text:
+        raise UserError(
+            "Say which age band they are in: --age-band under-18 or --age-band 18-25.",
+            hint=f"For example: {ADD_EXAMPLE}",
+        )
+    age_band = _AGE_BAND_ALIASES.get(_key(band_text))
+    if age_band is None:
+        raise UserError(
+            f"I don't know the age band {_shown(band_text)!r}; use under-18 or 18-25.",
+            hint=f"For example: {ADD_EXAMPLE}",
+        )
+    basis_text, consent_date_text = options.get("consent", ""), options.get("consent-date", "")
+    if not basis_text or not consent_date_text:
+        missing = (
+            "the consent basis (--consent consent, best-interests or parental) and its date "
+            "(--consent-date)"
+            if not basis_text and not consent_date_text
+            else "the consent basis (--consent consent, best-interests or parental)"
+            if not basis_text
+            else "the date consent was given or the decision made (--consent-date)"
+        )
+        raise UserError(
+            f"I can't add {reference} without {missing}. Nobody goes on the DSR without their "
+            "informed consent, consent from someone with parental responsibility, or a "
+            "recorded best-interests decision.",
+            hint=f"For example: {ADD_EXAMPLE}",
+        )
+    basis = _CONSENT_ALIASES.get(_key(basis_text))
+    if basis is None:
+        raise UserError(
+            f"I don't know the consent basis {_shown(basis_text)!r}; use consent, "
+            "best-interests or parental.",
+            hint=f"For example: {ADD_EXAMPLE}",
+        )
+    consent_date = parse_held_date(
+        consent_date_text,
+        today=today,
+        calendar=calendar,
+        what="consent was given or the best-interests decision was made",
+    )
+    return Add(
+        reference=reference,
+        age_band=age_band,
+        ehcp="ehcp" in flags,
+        consent_basis=basis,
+        consent_date=consent_date,
+    )
+
+
+def parse_rating(word: str, *, example: str = RATE_EXAMPLE) -> Rating:
+    key = word.strip().lower()
+    for rating in RATINGS:
+        if key == rating:
+            return rating
+    raise UserError(
+        f"{_shown(word)!r} isn't a rating; use red, amber, green or blue."
+        if word
+        else "Give the rating: red, amber, green or blue.",
+        hint=f"For example: {example}",
+    )
+
+
+def _rate(rest: str, *, max_text: int) -> Rate:
+    reference, tail = _reference(rest, example=RATE_EXAMPLE)
+    word, rationale_text = first_word(tail)
+    rating = parse_rating(word)
+    rationale = unquote(rationale_text)
+    if not rationale:
+        raise UserError(
+            f"Please give the reason for rating {reference} {rating}: every rating change "
+            "keeps its rationale in the history.",
+            hint=f"For example: {RATE_EXAMPLE}",
+        )
+    rationale = check_text(rationale, what="rationale", example=RATE_EXAMPLE, limit=max_text)
+    return Rate(reference=reference, rating=rating, rationale=rationale)
+
+
+def _admit(rest: str, *, today: date, calendar: WorkingCalendar) -> Admit:
+    rest, flags = _pop_flags(rest)
+    if "ehcp" in flags:
+        raise UserError("--ehcp is for `/dsr add`, not for an admission.")
+    body, options = pop_options(rest, {"setting"})
+    reference, date_text = _reference(body, example=ADMIT_EXAMPLE)
+    admitted_on = parse_held_date(
+        date_text, today=today, calendar=calendar, what=f"{reference} was admitted"
+    )
+    setting_text = options.get("setting", "")
+    if not setting_text.strip():
+        raise UserError(
+            'Say where they were admitted with --setting, for example --setting "Oak Ward".',
+            hint=f"For example: {ADMIT_EXAMPLE}",
+        )
+    setting = check_text(setting_text, what="setting", example=ADMIT_EXAMPLE, limit=SETTING_LIMIT)
+    return Admit(
+        reference=reference,
+        admitted_on=admitted_on,
+        setting=setting,
+        out_of_area="out-of-area" in flags,
+    )
+
+
+def _keyworker(rest: str) -> Keyworker:
+    reference, tail = _reference(rest, example=KEYWORKER_EXAMPLE)
+    person = parse_person(tail) if tail and " " not in tail else None
+    if person is None:
+        raise UserError(
+            f"I couldn't tell who {_shown(tail)!r} is: name one person, as an @mention or email."
+            if tail
+            else "Name the keyworker, as an @mention or email.",
+            hint=f"For example: {KEYWORKER_EXAMPLE}",
+        )
+    return Keyworker(reference=reference, person=person)
+
+
+def parse_month(text: str, *, today: date) -> date:
+    """A month and year ("03/2027", "Mar 2027", "March 2027") → its first day."""
+    cleaned = " ".join(text.lower().split())
+    if not cleaned:
+        raise UserError(
+            "Give the month they turn 18, with its year.",
+            hint=f"For example: {TRANSITION_EXAMPLE} (or {MONTH_FORMS})",
+        )
+    month: int | None = None
+    year_text = ""
+    if m := _NUMERIC_MONTH.match(cleaned):
+        month, year_text = int(m.group(1)), m.group(2)
+    elif (m := _NAMED_MONTH.match(cleaned)) and m.group(1) in _MONTH_NAMES:
+        month, year_text = _MONTH_NAMES[m.group(1)], m.group(2)
+    if month is None or not 1 <= month <= 12:
+        raise UserError(
+            f"I couldn't read {_shown(text.strip())!r} as a month and year.",
+            hint=f"Months I understand: {MONTH_FORMS}.",
+        )
+    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    if not today.year - _TRANSITION_YEARS_BACK <= year <= today.year + _TRANSITION_YEARS_AHEAD:
+        raise UserError(
+            f"{year} looks wrong for the month someone on the register turns 18.",
+            hint=f"For example: {TRANSITION_EXAMPLE}",
+        )
+    return date(year, month, 1)
+
+
+def _list(rest: str) -> ListRegister:
+    if not rest:
+        return ListRegister()
+    key = _key(rest)
+    for only in LIST_FILTERS:
+        if key == only:
+            return ListRegister(only=only)
+    if key in ("no-kw", "nokeyworker", "unallocated", "without-keyworker"):
+        return ListRegister(only="no-keyworker")
+    raise UserError(
+        f"I can list by red, amber, green, blue or no-keyworker, not {_shown(rest)!r}.",
+        hint="For example: /dsr list red",
+    )
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"

@@ -1,0 +1,87 @@
+"""`/dsr`: parse, check, call the services, reply. Typed in any channel."""
+
+from __future__ import annotations
+
+from bot.invocation import Invocation, Reply
+from bot.messages import Message
+from commands.context import Services, Unit, unit_of_work
+from commands.dsr import grammar, service, views
+from commands.people import resolve
+
+
+async def handle(invocation: Invocation, services: Services) -> Reply:
+    command = grammar.parse(
+        invocation.text,
+        today=services.today(),
+        calendar=services.calendar,
+        max_text=services.policy.max_action_text,
+    )
+    if isinstance(command, grammar.Help):
+        return Reply(message=views.help_message())
+    reads_only = isinstance(command, grammar.Show | grammar.ListRegister)
+    async with unit_of_work(
+        services,
+        actor=invocation.actor,
+        conversation=invocation.conversation,
+        # Reads change nothing, so a repeat of one needs no guard.
+        idempotency_key=None if reads_only else invocation.idempotency_key,
+        known_emails=invocation.known_emails,
+    ) as unit:
+        return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
+
+
+async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Message:
+    today = unit.today
+    # Everyone else is refused before anything is read or resolved.
+    service.require_register_access(unit)
+    if isinstance(command, grammar.Add):
+        young_person = await service.add(
+            unit,
+            reference=command.reference,
+            age_band=command.age_band,
+            ehcp=command.ehcp,
+            consent_basis=command.consent_basis,
+            consent_date=command.consent_date,
+        )
+        return views.added(young_person, today=today)
+    if isinstance(command, grammar.Rate):
+        young_person, follow_up = await service.rate(
+            unit, reference=command.reference, rating=command.rating, rationale=command.rationale
+        )
+        return views.rated(young_person, follow_up, today=today)
+    if isinstance(command, grammar.Admit):
+        young_person, admission, follow_up = await service.admit(
+            unit,
+            reference=command.reference,
+            admitted_on=command.admitted_on,
+            setting=command.setting,
+            out_of_area=command.out_of_area,
+        )
+        return views.admitted(young_person, admission, follow_up, today=today)
+    if isinstance(command, grammar.Discharge):
+        young_person, admission = await service.discharge(
+            unit, reference=command.reference, discharged_on=command.discharged_on
+        )
+        return views.discharged(young_person, admission, today=today)
+    if isinstance(command, grammar.Keyworker):
+        person = await resolve(unit, command.person, platform=platform)
+        young_person, network = await service.set_keyworker(
+            unit, reference=command.reference, person=person
+        )
+        return views.keyworker_set(young_person, person, network)
+    if isinstance(command, grammar.Transition):
+        young_person = await service.set_transition(
+            unit, reference=command.reference, month=command.month
+        )
+        return views.transition_set(young_person)
+    if isinstance(command, grammar.Show):
+        found = await service.entry(unit, reference=command.reference)
+        return views.entry(found, today=today, calendar=unit.services.calendar)
+    if isinstance(command, grammar.ListRegister):
+        lines, total = await service.listing(unit, only=command.only)
+        return views.register_list(lines, total, only=command.only)
+    assert isinstance(command, grammar.Remove)
+    young_person, network = await service.remove(
+        unit, reference=command.reference, reason=command.reason
+    )
+    return views.removed(young_person, network)

@@ -1,0 +1,515 @@
+"""DSR register services: keyword-only, inside the caller's unit of work.
+
+The register is kept by DSR chairs, keyworkers and administrators. Every
+change writes an audit event; every rating change also writes a
+RatingChange (who, when, why), so the whole history is kept. Young people are
+known by their pseudonymous reference only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+
+from bot.dates import format_numeric
+from bot.errors import NotFound, PermissionDenied, UserError
+from commands import permissions
+from commands.action import service as action_service
+from commands.cetr import service as cetr_service
+from commands.context import Unit
+from commands.dsr import grammar
+from commands.network import service as network_service
+from store import audit, chasing, queries
+from store.models import (
+    Action,
+    Admission,
+    Cetr,
+    Network,
+    Person,
+    RatingChange,
+    YoungPerson,
+)
+
+# A Red rating needs a C(E)TR unless one was held this recently (DOMAIN.md D4).
+CETR_WINDOW_WEEKS = 13
+# The C(E)TR a Red rating calls for is due this many working days later.
+RED_CETR_WORKING_DAYS = 10
+RED_CETR_TEXT = "Hold a C(E)TR (rated Red)"
+HISTORY_LINES = 10
+LIST_LINES = 60
+_RATING_ORDER = {"red": 0, "amber": 1, "blue": 2, "green": 3}
+
+
+def require_register_access(unit: Unit) -> None:
+    if not permissions.is_coordinator(unit.actor):
+        raise PermissionDenied(
+            "Only DSR chairs, keyworkers and administrators can use the DSR register.",
+            hint="The register holds sensitive ratings, so it is kept to them. If something "
+            "needs changing, ask the young person's keyworker or your DSR chair.",
+        )
+
+
+def snapshot(young_person: YoungPerson) -> dict[str, Any]:
+    return {
+        "reference": young_person.reference,
+        "age_band": young_person.age_band,
+        "ehcp": young_person.ehcp,
+        "consent_basis": young_person.consent_basis,
+        "consent_date": young_person.consent_date.isoformat(),
+        "rating": young_person.rating,
+        "keyworker_id": young_person.keyworker_id,
+        "transition_month": young_person.transition_month.isoformat()
+        if young_person.transition_month
+        else None,
+        "archived": young_person.archived_at is not None,
+        "archive_reason": young_person.archive_reason,
+    }
+
+
+def _record(
+    unit: Unit,
+    young_person: YoungPerson,
+    *,
+    verb: str,
+    before: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb=verb,
+        object_type="young_person",
+        object_id=young_person.id,
+        before=before,
+        after={**snapshot(young_person), **(extra or {})},
+    )
+
+
+async def find(unit: Unit, *, reference: str, live: bool = True) -> YoungPerson:
+    """The young person on this register; with ``live``, refused if removed."""
+    require_register_access(unit)
+    register = await unit.register()
+    young_person = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    if young_person is None:
+        raise NotFound(
+            f"{reference} isn't on the {register.name} register.",
+            hint="Check the reference: `/dsr list` shows who is on it, and "
+            "`/dsr add REF …` adds someone.",
+        )
+    if live and young_person.archived_at is not None:
+        raise UserError(
+            f"{young_person.reference} was removed from the register on "
+            f"{format_numeric(unit.services.calendar.local_date(young_person.archived_at))}, "
+            "so I can't change their entry.",
+            hint=f"Their history is kept: /dsr show {young_person.reference}",
+        )
+    return young_person
+
+
+async def add(
+    unit: Unit,
+    *,
+    reference: str,
+    age_band: str,
+    ehcp: bool,
+    consent_basis: str,
+    consent_date: date,
+) -> YoungPerson:
+    """Put a young person on the register, with the basis of their consent."""
+    require_register_access(unit)
+    if consent_basis not in grammar.CONSENT_BASES or consent_date is None:
+        raise UserError(
+            "Nobody goes on the DSR without a consent basis and its date.",
+            hint=f"For example: {grammar.ADD_EXAMPLE}",
+        )
+    if consent_date > unit.today:
+        raise UserError("The consent date can't be in the future.")
+    if age_band not in grammar.AGE_BANDS:
+        raise UserError("The age band is under-18 or 18-25.")
+    register = await unit.register()
+    existing = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    if existing is not None:
+        if existing.archived_at is not None:
+            raise UserError(
+                f"{existing.reference} was on the register and was removed; its history is "
+                "kept, so please use a new reference.",
+            )
+        raise UserError(
+            f"{existing.reference} is already on the register.",
+            hint=f"See their entry with /dsr show {existing.reference}",
+        )
+    young_person = YoungPerson(
+        register_id=register.id,
+        reference=reference,
+        age_band=age_band,
+        ehcp=ehcp,
+        consent_basis=consent_basis,
+        consent_date=consent_date,
+        consent_recorded_by_id=unit.actor.id,
+        rating=None,
+        created_at=unit.now,
+    )
+    unit.session.add(young_person)
+    await unit.session.flush()
+    _record(unit, young_person, verb="register.add", before=None)
+    return young_person
+
+
+async def effective_keyworker(unit: Unit, *, young_person: YoungPerson) -> Person | None:
+    """The register's keyworker, or else the keyworker of their open network."""
+    keyworker_id = young_person.keyworker_id
+    if keyworker_id is None:
+        network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+        keyworker_id = network.keyworker_id if network else None
+    return await unit.session.get(Person, keyworker_id) if keyworker_id else None
+
+
+async def chair(unit: Unit) -> Person | None:
+    """The DSR chair: the policy's, or the first person whose role names a chair."""
+    found = await chasing.chairs(unit.session, email=unit.services.policy.chair_email)
+    return next((p for p in found if p.active), None)
+
+
+def _change_rating(
+    unit: Unit, young_person: YoungPerson, *, rating: str, rationale: str
+) -> RatingChange:
+    change = RatingChange(
+        young_person_id=young_person.id,
+        rating=rating,
+        rationale=rationale,
+        actor_id=unit.actor.id,
+        at=unit.now,
+    )
+    unit.session.add(change)
+    young_person.rating, young_person.rated_at = rating, unit.now
+    return change
+
+
+@dataclass
+class FollowUp:
+    """What a change set off, or couldn't, for the reply."""
+
+    action: Action | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+async def _network_action_blocker(
+    unit: Unit, *, young_person: YoungPerson, chair_person: Person | None, what: str
+) -> tuple[Network | None, str | None]:
+    """The open network an action for the chair can go in, or why it can't."""
+    ref = young_person.reference
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    if network is None:
+        return None, (
+            f"I couldn't create {what}: {ref} has no open network. Open one with "
+            f"/network open {ref}, add the DSR chair with /network add @chair, then assign it "
+            "there with /action assign."
+        )
+    if chair_person is None:
+        return None, (
+            f"I couldn't create {what}: no DSR chair is set (the policy's chair_email, or "
+            "someone whose directory role names a chair). Assign it in the network's channel "
+            "with /action assign."
+        )
+    if not await queries.is_member(unit.session, network_id=network.id, person_id=chair_person.id):
+        return None, (
+            f"I couldn't create {what}: {chair_person.name}, the DSR chair, isn't in "
+            f"{ref}'s network. In #{network.space_name}, add them with "
+            f"/network add {chair_person.email}, then assign it with /action assign."
+        )
+    if not await unit.is_member(network):
+        return None, (
+            f"I couldn't create {what}: you aren't in {ref}'s network (#{network.space_name}). "
+            "Ask its keyworker to add you, or to assign it there with /action assign."
+        )
+    return network, None
+
+
+async def rate(
+    unit: Unit, *, reference: str, rating: str, rationale: str
+) -> tuple[YoungPerson, FollowUp]:
+    """Change the rating, keeping the history; Red and Amber set off what they call for."""
+    young_person = await find(unit, reference=reference)
+    if rating not in grammar.RATINGS:
+        raise UserError("Ratings are red, amber, green or blue.")
+    before = snapshot(young_person)
+    _change_rating(unit, young_person, rating=rating, rationale=rationale)
+    await unit.session.flush()
+    _record(unit, young_person, verb="register.rate", before=before, extra={"rationale": rationale})
+    follow_up = FollowUp()
+    ref = young_person.reference
+    if (
+        rating in ("red", "amber")
+        and await effective_keyworker(unit, young_person=young_person) is None
+    ):
+        follow_up.notes.append(
+            f"{ref} has no keyworker: please make a keyworking referral (0–25), then record "
+            f"the keyworker with /dsr keyworker {ref} @person."
+        )
+    if rating != "red":
+        return young_person, follow_up
+    since = unit.today - timedelta(weeks=CETR_WINDOW_WEEKS)
+    recent = await unit.session.scalar(
+        select(func.max(Cetr.held_on)).where(
+            Cetr.young_person_id == young_person.id, Cetr.held_on >= since
+        )
+    )
+    if recent is not None:
+        follow_up.notes.append(
+            f"A C(E)TR was held on {format_numeric(recent)}, within the last "
+            f"{CETR_WINDOW_WEEKS} weeks, so I haven't asked for another."
+        )
+        return young_person, follow_up
+    chair_person = await chair(unit)
+    network, blocker = await _network_action_blocker(
+        unit, young_person=young_person, chair_person=chair_person, what="the C(E)TR action"
+    )
+    if blocker is not None or network is None or chair_person is None:
+        follow_up.notes.append(
+            f"A Red rating means a C(E)TR must take place. {blocker or ''}".strip()
+        )
+        return young_person, follow_up
+    due = unit.services.calendar.add_working_days(unit.today, RED_CETR_WORKING_DAYS)
+    follow_up.action = await action_service.assign(
+        unit, network=network, owner=chair_person, text=RED_CETR_TEXT, due=due, source="review"
+    )
+    return young_person, follow_up
+
+
+async def open_admission(unit: Unit, *, young_person: YoungPerson) -> Admission | None:
+    return await unit.session.scalar(
+        select(Admission)
+        .where(Admission.young_person_id == young_person.id, Admission.discharged_on.is_(None))
+        .order_by(Admission.id.desc())
+        .limit(1)
+    )
+
+
+async def admit(
+    unit: Unit, *, reference: str, admitted_on: date, setting: str, out_of_area: bool
+) -> tuple[YoungPerson, Admission, FollowUp]:
+    """Record an admission: the rating becomes Blue and the post-admission
+    review is scheduled where it can be."""
+    young_person = await find(unit, reference=reference)
+    if admitted_on > unit.today:
+        raise UserError("Record an admission once it has happened.")
+    ref = young_person.reference
+    current = await open_admission(unit, young_person=young_person)
+    if current is not None:
+        raise UserError(
+            f"{ref} is already recorded as admitted to {current.setting} since "
+            f"{format_numeric(current.admitted_on)}.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
+        )
+    admission = Admission(
+        young_person_id=young_person.id,
+        admitted_on=admitted_on,
+        setting=setting,
+        out_of_area=out_of_area,
+        recorded_by_id=unit.actor.id,
+        created_at=unit.now,
+    )
+    unit.session.add(admission)
+    before = snapshot(young_person)
+    _change_rating(unit, young_person, rating="blue", rationale=f"Admitted to {setting}")
+    await unit.session.flush()
+    _record(
+        unit,
+        young_person,
+        verb="register.admit",
+        before=before,
+        extra={
+            "admission_id": admission.id,
+            "admitted_on": admitted_on.isoformat(),
+            "setting": setting,
+            "out_of_area": out_of_area,
+        },
+    )
+    follow_up = FollowUp()
+    chair_person = await chair(unit)
+    network, blocker = await _network_action_blocker(
+        unit,
+        young_person=young_person,
+        chair_person=chair_person,
+        what="the post-admission review",
+    )
+    if blocker is not None or network is None or chair_person is None:
+        follow_up.notes.append(
+            (blocker or "").replace("I couldn't create", "I couldn't schedule", 1)
+        )
+        return young_person, admission, follow_up
+    follow_up.action = await cetr_service.schedule_post_admission_review(
+        unit, network=network, commissioner=chair_person, admitted_on=admitted_on
+    )
+    return young_person, admission, follow_up
+
+
+async def discharge(
+    unit: Unit, *, reference: str, discharged_on: date
+) -> tuple[YoungPerson, Admission]:
+    """End the open admission. The rating is left for people to decide."""
+    young_person = await find(unit, reference=reference)
+    ref = young_person.reference
+    admission = await open_admission(unit, young_person=young_person)
+    if admission is None:
+        raise UserError(
+            f"{ref} has no open admission to end.",
+            hint=f"To record an admission: /dsr admit {ref} DATE --setting NAME",
+        )
+    if discharged_on < admission.admitted_on:
+        raise UserError(
+            f"{ref} was admitted on {format_numeric(admission.admitted_on)}, so the discharge "
+            "can't be before that.",
+            hint=f"For example: /dsr discharge {ref} today",
+        )
+    if discharged_on > unit.today:
+        raise UserError("Record a discharge once it has happened.")
+    admission.discharged_on = discharged_on
+    _record(
+        unit,
+        young_person,
+        verb="register.discharge",
+        before=snapshot(young_person),
+        extra={
+            "admission_id": admission.id,
+            "setting": admission.setting,
+            "discharged_on": discharged_on.isoformat(),
+        },
+    )
+    return young_person, admission
+
+
+async def set_keyworker(
+    unit: Unit, *, reference: str, person: Person
+) -> tuple[YoungPerson, Network | None]:
+    """Record the keyworker; their open network (if any) gets the same keyworker."""
+    young_person = await find(unit, reference=reference)
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    network_done = network is None or network.keyworker_id == person.id
+    if young_person.keyworker_id == person.id and network_done:
+        raise UserError(f"{person.name} is already {young_person.reference}'s keyworker.")
+    if young_person.keyworker_id != person.id:
+        before = snapshot(young_person)
+        young_person.keyworker_id = person.id
+        _record(
+            unit,
+            young_person,
+            verb="register.keyworker",
+            before=before,
+            extra={"keyworker": person.email},
+        )
+    if network is not None and not network_done:
+        # Also adds them to the network (and its channel), with its own audit event.
+        await network_service.set_keyworker(unit, network=network, person=person)
+    return young_person, network
+
+
+async def set_transition(unit: Unit, *, reference: str, month: date) -> YoungPerson:
+    young_person = await find(unit, reference=reference)
+    before = snapshot(young_person)
+    young_person.transition_month = month.replace(day=1)
+    _record(unit, young_person, verb="register.transition", before=before)
+    return young_person
+
+
+async def remove(unit: Unit, *, reference: str, reason: str) -> tuple[YoungPerson, Network | None]:
+    """Archive an entry (consent withdrawn, stepped down, moved away); its history stays."""
+    young_person = await find(unit, reference=reference)
+    before = snapshot(young_person)
+    young_person.archived_at, young_person.archive_reason = unit.now, reason
+    _record(unit, young_person, verb="register.remove", before=before)
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    return young_person, network
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Everything `/dsr show` shows."""
+
+    young_person: YoungPerson
+    keyworker: Person | None
+    consent_recorded_by: Person | None
+    admission: Admission | None
+    history: list[RatingChange]
+    network: Network | None
+    open_actions: int
+
+
+async def entry(unit: Unit, *, reference: str) -> Entry:
+    young_person = await find(unit, reference=reference, live=False)
+    history = list(
+        (
+            await unit.session.scalars(
+                select(RatingChange)
+                .where(RatingChange.young_person_id == young_person.id)
+                .order_by(RatingChange.at.desc(), RatingChange.id.desc())
+                .limit(HISTORY_LINES)
+            )
+        )
+        .unique()
+        .all()
+    )
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    open_actions = 0
+    if network is not None:
+        open_actions = int(
+            await unit.session.scalar(
+                select(func.count())
+                .select_from(Action)
+                .where(Action.network_id == network.id, Action.status == "open")
+            )
+            or 0
+        )
+    recorded_by = young_person.consent_recorded_by_id
+    return Entry(
+        young_person=young_person,
+        keyworker=await effective_keyworker(unit, young_person=young_person),
+        consent_recorded_by=await unit.session.get(Person, recorded_by) if recorded_by else None,
+        admission=await open_admission(unit, young_person=young_person),
+        history=history,
+        network=network,
+        open_actions=open_actions,
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    reference: str
+    rating: str | None
+    keyworker: str | None
+
+
+async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
+    """Up to LIST_LINES entries not removed (Red, Amber, Blue, Green, unrated,
+    then by reference), and how many there are in all."""
+    require_register_access(unit)
+    register = await unit.register()
+    keyworker = aliased(Person)
+    network = aliased(Network)
+    keyworker_id = func.coalesce(YoungPerson.keyworker_id, network.keyworker_id)
+    query = (
+        select(YoungPerson.reference, YoungPerson.rating, keyworker.name)
+        .outerjoin(
+            network,
+            (network.young_person_id == YoungPerson.id) & (network.status == "open"),
+        )
+        .outerjoin(keyworker, keyworker.id == keyworker_id)
+        .where(YoungPerson.register_id == register.id, YoungPerson.archived_at.is_(None))
+    )
+    if only == "no-keyworker":
+        query = query.where(keyworker_id.is_(None))
+    elif only is not None:
+        query = query.where(YoungPerson.rating == only)
+    order = case(_RATING_ORDER, value=YoungPerson.rating, else_=len(_RATING_ORDER))
+    rows = (await unit.session.execute(query.order_by(order, YoungPerson.reference))).all()
+    lines = [Line(reference=r, rating=rating, keyworker=name) for r, rating, name in rows]
+    return lines[:LIST_LINES], len(lines)

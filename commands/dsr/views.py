@@ -1,0 +1,262 @@
+"""Pure renderers for the DSR register: replies, an entry, the list, help."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.calendar import WorkingCalendar
+from bot.dates import format_day_year, format_numeric
+from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, plain
+from commands.dsr.grammar import CONSENT_LABEL
+from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line
+from store.models import Admission, Network, Person, YoungPerson
+
+RATING_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
+AGE_BAND_LABEL = {"under-18": "under 18", "18-25": "18–25"}
+
+
+def rating_label(rating: str | None) -> str:
+    return RATING_LABEL.get(rating or "", "not rated yet")
+
+
+def _day(day: date, *, today: date) -> str:
+    return f"{format_day_year(day, today=today)} ({format_numeric(day)})"
+
+
+def _follow_up_lines(follow_up: FollowUp, *, today: date) -> list[str]:
+    lines = []
+    if follow_up.action is not None:
+        action = follow_up.action
+        lines.append(
+            f"Action #{action.id} “{action.text}” is with {action.owner.name}, due "
+            f"{format_day_year(action.due_date, today=today)}."
+        )
+    lines.extend(follow_up.notes)
+    return lines
+
+
+def _with_follow_ups(first: str, follow_up: FollowUp, *, today: date) -> Message:
+    lines = [first, *_follow_up_lines(follow_up, today=today)]
+    warned = any("couldn't" in note or "no keyworker" in note for note in follow_up.notes)
+    return Message(
+        text="\n".join(lines),
+        blocks=tuple(Section(text=line) for line in lines),
+        tone="warning" if warned else "success",
+    )
+
+
+def added(young_person: YoungPerson, *, today: date) -> Message:
+    ehcp = ", with an EHCP" if young_person.ehcp else ""
+    text = (
+        f"Added {young_person.reference} to the register: "
+        f"{AGE_BAND_LABEL[young_person.age_band]}{ehcp}; "
+        f"{CONSENT_LABEL[young_person.consent_basis]} recorded on "
+        f"{format_numeric(young_person.consent_date)}. "
+        f'Rate them next: /dsr rate {young_person.reference} red|amber|green|blue "why"'
+    )
+    return plain(text, tone="success")
+
+
+def rated(young_person: YoungPerson, follow_up: FollowUp, *, today: date) -> Message:
+    first = f"{young_person.reference} is now rated {rating_label(young_person.rating)}."
+    return _with_follow_ups(first, follow_up, today=today)
+
+
+def admitted(
+    young_person: YoungPerson, admission: Admission, follow_up: FollowUp, *, today: date
+) -> Message:
+    where = f"{admission.setting}{' (out of area)' if admission.out_of_area else ''}"
+    first = (
+        f"{young_person.reference} admitted to {where} on "
+        f"{_day(admission.admitted_on, today=today)}; now rated Blue."
+    )
+    if follow_up.action is not None:
+        action = follow_up.action
+        lines = [
+            first,
+            f"Post-admission review: action #{action.id} with {action.owner.name}, due "
+            f"{format_day_year(action.due_date, today=today)}.",
+            *follow_up.notes,
+        ]
+        return Message(
+            text="\n".join(lines),
+            blocks=tuple(Section(text=line) for line in lines),
+            tone="success",
+        )
+    return _with_follow_ups(first, follow_up, today=today)
+
+
+def discharged(young_person: YoungPerson, admission: Admission, *, today: date) -> Message:
+    assert admission.discharged_on is not None
+    days = (admission.discharged_on - admission.admitted_on).days
+    ref = young_person.reference
+    plural = "s" if days != 1 else ""
+    text = (
+        f"{ref} discharged from {admission.setting} on "
+        f"{_day(admission.discharged_on, today=today)}, after {days} day{plural}. "
+        f"They are still rated {rating_label(young_person.rating)}: please give a new rating, "
+        f'for example /dsr rate {ref} amber "Home with support from the crisis team"'
+    )
+    return plain(text, tone="warning")
+
+
+def keyworker_set(young_person: YoungPerson, person: Person, network: Network | None) -> Message:
+    text = f"{person.name} is now {young_person.reference}'s keyworker"
+    if network is not None:
+        text += f", here and in #{network.space_name}"
+    return plain(text + ".", tone="success")
+
+
+def transition_set(young_person: YoungPerson) -> Message:
+    month = young_person.transition_month
+    assert month is not None
+    return plain(
+        f"{young_person.reference} turns 18 in {month.strftime('%B %Y')} "
+        f"({month.month:02d}/{month.year}).",
+        tone="success",
+    )
+
+
+def removed(young_person: YoungPerson, network: Network | None) -> Message:
+    text = (
+        f"{young_person.reference} is removed from the register ({young_person.archive_reason}). "
+        "Their history is kept."
+    )
+    if network is not None:
+        text += (
+            f" Their network #{network.space_name} is still open: close it from there once "
+            "its actions are finished (see /network help)."
+        )
+    return plain(text, tone="success")
+
+
+def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
+    yp = found.young_person
+    rating = rating_label(yp.rating)
+    if yp.rated_at is not None:
+        rating += f" since {_day(calendar.local_date(yp.rated_at), today=today)}"
+    consent = f"{CONSENT_LABEL[yp.consent_basis]}, {format_numeric(yp.consent_date)}"
+    if found.consent_recorded_by is not None:
+        consent += f" (recorded by {found.consent_recorded_by.name})"
+    facts = [
+        Fact(label="Age band", value=AGE_BAND_LABEL.get(yp.age_band, yp.age_band)),
+        Fact(label="EHCP", value="Yes" if yp.ehcp else "No"),
+        Fact(label="Consent", value=consent),
+        Fact(label="Rating", value=rating),
+        Fact(label="Keyworker", value=found.keyworker.name if found.keyworker else "none"),
+    ]
+    admission = found.admission
+    if admission is not None:
+        days = (today - admission.admitted_on).days
+        out = ", out of area" if admission.out_of_area else ""
+        facts.append(
+            Fact(
+                label="In hospital",
+                value=f"{admission.setting}{out}, since {format_numeric(admission.admitted_on)} "
+                f"({days} day{'s' if days != 1 else ''})",
+            )
+        )
+    if yp.transition_month is not None:
+        facts.append(Fact(label="Turns 18", value=yp.transition_month.strftime("%B %Y")))
+    if found.network is not None:
+        facts.append(
+            Fact(
+                label="Network",
+                value=f"#{found.network.space_name}, {found.open_actions} open action"
+                f"{'s' if found.open_actions != 1 else ''}",
+            )
+        )
+    else:
+        facts.append(Fact(label="Network", value="none open"))
+    if yp.archived_at is not None:
+        facts.append(
+            Fact(
+                label="Removed",
+                value=f"{format_numeric(calendar.local_date(yp.archived_at))}: "
+                f"{yp.archive_reason or 'no reason given'}",
+            )
+        )
+    title = f"{yp.reference} · {rating_label(yp.rating)}"
+    history = tuple(
+        f"{format_numeric(calendar.local_date(change.at))} {rating_label(change.rating)} — "
+        f"{change.rationale} ({change.actor.name if change.actor else 'system'})"
+        for change in found.history
+    ) or ("No rating changes recorded yet.",)
+    heading = "Rating history, newest first"
+    text = "\n".join((title, *(f"{f.label}: {f.value}" for f in facts), heading + ":", *history))
+    return Message(
+        text=text,
+        blocks=(
+            Header(text=title),
+            Facts(facts=tuple(facts)),
+            Header(text=heading),
+            BulletList(items=history),
+        ),
+        ephemeral=True,
+    )
+
+
+def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Message:
+    which = {
+        None: "On the register",
+        "no-keyworker": "On the register without a keyworker",
+    }.get(only, f"Rated {rating_label(only)}")
+    if not lines:
+        text = f"{which}: nobody." if only else "Nobody is on the register yet."
+        hint = "Add someone with /dsr add REF --age-band … --consent … --consent-date …"
+        return Message(
+            text=f"{text} {hint}" if not only else text,
+            blocks=(Section(text=text),) + (() if only else (Context(text=hint),)),
+            ephemeral=True,
+        )
+    title = f"{which} ({total})"
+    items = tuple(
+        f"{line.reference} — {rating_label(line.rating)} — {line.keyworker or 'no keyworker'}"
+        for line in lines
+    )
+    blocks: tuple[Header | BulletList | Context, ...] = (
+        Header(text=title),
+        BulletList(items=items),
+    )
+    parts = [title, *items]
+    if total > len(lines):
+        more = (
+            f"Showing the first {LIST_LINES} of {total}; narrow it down with, for example, "
+            "/dsr list red or /dsr list no-keyworker."
+        )
+        parts.append(more)
+        blocks += (Context(text=more),)
+    return Message(text="\n".join(parts), blocks=blocks, ephemeral=True)
+
+
+HELP_LINES = (
+    "/dsr add REF --age-band under-18|18-25 [--ehcp] --consent consent|best-interests|parental "
+    "--consent-date DATE — put someone on the register (never without a consent basis)",
+    '/dsr rate REF red|amber|green|blue "why" — change the rating; the history is kept. '
+    "Red asks for a C(E)TR; Red and Amber ask for a keyworking referral if there's no keyworker",
+    "/dsr admit REF DATE --setting NAME [--out-of-area] — record an admission: rated Blue, "
+    "post-admission review scheduled",
+    "/dsr discharge REF DATE — end the admission (then give a new rating)",
+    "/dsr keyworker REF @person — record the keyworker (and set it on their open network)",
+    "/dsr transition REF MONTH-YEAR — the month they turn 18, e.g. 03/2027 or March 2027",
+    "/dsr show REF — their entry, admission and rating history",
+    "/dsr list [red|amber|green|blue|no-keyworker] — who is on the register",
+    "/dsr remove REF REASON — take someone off the register (consent withdrawn, moved away); "
+    "their history is kept",
+    "References only: never a name, date of birth or NHS number. "
+    "Dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
+    "Coming soon: the weekly DSR agenda, flags and outcomes.",
+)
+HELP = "\n".join(HELP_LINES)
+
+
+def help_message() -> Message:
+    return Message(
+        text=HELP,
+        blocks=(
+            Header(text="The Dynamic Support Register (DSR chairs, keyworkers, administrators)"),
+            BulletList(items=HELP_LINES),
+        ),
+        ephemeral=True,
+    )
