@@ -86,6 +86,17 @@ class ReviewPolicy(BaseModel):
     report_working_days: int = Field(10, ge=1, le=60)
 
 
+class RegisterPolicy(BaseModel):
+    """Rules of the DSR register (DOMAIN.md D4, section 7 item 2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A Red rating asks the DSR chair for a C(E)TR unless one was held this recently…
+    red_cetr_window_weeks: int = Field(13, ge=1, le=104)
+    # …due this many working days after the rating.
+    red_cetr_working_days: int = Field(10, ge=1, le=60)
+
+
 class JobsPolicy(BaseModel):
     """When the scheduled jobs run (local time, on working days)."""
 
@@ -113,6 +124,7 @@ class Policy(BaseModel):
     # whose role names them a chair.
     chair_email: str | None = None
     reviews: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    register_rules: RegisterPolicy = Field(default_factory=RegisterPolicy)
     jobs: JobsPolicy = Field(default_factory=JobsPolicy)
 
     @field_validator("channel_pattern")

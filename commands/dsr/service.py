@@ -34,10 +34,6 @@ from store.models import (
     YoungPerson,
 )
 
-# A Red rating needs a C(E)TR unless one was held this recently (DOMAIN.md D4).
-CETR_WINDOW_WEEKS = 13
-# The C(E)TR a Red rating calls for is due this many working days later.
-RED_CETR_WORKING_DAYS = 10
 RED_CETR_TEXT = "Hold a C(E)TR (rated Red)"
 HISTORY_LINES = 10
 LIST_LINES = 60
@@ -257,7 +253,8 @@ async def rate(
         )
     if rating != "red":
         return young_person, follow_up
-    since = unit.today - timedelta(weeks=CETR_WINDOW_WEEKS)
+    rules = unit.services.policy.register_rules
+    since = unit.today - timedelta(weeks=rules.red_cetr_window_weeks)
     recent = await unit.session.scalar(
         select(func.max(Cetr.held_on)).where(
             Cetr.young_person_id == young_person.id, Cetr.held_on >= since
@@ -266,7 +263,7 @@ async def rate(
     if recent is not None:
         follow_up.notes.append(
             f"A C(E)TR was held on {format_numeric(recent)}, within the last "
-            f"{CETR_WINDOW_WEEKS} weeks, so I haven't asked for another."
+            f"{rules.red_cetr_window_weeks} weeks, so I haven't asked for another."
         )
         return young_person, follow_up
     chair_person = await chair(unit)
@@ -278,7 +275,9 @@ async def rate(
             f"A Red rating means a C(E)TR must take place. {blocker or ''}".strip()
         )
         return young_person, follow_up
-    due = unit.services.calendar.add_working_days(unit.today, RED_CETR_WORKING_DAYS)
+    due = unit.services.calendar.add_working_days(
+        unit.today, unit.services.policy.register_rules.red_cetr_working_days
+    )
     follow_up.action = await action_service.assign(
         unit, network=network, owner=chair_person, text=RED_CETR_TEXT, due=due, source="review"
     )
