@@ -351,7 +351,7 @@ def _in_units(n_text: str, unit: str, *, today: date, calendar: WorkingCalendar)
     if kind == "working day":
         return calendar.add_working_days(today, n)
     if kind == "month":
-        return _add_months(today, n)
+        return add_months(today, n)
     return today + timedelta(days=n * days_per_unit[kind])
 
 
@@ -415,13 +415,15 @@ def _shift_month(year: int, month: int, n: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _add_months(day: date, n: int) -> date:
+def add_months(day: date, n: int) -> date:
+    """The same day ``n`` months on, or the last day of a shorter month
+    (31 Jan + 1 month is 28 or 29 Feb)."""
     year, month = _shift_month(day.year, day.month, n)
     return date(year, month, min(day.day, _stdlib_calendar.monthrange(year, month)[1]))
 
 
 def _add_years(day: date, n: int) -> date:
-    return _add_months(day, 12 * n)
+    return add_months(day, 12 * n)
 
 
 def _checked_date(year: int, month: int, day: int, *, shown: str) -> date:

@@ -95,6 +95,11 @@ class RegisterPolicy(BaseModel):
     red_cetr_window_weeks: int = Field(13, ge=1, le=104)
     # …due this many working days after the rating.
     red_cetr_working_days: int = Field(10, ge=1, le=60)
+    # Flags: a rating not reviewed for this long; turning 18 within this many
+    # months; an open action at this escalation stage or higher.
+    rating_review_weeks: int = Field(4, ge=1, le=52)
+    transition_warning_months: int = Field(6, ge=1, le=24)
+    flag_escalation_stage: int = Field(3, ge=1, le=8)
 
 
 class JobsPolicy(BaseModel):

@@ -9,7 +9,6 @@ its card, its DM and its audit event in the same transaction).
 
 from __future__ import annotations
 
-import calendar as _stdlib_calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.dates import format_numeric
+from bot.dates import add_months, format_numeric
 from bot.errors import NeedsIdentity, NotFound, PermissionDenied, UserError
 from commands import permissions
 from commands.action import service as action_service
@@ -44,14 +43,6 @@ def snapshot(cetr: Cetr) -> dict[str, Any]:
         "secure_setting": cetr.secure_setting,
         "report_sent_on": cetr.report_sent_on.isoformat() if cetr.report_sent_on else None,
     }
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the last day of a shorter month
-    (31 Jan + 1 month → 28 or 29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return date(year, month, min(day.day, _stdlib_calendar.monthrange(year, month)[1]))
 
 
 def next_review_months(unit: Unit, *, network: Network, secure: bool) -> int:

@@ -159,6 +159,8 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
         )
     if yp.transition_month is not None:
         facts.append(Fact(label="Turns 18", value=yp.transition_month.strftime("%B %Y")))
+    if found.flags:
+        facts.append(Fact(label="Flags", value="; ".join(found.flags)))
     if found.network is not None:
         facts.append(
             Fact(
@@ -213,6 +215,7 @@ def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Mes
     title = f"{which} ({total})"
     items = tuple(
         f"{line.reference} — {rating_label(line.rating)} — {line.keyworker or 'no keyworker'}"
+        + (f" — {'; '.join(line.flags)}" if line.flags else "")
         for line in lines
     )
     blocks: tuple[Header | BulletList | Context, ...] = (

@@ -382,3 +382,20 @@ async def test_removing_someone_archives_them_and_hides_them(h: Harness) -> None
 async def test_help_mentions_the_agenda_is_coming(h: Harness) -> None:
     shown = await say(h, SAM, "/dsr help")
     assert "/dsr rate REF" in shown and "weekly DSR agenda" in shown, shown
+
+
+async def test_flags_show_on_the_list_and_clear_when_the_facts_change(h: Harness) -> None:
+    shown = await say(h, KIM, "/dsr list")
+    assert "DSR-0043 — Red — no keyworker — no keyworker; C(E)TR needed" in shown, shown
+    await say(h, KIM, "/dsr keyworker DSR-0043 @kim.lee")
+    shown = await say(h, KIM, "/dsr list red")
+    assert "DSR-0043 — Red — Kim Lee — C(E)TR needed" in shown, shown
+    # A child admitted on Fri 20 Nov is due an inpatient review by 20 Feb 2027.
+    await say(h, KIM, ADD)
+    await say(h, KIM, "/dsr keyworker DSR-0100 @kim.lee")
+    await say(h, KIM, "/dsr admit DSR-0100 20/11/2026 --setting Oakview")
+    assert "DSR-0100 — Blue — Kim Lee\n" in await say(h, KIM, "/dsr list") + "\n"
+    h.clock.set(h.clock.now().replace(year=2027, month=2, day=22))
+    shown = await say(h, KIM, "/dsr show DSR-0100")
+    assert "Flags: inpatient review overdue since 20/02/2027" in shown, shown
+    assert "rating not reviewed since 23/11/2026" in shown

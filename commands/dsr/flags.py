@@ -1,0 +1,65 @@
+"""What needs the DSR's attention about one young person, as pure rules.
+
+Every number comes from the register's policy (DOMAIN.md D4, C3, D11 and
+section 7): a flag is raised from facts the register already holds, never
+typed by hand, and clears on its own when the facts change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.dates import add_months, format_numeric
+from bot.policy import Policy
+
+NEEDS_KEYWORKER = ("red", "amber", "blue")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the register knows that the flags depend on."""
+
+    rating: str | None
+    has_keyworker: bool
+    age_band: str
+    rated_on: date | None = None
+    last_cetr: date | None = None  # any review held
+    admitted_on: date | None = None  # the open admission, if any
+    last_inpatient_review: date | None = None  # held during the open admission
+    transition_month: date | None = None
+    highest_stage: int = 0  # of the open network's open actions
+
+
+def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
+    """Short flags, most urgent first, for one line of an agenda or a list."""
+    rules, reviews = policy.register_rules, policy.reviews
+    found: list[str] = []
+    if facts.rating in NEEDS_KEYWORKER and not facts.has_keyworker:
+        found.append("no keyworker")
+    if facts.rating == "red":
+        window = today - timedelta(weeks=rules.red_cetr_window_weeks)
+        if facts.last_cetr is None or facts.last_cetr < window:
+            found.append("C(E)TR needed")
+    if facts.rating == "blue" and facts.admitted_on is not None:
+        months = (
+            reviews.inpatient_months_child
+            if facts.age_band == "under-18"
+            else reviews.inpatient_months_adult
+        )
+        since = facts.last_inpatient_review or facts.admitted_on
+        due = add_months(since, months)
+        if due <= today:
+            found.append(f"inpatient review overdue since {format_numeric(due)}")
+    if facts.highest_stage >= rules.flag_escalation_stage:
+        found.append(f"action at escalation stage {facts.highest_stage}")
+    if facts.transition_month is not None and facts.age_band == "under-18":
+        soon = add_months(today, rules.transition_warning_months)
+        if today.replace(day=1) <= facts.transition_month <= soon:
+            month = facts.transition_month
+            found.append(f"turns 18 in {MONTHS[month.month - 1]} {month.year}")
+    stale = today - timedelta(weeks=rules.rating_review_weeks)
+    if facts.rating is not None and facts.rated_on is not None and facts.rated_on <= stale:
+        found.append(f"rating not reviewed since {format_numeric(facts.rated_on)}")
+    return found
