@@ -100,6 +100,19 @@ class RegisterPolicy(BaseModel):
     rating_review_weeks: int = Field(4, ge=1, le=52)
     transition_warning_months: int = Field(6, ge=1, le=24)
     flag_escalation_stage: int = Field(3, ge=1, le=8)
+    # The weekly DSR review meeting and its agenda.
+    meeting_day: str = "mon"
+    keyworker_target_percent: int = Field(90, ge=1, le=100)
+    step_down_green_weeks: int = Field(8, ge=1, le=52)
+    reviews_ahead_weeks: int = Field(4, ge=1, le=26)
+
+    @field_validator("meeting_day")
+    @classmethod
+    def _meeting_day(cls, value: str) -> str:
+        day = value.lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError("use mon, tue, wed, thu, fri, sat or sun")
+        return day
 
 
 class JobsPolicy(BaseModel):

@@ -37,7 +37,7 @@ def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
     rules, reviews = policy.register_rules, policy.reviews
     found: list[str] = []
     if facts.rating in NEEDS_KEYWORKER and not facts.has_keyworker:
-        found.append("no keyworker")
+        found.append("keyworker needed")
     if facts.rating == "red":
         window = today - timedelta(weeks=rules.red_cetr_window_weeks)
         if facts.last_cetr is None or facts.last_cetr < window:

@@ -163,12 +163,26 @@ class Remove(_Cmd):
     reason: str
 
 
+class AgendaPreview(_Cmd):
+    sub: Literal["agenda"] = "agenda"
+
+
 class Help(_Cmd):
     sub: Literal["help"] = "help"
 
 
 DsrCommand = (
-    Add | Rate | Admit | Discharge | Keyworker | Transition | Show | ListRegister | Remove | Help
+    Add
+    | Rate
+    | Admit
+    | Discharge
+    | Keyworker
+    | Transition
+    | Show
+    | ListRegister
+    | Remove
+    | AgendaPreview
+    | Help
 )
 
 
@@ -210,10 +224,13 @@ def parse(
             unquote(tail), what="reason for removing them", example=REMOVE_EXAMPLE, limit=max_text
         )
         return Remove(reference=reference, reason=reason)
-    if sub in ("agenda", "flag", "flags", "outcome", "outcomes"):
+    if sub == "agenda" and rest.lower() in ("", "preview"):
+        return AgendaPreview()
+    if sub in ("agenda", "outcome", "outcomes"):
         raise UserError(
-            "The weekly DSR agenda, flags and outcomes are coming soon.",
-            hint="The register itself works now: try `/dsr help`.",
+            "Posting the agenda to the chair's channel on schedule, and recording outcomes, "
+            "are coming soon.",
+            hint="`/dsr agenda preview` shows this week's agenda now, only to you.",
         )
     shown = sub if len(sub) <= 30 else sub[:29] + "…"
     raise UserError(

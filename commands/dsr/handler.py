@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.invocation import Invocation, Reply
 from bot.messages import Message
 from commands.context import Services, Unit, unit_of_work
-from commands.dsr import grammar, service, views
+from commands.dsr import agenda, grammar, service, views
 from commands.people import resolve
 
 
@@ -18,7 +18,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
     )
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message())
-    reads_only = isinstance(command, grammar.Show | grammar.ListRegister)
+    reads_only = isinstance(command, grammar.Show | grammar.ListRegister | grammar.AgendaPreview)
     async with unit_of_work(
         services,
         actor=invocation.actor,
@@ -34,6 +34,11 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
     today = unit.today
     # Everyone else is refused before anything is read or resolved.
     service.require_register_access(unit)
+    if isinstance(command, grammar.AgendaPreview):
+        built = agenda.build(
+            await service.agenda_data(unit), today=today, policy=unit.services.policy
+        )
+        return agenda.as_message(built, ephemeral=True)
     if isinstance(command, grammar.Add):
         young_person = await service.add(
             unit,

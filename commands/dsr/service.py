@@ -8,9 +8,10 @@ known by their pseudonymous reference only.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -22,7 +23,7 @@ from commands import permissions
 from commands.action import service as action_service
 from commands.cetr import service as cetr_service
 from commands.context import Unit
-from commands.dsr import flags, grammar
+from commands.dsr import agenda, flags, grammar
 from commands.network import service as network_service
 from store import audit, chasing, queries
 from store.models import (
@@ -602,3 +603,117 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
         for yp, name in shown
     ]
     return lines, len(rows)
+
+
+def next_meeting(unit: Unit) -> date:
+    """The day of this week's DSR meeting: today if it is the meeting day,
+    otherwise the next one."""
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    weekday = names.index(unit.services.policy.register_rules.meeting_day)
+    return unit.today + timedelta(days=(weekday - unit.today.weekday()) % 7)
+
+
+async def agenda_data(unit: Unit) -> agenda.AgendaData:
+    """Everything the agenda shows, in a fixed number of queries however many
+    young people and actions the register holds."""
+    require_register_access(unit)
+    register = await unit.register()
+    session, cal = unit.session, unit.services.calendar
+    meeting_on = next_meeting(unit)
+    since = meeting_on - timedelta(days=7)
+    keyworker = aliased(Person)
+    network = aliased(Network)
+    rows = (
+        await session.execute(
+            select(YoungPerson, keyworker.name)
+            .outerjoin(
+                network, (network.young_person_id == YoungPerson.id) & (network.status == "open")
+            )
+            .outerjoin(
+                keyworker,
+                keyworker.id == func.coalesce(YoungPerson.keyworker_id, network.keyworker_id),
+            )
+            .where(YoungPerson.register_id == register.id, YoungPerson.archived_at.is_(None))
+        )
+    ).all()
+    young_people = [yp for yp, _ in rows]
+    ids = [yp.id for yp in young_people]
+    facts = await facts_for(unit, young_people)
+    admissions = {
+        a.young_person_id: a
+        for a in (
+            await session.scalars(
+                select(Admission).where(
+                    Admission.young_person_id.in_(ids), Admission.discharged_on.is_(None)
+                )
+            )
+        ).all()
+    }
+    open_actions = (
+        select(Network.young_person_id, Action)
+        .join(Action, Action.network_id == Network.id)
+        .where(Network.young_person_id.in_(ids), Network.status == "open", Action.status == "open")
+    )
+    counts: dict[int, int] = defaultdict(int)
+    next_review: dict[int, date] = {}
+    reviews_due: list[agenda.ReviewDue] = []
+    escalated: list[agenda.Escalated] = []
+    reference = {yp.id: yp.reference for yp in young_people}
+    for yp_id, action in (await session.execute(open_actions)).all():
+        counts[yp_id] += 1
+        if action.source == "review" and action.text.startswith("Hold "):
+            if yp_id not in next_review or action.due_date < next_review[yp_id]:
+                next_review[yp_id] = action.due_date
+            reviews_due.append(agenda.ReviewDue(reference[yp_id], action.text, action.due_date))
+        if action.escalation_stage >= 2:
+            escalated.append(
+                agenda.Escalated(
+                    agency=action.agency.name,
+                    action_id=action.id,
+                    reference=reference[yp_id],
+                    text=action.text,
+                    owner=action.owner.name,
+                    stage=action.escalation_stage,
+                )
+            )
+    changes = (
+        await session.execute(
+            select(RatingChange, YoungPerson.reference)
+            .join(YoungPerson, YoungPerson.id == RatingChange.young_person_id)
+            .where(
+                RatingChange.young_person_id.in_(ids),
+                RatingChange.at >= cal.at_local(since, time(0)),
+            )
+        )
+    ).all()
+    people = []
+    for yp, keyworker_name in rows:
+        admission = admissions.get(yp.id)
+        people.append(
+            agenda.Person(
+                reference=yp.reference,
+                rating=yp.rating,
+                keyworker=keyworker_name,
+                flags=flags_of(unit, facts[yp.id]),
+                added_on=cal.local_date(yp.created_at),
+                rated_on=cal.local_date(yp.rated_at) if yp.rated_at else None,
+                age_band=yp.age_band,
+                admitted_on=admission.admitted_on if admission else None,
+                setting=admission.setting if admission else None,
+                out_of_area=admission.out_of_area if admission else False,
+                last_review=facts[yp.id].last_cetr,
+                next_review=next_review.get(yp.id),
+                open_actions=counts[yp.id],
+            )
+        )
+    return agenda.AgendaData(
+        meeting_on=meeting_on,
+        since=since,
+        people=people,
+        rating_changes=[
+            agenda.RatingChange(ref, change.rating, cal.local_date(change.at), change.rationale)
+            for change, ref in changes
+        ],
+        escalated=escalated,
+        reviews_due=reviews_due,
+    )

@@ -249,7 +249,8 @@ HELP_LINES = (
     "their history is kept",
     "References only: never a name, date of birth or NHS number. "
     "Dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
-    "Coming soon: the weekly DSR agenda, flags and outcomes.",
+    "/dsr agenda preview — this week's DSR review agenda, only to you",
+    "Coming soon: the agenda posted to the chair's channel on schedule, and outcomes.",
 )
 HELP = "\n".join(HELP_LINES)
 

@@ -379,14 +379,15 @@ async def test_removing_someone_archives_them_and_hides_them(h: Harness) -> None
     assert "please use a new reference" in shown, shown
 
 
-async def test_help_mentions_the_agenda_is_coming(h: Harness) -> None:
+async def test_help_lists_the_agenda_preview_and_what_is_coming(h: Harness) -> None:
     shown = await say(h, SAM, "/dsr help")
-    assert "/dsr rate REF" in shown and "weekly DSR agenda" in shown, shown
+    assert "/dsr rate REF" in shown and "/dsr agenda preview" in shown, shown
+    assert "Coming soon: the agenda posted to the chair's channel" in shown
 
 
 async def test_flags_show_on_the_list_and_clear_when_the_facts_change(h: Harness) -> None:
     shown = await say(h, KIM, "/dsr list")
-    assert "DSR-0043 — Red — no keyworker — no keyworker; C(E)TR needed" in shown, shown
+    assert "DSR-0043 — Red — no keyworker — keyworker needed; C(E)TR needed" in shown, shown
     await say(h, KIM, "/dsr keyworker DSR-0043 @kim.lee")
     shown = await say(h, KIM, "/dsr list red")
     assert "DSR-0043 — Red — Kim Lee — C(E)TR needed" in shown, shown
@@ -399,3 +400,37 @@ async def test_flags_show_on_the_list_and_clear_when_the_facts_change(h: Harness
     shown = await say(h, KIM, "/dsr show DSR-0100")
     assert "Flags: inpatient review overdue since 20/02/2027" in shown, shown
     assert "rating not reviewed since 23/11/2026" in shown
+
+
+async def test_the_agenda_preview_is_built_from_the_register_in_a_fixed_number_of_queries(
+    h: Harness,
+) -> None:
+    from sqlalchemy import event
+
+    await open_network(h)
+    await say(h, PRIYA, '/dsr rate DSR-0042 red "Placement breaking down"')
+    statements: list[str] = []
+    event.listen(
+        h.app.db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda *args: statements.append(str(args[2])),
+    )
+    shown = await say(h, PRIYA, "/dsr agenda preview")
+    few = len(statements)
+    assert shown.startswith("*DSR review agenda — Mon 23 Nov*"), shown  # today
+    red = shown.split("*Red*", 1)[1].split("*Amber due review", 1)[0]
+    assert "DSR-0042 — Red — Kim Lee" in red and "DSR-0043 — Red — no keyworker" in red
+    assert "DSR-0042: now Red (23/11/2026) — Placement breaking down" in shown
+    assert "Hold a C(E)TR (rated Red) — due 07/12/2026" in shown
+    assert "Red and Amber with a named keyworker: 1 of 3 (33%; target 90%)" in shown
+
+    for n in range(30):  # many more young people: not one more query
+        await say(
+            h,
+            KIM,
+            f"/dsr add DSR-{200 + n} --age-band 18-25 --consent consent --consent-date 20/11/2026",
+        )
+    statements.clear()
+    shown = await say(h, PRIYA, "/dsr agenda preview")
+    assert len(statements) == few
+    assert "DSR-229 — not rated — no keyworker" in shown.split("*Blue", 1)[0]
