@@ -29,6 +29,7 @@ from store import audit, chasing, queries
 from store.models import (
     Action,
     Admission,
+    Agency,
     Cetr,
     Network,
     Person,
@@ -649,9 +650,22 @@ async def agenda_data(unit: Unit) -> agenda.AgendaData:
             )
         ).all()
     }
+    # Core rows, not ORM objects: tens of thousands of actions are read here.
+    owner = aliased(Person)
     open_actions = (
-        select(Network.young_person_id, Action)
+        select(
+            Network.young_person_id,
+            Action.id,
+            Action.text,
+            Action.source,
+            Action.due_date,
+            Action.escalation_stage,
+            owner.name,
+            Agency.name,
+        )
         .join(Action, Action.network_id == Network.id)
+        .join(owner, owner.id == Action.owner_id)
+        .join(Agency, Agency.id == Action.agency_id)
         .where(Network.young_person_id.in_(ids), Network.status == "open", Action.status == "open")
     )
     counts: dict[int, int] = defaultdict(int)
@@ -659,21 +673,22 @@ async def agenda_data(unit: Unit) -> agenda.AgendaData:
     reviews_due: list[agenda.ReviewDue] = []
     escalated: list[agenda.Escalated] = []
     reference = {yp.id: yp.reference for yp in young_people}
-    for yp_id, action in (await session.execute(open_actions)).all():
+    rows_of_actions = (await session.execute(open_actions)).all()
+    for yp_id, action_id, text, source, due, stage, owner_name, agency_name in rows_of_actions:
         counts[yp_id] += 1
-        if action.source == "review" and action.text.startswith("Hold "):
-            if yp_id not in next_review or action.due_date < next_review[yp_id]:
-                next_review[yp_id] = action.due_date
-            reviews_due.append(agenda.ReviewDue(reference[yp_id], action.text, action.due_date))
-        if action.escalation_stage >= 2:
+        if source == "review" and text.startswith("Hold "):
+            if yp_id not in next_review or due < next_review[yp_id]:
+                next_review[yp_id] = due
+            reviews_due.append(agenda.ReviewDue(reference[yp_id], text, due))
+        if stage >= 2:
             escalated.append(
                 agenda.Escalated(
-                    agency=action.agency.name,
-                    action_id=action.id,
+                    agency=agency_name,
+                    action_id=action_id,
                     reference=reference[yp_id],
-                    text=action.text,
-                    owner=action.owner.name,
-                    stage=action.escalation_stage,
+                    text=text,
+                    owner=owner_name,
+                    stage=stage,
                 )
             )
     changes = (
