@@ -360,7 +360,7 @@ def demo_seed() -> None:
 
 @jobs_cli.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help="Job name: reminders, chase or relay.")],
+    name: Annotated[str, typer.Argument(help="Job name: agenda, reminders, chase or relay.")],
     at: Annotated[
         str | None,
         typer.Option(help="Run as if the clock read this ISO-8601 instant (default: now)."),
@@ -380,6 +380,7 @@ def jobs_run(
             instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
         kwargs["clock"] = FrozenClock(instant)
     jobs: dict[str, Callable[[App], Awaitable[str]]] = {
+        "agenda": _job_agenda,
         "reminders": _job_reminders,
         "chase": _job_chase,
         "relay": _job_relay,
@@ -393,6 +394,12 @@ def jobs_run(
         typer.echo(await job(app))
 
     _run(main, **kwargs)
+
+
+async def _job_agenda(app: App) -> str:
+    from commands.dsr.jobs import run_agenda
+
+    return (await run_agenda(app.services, now=app.services.clock.now())).summary()
 
 
 async def _job_reminders(app: App) -> str:

@@ -39,9 +39,17 @@ class App:
     def scheduled_jobs(self) -> list[ScheduledJob]:
         """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
         from commands.action import jobs
+        from commands.dsr import jobs as dsr_jobs
 
         services, times = self.services, self.policy.jobs
+        rules = self.policy.register_rules
         return [
+            ScheduledJob(
+                name="agenda",
+                at=rules.agenda_at,
+                days=rules.agenda_day,
+                run=lambda now: dsr_jobs.run_agenda(services, now=now),
+            ),
             ScheduledJob(
                 name="reminders",
                 at=times.reminders_at,

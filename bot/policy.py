@@ -100,13 +100,25 @@ class RegisterPolicy(BaseModel):
     rating_review_weeks: int = Field(4, ge=1, le=52)
     transition_warning_months: int = Field(6, ge=1, le=24)
     flag_escalation_stage: int = Field(3, ge=1, le=8)
-    # The weekly DSR review meeting and its agenda.
+    # The weekly DSR review meeting and its agenda: posted on agenda_day at
+    # agenda_at (local time) for the meeting that week, to agenda_channel
+    # ("slack:C0123ABC", "console:dsr-review"), or to the DSR chair directly.
     meeting_day: str = "mon"
+    agenda_day: str = "mon"
+    agenda_at: time = time(9, 30)
+    agenda_channel: str | None = None
     keyworker_target_percent: int = Field(90, ge=1, le=100)
     step_down_green_weeks: int = Field(8, ge=1, le=52)
     reviews_ahead_weeks: int = Field(4, ge=1, le=26)
 
-    @field_validator("meeting_day")
+    @field_validator("agenda_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value and ":" not in value.strip(":"):
+            raise ValueError('give the platform and the channel, e.g. "slack:C0123ABC"')
+        return value or None
+
+    @field_validator("meeting_day", "agenda_day")
     @classmethod
     def _meeting_day(cls, value: str) -> str:
         day = value.lower()[:3]

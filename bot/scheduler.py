@@ -29,6 +29,7 @@ class ScheduledJob:
     name: str
     at: time  # local time, on working days
     run: Callable[[datetime], Awaitable[Any]]  # given "now"
+    days: str | None = None  # e.g. "mon": only on these days (default: working days)
 
 
 class Scheduler:
@@ -46,7 +47,7 @@ class Scheduler:
         zone = str(self._calendar.tz)
         for job in self._jobs:
             trigger = CronTrigger(
-                day_of_week=days, hour=job.at.hour, minute=job.at.minute, timezone=zone
+                day_of_week=job.days or days, hour=job.at.hour, minute=job.at.minute, timezone=zone
             )
             self._scheduler.add_job(
                 self.run_once,

@@ -240,6 +240,20 @@ class Admission(Base):
     created_at: Mapped[datetime]
 
 
+class Meeting(Base):
+    """One DSR review meeting: its agenda, posted once (the unique key is the
+    guard, whichever process or re-run gets there first)."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("register_id", "meeting_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    meeting_on: Mapped[date] = mapped_column(Date)
+    agenda_markdown: Mapped[str] = mapped_column(Text)
+    posted_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+
+
 class JobLock(Base):
     """One row per scheduled job: runs of the same job take this row's lock
     (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock does the same),
@@ -288,8 +302,10 @@ class Outbox(Base):
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    target_kind: Mapped[str] = mapped_column(String(12))  # network | person
+    target_kind: Mapped[str] = mapped_column(String(12))  # network | person | conversation
     target_id: Mapped[int] = mapped_column(Integer)
+    # For target_kind "conversation": "platform:conversation id" (the chair's channel).
+    target_ref: Mapped[str | None] = mapped_column(String(160))
     op: Mapped[str] = mapped_column(String(12))  # post | card | dm | archive | invite
     card_key: Mapped[str | None] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

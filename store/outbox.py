@@ -32,12 +32,16 @@ def row(
     payload: dict[str, Any] | None = None,
     card_key: str | None = None,
     not_before: datetime | None = None,
+    target_ref: str | None = None,
 ) -> dict[str, Any]:
-    """The values of one outbox row, ready for ``enqueue_many``."""
+    """The values of one outbox row, ready for ``enqueue_many``. A row for a
+    named conversation (target_kind "conversation") gives it as
+    ``target_ref="platform:conversation id"``."""
     return {
         "idempotency_key": key,
         "target_kind": target_kind,
         "target_id": target_id,
+        "target_ref": target_ref,
         "op": op,
         "card_key": card_key,
         "payload": message.model_dump(mode="json") if message is not None else (payload or {}),
@@ -352,6 +356,16 @@ async def _resolve(
             return Prepared(
                 delivery=None, problem=f"{person.email} has no account on a connected platform"
             )
+    elif row.target_kind == "conversation":
+        platform, _, conversation = (row.target_ref or "").partition(":")
+        if platform not in platforms or not conversation:
+            return Prepared(delivery=None, problem=f"no {platform or '?'} connection is configured")
+        address = Address(
+            platform=platform,
+            kind="channel",
+            conversation_id=conversation,
+            label=f"#{conversation}",
+        )
     else:
         return Prepared(delivery=None, problem=f"unknown target kind {row.target_kind!r}")
     row.platform = address.platform

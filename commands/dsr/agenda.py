@@ -217,3 +217,38 @@ def as_markdown(agenda: Agenda) -> str:
         out.append("")
     out.append("_References only: no names, dates of birth or NHS numbers in this agenda._")
     return "\n".join(out) + "\n"
+
+
+def as_messages(agenda: Agenda, *, lines_per_message: int = 40) -> list[Message]:
+    """The agenda as chat messages that fit every platform's limits: sections
+    in order, a long section split across messages, at most
+    ``lines_per_message`` lines (and so a few dozen blocks) in each."""
+    messages: list[Message] = []
+    blocks: list[Block] = [Header(text=agenda.title)]
+    text: list[str] = [agenda.title]
+    used = 0
+
+    def flush() -> None:
+        nonlocal blocks, text, used
+        messages.append(Message(text="\n".join(text), blocks=tuple(blocks)))
+        blocks, text, used = [], [], 0
+
+    for section in agenda.sections:
+        lines = list(section.lines)
+        first = True
+        while first or lines:
+            if used >= lines_per_message or len(blocks) >= 40:
+                flush()
+            room = max(1, lines_per_message - used)
+            part, lines = lines[:room], lines[room:]
+            title = section.title if first else f"{section.title} (continued)"
+            blocks.append(Header(text=title))
+            blocks.append(BulletList(items=tuple(part)) if part else Context(text=section.empty))
+            text += [title, *(part or [section.empty])]
+            used += max(1, len(part))
+            first = False
+    blocks.append(
+        Context(text="References only: no names, dates of birth or NHS numbers in this agenda.")
+    )
+    flush()
+    return messages

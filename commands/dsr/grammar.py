@@ -167,6 +167,10 @@ class AgendaPreview(_Cmd):
     sub: Literal["agenda"] = "agenda"
 
 
+class AgendaPost(_Cmd):
+    sub: Literal["agenda-post"] = "agenda-post"
+
+
 class Help(_Cmd):
     sub: Literal["help"] = "help"
 
@@ -182,6 +186,7 @@ DsrCommand = (
     | ListRegister
     | Remove
     | AgendaPreview
+    | AgendaPost
     | Help
 )
 
@@ -226,11 +231,17 @@ def parse(
         return Remove(reference=reference, reason=reason)
     if sub == "agenda" and rest.lower() in ("", "preview"):
         return AgendaPreview()
-    if sub in ("agenda", "outcome", "outcomes"):
+    if sub == "agenda" and rest.lower() == "post":
+        return AgendaPost()
+    if sub == "agenda":
         raise UserError(
-            "Posting the agenda to the chair's channel on schedule, and recording outcomes, "
-            "are coming soon.",
-            hint="`/dsr agenda preview` shows this week's agenda now, only to you.",
+            "`/dsr agenda` is `preview` (only to you) or `post` (to the chair's channel, once).",
+            hint="For example: /dsr agenda preview",
+        )
+    if sub in ("outcome", "outcomes"):
+        raise UserError(
+            "Recording meeting outcomes is coming soon.",
+            hint="Meanwhile: /dsr rate REF … and /action assign … record the decisions.",
         )
     shown = sub if len(sub) <= 30 else sub[:29] + "…"
     raise UserError(

@@ -34,6 +34,12 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
     today = unit.today
     # Everyone else is refused before anything is read or resolved.
     service.require_register_access(unit)
+    if isinstance(command, grammar.AgendaPost):
+        meeting_on = service.next_meeting(unit)
+        meeting, posted = await service.post_agenda(
+            unit, meeting_on=meeting_on, posted_by=unit.actor.email
+        )
+        return views.agenda_posted(meeting, posted=posted, policy=unit.services.policy, today=today)
     if isinstance(command, grammar.AgendaPreview):
         built = agenda.build(
             await service.agenda_data(unit), today=today, policy=unit.services.policy

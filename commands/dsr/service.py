@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from bot.dates import format_numeric
@@ -22,15 +24,16 @@ from bot.errors import NotFound, PermissionDenied, UserError
 from commands import permissions
 from commands.action import service as action_service
 from commands.cetr import service as cetr_service
-from commands.context import Unit
+from commands.context import Services, Unit
 from commands.dsr import agenda, flags, grammar
 from commands.network import service as network_service
-from store import audit, chasing, queries
+from store import audit, chasing, outbox, queries
 from store.models import (
     Action,
     Admission,
     Agency,
     Cetr,
+    Meeting,
     Network,
     Person,
     RatingChange,
@@ -614,14 +617,20 @@ def next_meeting(unit: Unit) -> date:
     return unit.today + timedelta(days=(weekday - unit.today.weekday()) % 7)
 
 
-async def agenda_data(unit: Unit) -> agenda.AgendaData:
+async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.AgendaData:
     """Everything the agenda shows, in a fixed number of queries however many
     young people and actions the register holds."""
     require_register_access(unit)
     register = await unit.register()
     session, cal = unit.session, unit.services.calendar
-    meeting_on = next_meeting(unit)
-    since = meeting_on - timedelta(days=7)
+    meeting_on = meeting_on or next_meeting(unit)
+    # Since the last meeting whose agenda was posted, or a week before this one.
+    last = await session.scalar(
+        select(func.max(Meeting.meeting_on)).where(
+            Meeting.register_id == register.id, Meeting.meeting_on < meeting_on
+        )
+    )
+    since = last or meeting_on - timedelta(days=7)
     keyworker = aliased(Person)
     network = aliased(Network)
     rows = (
@@ -732,3 +741,85 @@ async def agenda_data(unit: Unit) -> agenda.AgendaData:
         escalated=escalated,
         reviews_due=reviews_due,
     )
+
+
+def _weekday(name: str) -> int:
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(name)
+
+
+def agenda_due_at(*, now: datetime, services: Services) -> tuple[datetime, date]:
+    """This week's agenda posting time (an aware instant, local rules: it
+    follows the clocks going forward or back) and the meeting it is for."""
+    rules, cal = services.policy.register_rules, services.calendar
+    today = cal.local_date(now)
+    week = today - timedelta(days=today.weekday())
+    post_day = week + timedelta(days=_weekday(rules.agenda_day))
+    meeting = week + timedelta(days=_weekday(rules.meeting_day))
+    if meeting < post_day:
+        meeting += timedelta(days=7)
+    return cal.at_local(post_day, rules.agenda_at), meeting
+
+
+async def post_agenda(unit: Unit, *, meeting_on: date, posted_by: str) -> tuple[Meeting, bool]:
+    """Store the meeting's agenda and send it, once: the meeting's unique key
+    decides, whichever process or re-run gets there first. Returns the
+    meeting and whether this call posted it."""
+    require_register_access(unit)
+    register = await unit.register()
+    data = await agenda_data(unit, meeting_on=meeting_on)
+    built = agenda.build(data, today=unit.today, policy=unit.services.policy)
+    markdown = agenda.as_markdown(built)
+    dialect = unit.session.bind.dialect.name if unit.session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await unit.session.execute(
+        insert(Meeting)
+        .values(
+            register_id=register.id,
+            meeting_on=meeting_on,
+            agenda_markdown=markdown,
+            posted_by=posted_by,
+            created_at=unit.now,
+        )
+        .on_conflict_do_nothing(index_elements=["register_id", "meeting_on"])
+    )
+    meeting = await unit.session.scalar(
+        select(Meeting).where(Meeting.register_id == register.id, Meeting.meeting_on == meeting_on)
+    )
+    assert meeting is not None
+    if not getattr(result, "rowcount", 0):
+        return meeting, False
+    rules = unit.services.policy.register_rules
+    send_at = unit.services.calendar.next_service_time(unit.now)
+    # (target kind, person id, "platform:conversation"): the chair's channel,
+    # or each DSR chair directly.
+    targets: list[tuple[str, int, str | None]]
+    if rules.agenda_channel:
+        targets = [("conversation", 0, rules.agenda_channel)]
+    else:
+        chairs = await chasing.chairs(unit.session, email=unit.services.policy.chair_email)
+        targets = [("person", p.id, None) for p in chairs]
+    messages = agenda.as_messages(built)
+    for kind, target_id, ref in targets:
+        for n, message in enumerate(messages):
+            unit.outgoing.append(
+                outbox.row(
+                    key=f"agenda:r{register.id}:{meeting_on.isoformat()}:{ref or target_id}:{n}",
+                    target_kind=kind,
+                    target_id=target_id,
+                    target_ref=ref,
+                    op="post" if kind == "conversation" else "dm",
+                    message=message,
+                    now=unit.now,
+                    not_before=send_at,
+                )
+            )
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="register.agenda",
+        object_type="meeting",
+        object_id=meeting.id,
+        after={"meeting_on": meeting_on.isoformat(), "posted_by": posted_by},
+    )
+    return meeting, True

@@ -8,9 +8,10 @@ from datetime import date
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year, format_numeric
 from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, plain
+from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line
-from store.models import Admission, Network, Person, YoungPerson
+from store.models import Admission, Meeting, Network, Person, YoungPerson
 
 RATING_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
 AGE_BAND_LABEL = {"under-18": "under 18", "18-25": "18–25"}
@@ -233,6 +234,23 @@ def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Mes
     return Message(text="\n".join(parts), blocks=blocks, ephemeral=True)
 
 
+def agenda_posted(meeting: Meeting, *, posted: bool, policy: Policy, today: date) -> Message:
+    when = _day(meeting.meeting_on, today=today)
+    if not posted:
+        text = (
+            f"The agenda for the meeting on {when} was already posted (by {meeting.posted_by}); "
+            "I haven't posted it twice."
+        )
+        return Message(text=text, blocks=(Section(text=text),), ephemeral=True, tone="warning")
+    where = (
+        f"to {policy.register_rules.agenda_channel.split(':', 1)[1]}"
+        if policy.register_rules.agenda_channel
+        else "to the DSR chair by direct message"
+    )
+    text = f"The agenda for the meeting on {when} is on its way {where}, and kept for the record."
+    return Message(text=text, blocks=(Section(text=text),), tone="success")
+
+
 HELP_LINES = (
     "/dsr add REF --age-band under-18|18-25 [--ehcp] --consent consent|best-interests|parental "
     "--consent-date DATE — put someone on the register (never without a consent basis)",
@@ -250,7 +268,9 @@ HELP_LINES = (
     "References only: never a name, date of birth or NHS number. "
     "Dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
     "/dsr agenda preview — this week's DSR review agenda, only to you",
-    "Coming soon: the agenda posted to the chair's channel on schedule, and outcomes.",
+    "/dsr agenda post — send it to the chair's channel now (once a meeting; it also goes "
+    "on schedule)",
+    "Coming soon: meeting outcomes.",
 )
 HELP = "\n".join(HELP_LINES)
 

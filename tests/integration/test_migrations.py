@@ -25,6 +25,7 @@ TABLES = {
     "rating_changes",
     "admissions",
     "job_locks",
+    "meetings",
     "action_events",
     "audit_events",
     "outbox",

@@ -170,7 +170,7 @@ def test_adding_without_a_consent_basis_or_date_says_why() -> None:
         ("show DSR-0042 now", "only the young person's reference"),
         ("list purple", "red, amber, green, blue or no-keyworker"),
         ("remove DSR-0042", "reason"),
-        ("agenda post", "coming soon"),
+        ("agenda publish", "`preview`"),
         ("outcome DSR-0042 stays amber", "coming soon"),
         ("rename DSR-0042", "/dsr help"),
     ],

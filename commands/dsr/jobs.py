@@ -1,0 +1,51 @@
+"""The weekly agenda job: posts this week's DSR agenda at the policy's local
+time, once, and on recovery if the bot was down then (while the meeting has
+not yet happened)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.dates import format_day_year
+from bot.invocation import Actor, Conversation
+from commands.context import Services, unit_of_work
+from commands.dsr import service
+from store import chasing
+
+
+@dataclass(frozen=True)
+class AgendaReport:
+    text: str
+
+    def summary(self) -> str:
+        return self.text
+
+
+async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
+    due_at, meeting_on = service.agenda_due_at(now=now, services=services)
+    today = services.calendar.local_date(now)
+    when = format_day_year(meeting_on, today=today)
+    if now < due_at:
+        return AgendaReport(f"agenda: not yet due for the meeting on {when}.")
+    if today > meeting_on:
+        return AgendaReport(f"agenda: the meeting on {when} has happened; nothing sent.")
+    async with services.db.reader() as session:
+        chairs = await chasing.chairs(session, email=services.policy.chair_email)
+    if not chairs:
+        return AgendaReport(
+            "agenda: nobody in the directory is a DSR chair (set chair_email in the policy); "
+            "nothing sent."
+        )
+    chair = chairs[0]
+    async with unit_of_work(
+        services,
+        actor=Actor(platform="console", platform_user_id=chair.email, email=chair.email),
+        conversation=Conversation(platform="console", conversation_id="scheduler"),
+    ) as unit:
+        _, posted = await service.post_agenda(
+            unit, meeting_on=meeting_on, posted_by="teamaround:scheduler"
+        )
+    if posted:
+        return AgendaReport(f"agenda: posted for the meeting on {when}.")
+    return AgendaReport(f"agenda: already posted for the meeting on {when}.")

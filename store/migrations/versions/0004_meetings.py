@@ -1,0 +1,43 @@
+"""DSR meetings (agenda snapshots) and outbox rows addressed to a conversation
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-23 19:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "meetings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("register_id", sa.Integer(), nullable=False),
+        sa.Column("meeting_on", sa.Date(), nullable=False),
+        sa.Column("agenda_markdown", sa.Text(), nullable=False),
+        sa.Column("posted_by", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["register_id"], ["registers.id"], name=op.f("fk_meetings_register_id_registers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings")),
+        sa.UniqueConstraint(
+            "register_id", "meeting_on", name=op.f("uq_meetings_register_id_meeting_on")
+        ),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("target_ref", sa.String(length=160), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("target_ref")
+    op.drop_table("meetings")

@@ -1,0 +1,110 @@
+"""The weekly agenda goes out once, on time, to the chair, and is kept.
+
+Europe/London: British Summer Time began on Sun 29 Mar 2026, so 09:30 on
+Mon 30 Mar is 08:30 UTC; on Mon 23 Nov 2026 (GMT) it is 09:30 UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.main import build
+from bot.policy import Policy, RegisterPolicy
+from bot.settings import Settings
+from commands.dsr.jobs import run_agenda
+from store.models import Meeting, Outbox
+from tests.conftest import Harness, text_of
+
+PRIYA = "priya.shah@example.org"  # the DSR chair
+
+
+async def meetings(h: Harness) -> list[Meeting]:
+    async with h.app.db.reader() as session:
+        return list((await session.scalars(select(Meeting))).all())
+
+
+async def test_the_chair_posts_the_agenda_once_and_it_is_kept(harness: Harness) -> None:
+    h = harness
+    reply = await h.say(PRIYA, "/dsr agenda post")
+    assert (
+        "The agenda for the meeting on Mon 23 Nov (23/11/2026) is on its way to the DSR chair"
+        in text_of(reply)
+    )
+    [meeting] = await meetings(h)
+    assert meeting.agenda_markdown.startswith("# DSR review agenda — Mon 23 Nov")
+    assert "## Red\n\n- DSR-0043 — Red — no keyworker" in meeting.agenda_markdown
+    dms = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == PRIYA]
+    assert dms and dms[0].message is not None
+    assert dms[0].message.text.startswith("DSR review agenda — Mon 23 Nov")
+
+    again = await h.say(PRIYA, "/dsr agenda post")
+    assert "already posted" in text_of(again)
+    assert len(await meetings(h)) == 1
+    assert h.gateway.delivered == []  # nothing sent twice
+
+
+async def test_the_agenda_goes_to_the_chairs_channel_from_the_policy(harness: Harness) -> None:
+    h = harness
+    policy = Policy(register_rules=RegisterPolicy(agenda_channel="console:dsr-review"))
+    services = dataclasses.replace(h.app.services, policy=policy)
+    h.clock.set(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    report = await run_agenda(services, now=h.clock.now())
+    assert report.summary() == "agenda: posted for the meeting on Mon 23 Nov."
+    await h.app.relay(worker="test").drain()
+    posts = [d for d in h.gateway.delivered if d.address.conversation_id == "dsr-review"]
+    assert len(posts) == 1 and posts[0].address.kind == "channel"
+
+
+async def test_the_scheduled_agenda_fires_at_local_time_across_the_clock_change(
+    harness: Harness,
+) -> None:
+    h = harness
+    services = h.app.services
+    for instant, expected in (
+        (datetime(2026, 3, 30, 8, 29, tzinfo=UTC), "agenda: not yet due"),  # 09:29 BST
+        (datetime(2026, 3, 30, 8, 30, tzinfo=UTC), "agenda: posted"),  # 09:30 BST
+        (datetime(2026, 3, 30, 10, 0, tzinfo=UTC), "agenda: already posted"),
+        (datetime(2026, 3, 31, 9, 0, tzinfo=UTC), "agenda: the meeting on Mon 30 Mar"),
+        (datetime(2026, 11, 23, 9, 29, tzinfo=UTC), "agenda: not yet due"),  # 09:29 GMT
+        (datetime(2026, 11, 23, 9, 30, tzinfo=UTC), "agenda: posted"),
+    ):
+        report = await run_agenda(services, now=instant)
+        assert report.summary().startswith(expected), (instant, report.summary())
+    assert [m.meeting_on.isoformat() for m in await meetings(h)] == ["2026-03-30", "2026-11-23"]
+
+
+async def test_a_bot_down_on_monday_posts_on_recovery_before_a_thursday_meeting(
+    harness: Harness,
+) -> None:
+    h = harness
+    policy = Policy(register_rules=RegisterPolicy(meeting_day="thu"))
+    services = dataclasses.replace(h.app.services, policy=policy)
+    report = await run_agenda(services, now=datetime(2026, 11, 25, 14, 0, tzinfo=UTC))  # Wed
+    assert report.summary() == "agenda: posted for the meeting on Thu 26 Nov."
+    report = await run_agenda(services, now=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # Fri
+    assert report.summary() == "agenda: the meeting on Thu 26 Nov has happened; nothing sent."
+
+
+async def test_two_processes_post_one_agenda(harness: Harness) -> None:
+    h = harness
+    other = build(Settings(database_url=h.app.settings.database_url), clock=h.clock)
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    try:
+        reports = await asyncio.gather(
+            run_agenda(h.app.services, now=now), run_agenda(other.services, now=now)
+        )
+    finally:
+        await other.db.dispose()
+    assert sorted(r.summary().split(" for ")[0] for r in reports) == [
+        "agenda: already posted",
+        "agenda: posted",
+    ]
+    async with h.app.db.reader() as session:
+        rows = (
+            await session.scalars(select(Outbox).where(Outbox.idempotency_key.like("agenda:%")))
+        ).all()
+    assert len(rows) == 1  # one message, to the one chair
