@@ -254,6 +254,20 @@ class Meeting(Base):
     created_at: Mapped[datetime]
 
 
+class MeetingOutcome(Base):
+    """A decision the DSR meeting took about one young person."""
+
+    __tablename__ = "meeting_outcomes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"))
+    decision: Mapped[str] = mapped_column(Text)
+    rating: Mapped[str | None] = mapped_column(String(8))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+
+
 class JobLock(Base):
     """One row per scheduled job: runs of the same job take this row's lock
     (SELECT … FOR UPDATE on PostgreSQL; SQLite's write lock does the same),

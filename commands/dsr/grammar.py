@@ -167,6 +167,14 @@ class AgendaPreview(_Cmd):
     sub: Literal["agenda"] = "agenda"
 
 
+class Outcome(_Cmd):
+    sub: Literal["outcome"] = "outcome"
+    reference: str
+    decision: str
+    rating: Rating | None = None
+    action: str | None = None  # "@owner TEXT by DATE", read by /action's grammar
+
+
 class AgendaPost(_Cmd):
     sub: Literal["agenda-post"] = "agenda-post"
 
@@ -187,6 +195,7 @@ DsrCommand = (
     | Remove
     | AgendaPreview
     | AgendaPost
+    | Outcome
     | Help
 )
 
@@ -239,10 +248,7 @@ def parse(
             hint="For example: /dsr agenda preview",
         )
     if sub in ("outcome", "outcomes"):
-        raise UserError(
-            "Recording meeting outcomes is coming soon.",
-            hint="Meanwhile: /dsr rate REF … and /action assign … record the decisions.",
-        )
+        return _outcome(rest, max_text=max_text)
     shown = sub if len(sub) <= 30 else sub[:29] + "…"
     raise UserError(
         f"I don't know `/dsr {shown}`.",
@@ -353,6 +359,27 @@ def parse_rating(word: str, *, example: str = RATE_EXAMPLE) -> Rating:
         else "Give the rating: red, amber, green or blue.",
         hint=f"For example: {example}",
     )
+
+
+OUTCOME_EXAMPLE = (
+    '/dsr outcome DSR-0042 "Step up to Red; C(E)TR this month" --rate red '
+    "--action @priya.shah Arrange the C(E)TR by 11/12"
+)
+
+
+def _outcome(rest: str, *, max_text: int) -> Outcome:
+    body, options = pop_options(rest, {"rate", "action"})
+    reference, decision_text = _reference(body, example=OUTCOME_EXAMPLE)
+    decision = check_text(
+        unquote(decision_text), what="decision", example=OUTCOME_EXAMPLE, limit=max_text
+    )
+    rating = parse_rating(options["rate"], example=OUTCOME_EXAMPLE) if "rate" in options else None
+    action = options.get("action")
+    if action is not None and not action.strip():
+        raise UserError(
+            "--action needs the owner, what and when.", hint=f"For example: {OUTCOME_EXAMPLE}"
+        )
+    return Outcome(reference=reference, decision=decision, rating=rating, action=action)
 
 
 def _rate(rest: str, *, max_text: int) -> Rate:

@@ -34,6 +34,16 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
     today = unit.today
     # Everyone else is refused before anything is read or resolved.
     service.require_register_access(unit)
+    if isinstance(command, grammar.Outcome):
+        recorded = await service.record_outcome(
+            unit,
+            reference=command.reference,
+            decision=command.decision,
+            rating=command.rating,
+            action_text=command.action,
+            platform=platform,
+        )
+        return views.outcome_recorded(recorded, today=today)
     if isinstance(command, grammar.AgendaPost):
         meeting_on = service.next_meeting(unit)
         meeting, posted = await service.post_agenda(

@@ -10,7 +10,7 @@ from bot.dates import format_day_year, format_numeric
 from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, plain
 from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
-from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line
+from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line, OutcomeRecorded
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
 RATING_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
@@ -251,6 +251,25 @@ def agenda_posted(meeting: Meeting, *, posted: bool, policy: Policy, today: date
     return Message(text=text, blocks=(Section(text=text),), tone="success")
 
 
+def outcome_recorded(recorded: OutcomeRecorded, *, today: date) -> Message:
+    ref = recorded.young_person.reference
+    parts = [
+        f"Outcome recorded for {ref} at the meeting on "
+        f"{_day(recorded.meeting.meeting_on, today=today)}."
+    ]
+    if recorded.rated is not None:
+        parts.append(f"Now rated {rating_label(recorded.young_person.rating)}.")
+        parts += recorded.rated.notes
+    if recorded.action is not None:
+        action = recorded.action
+        parts.append(
+            f"Action #{action.id} is with {action.owner.name} ({action.agency.name}), due "
+            f"{format_day_year(action.due_date, today=today)}."
+        )
+    text = " ".join(parts)
+    return Message(text=text, blocks=(Section(text=text),), tone="success")
+
+
 HELP_LINES = (
     "/dsr add REF --age-band under-18|18-25 [--ehcp] --consent consent|best-interests|parental "
     "--consent-date DATE — put someone on the register (never without a consent basis)",
@@ -270,7 +289,8 @@ HELP_LINES = (
     "/dsr agenda preview — this week's DSR review agenda, only to you",
     "/dsr agenda post — send it to the chair's channel now (once a meeting; it also goes "
     "on schedule)",
-    "Coming soon: meeting outcomes.",
+    '/dsr outcome REF "decision" [--rate R] [--action @owner WHAT by WHEN] — after the '
+    "meeting: its decision, a new rating, an agreed action",
 )
 HELP = "\n".join(HELP_LINES)
 

@@ -382,7 +382,7 @@ async def test_removing_someone_archives_them_and_hides_them(h: Harness) -> None
 async def test_help_lists_the_agenda_preview_and_what_is_coming(h: Harness) -> None:
     shown = await say(h, SAM, "/dsr help")
     assert "/dsr rate REF" in shown and "/dsr agenda preview" in shown, shown
-    assert "/dsr agenda post" in shown and "Coming soon: meeting outcomes." in shown
+    assert "/dsr agenda post" in shown and "/dsr outcome REF" in shown
 
 
 async def test_flags_show_on_the_list_and_clear_when_the_facts_change(h: Harness) -> None:

@@ -108,3 +108,37 @@ async def test_two_processes_post_one_agenda(harness: Harness) -> None:
             await session.scalars(select(Outbox).where(Outbox.idempotency_key.like("agenda:%")))
         ).all()
     assert len(rows) == 1  # one message, to the one chair
+
+
+async def test_outcomes_record_the_decision_rating_and_action_or_nothing(
+    harness: Harness,
+) -> None:
+    from store.models import Action, MeetingOutcome, RatingChange
+
+    h = harness
+    kim = "kim.lee@example.org"
+    line = (
+        '/dsr outcome DSR-0042 "Step up to Red; C(E)TR this month" --rate red '
+        "--action @kim.lee Arrange the C(E)TR by 11/12"
+    )
+    refused = text_of(await h.say(PRIYA, line))
+    assert "no meeting's agenda has been posted yet" in refused
+    await h.say(PRIYA, "/dsr agenda post")
+    no_network = text_of(await h.say(PRIYA, line))
+    assert "DSR-0042 has no open network" in no_network
+    async with h.app.db.reader() as session:  # the rating was not changed either
+        assert (await session.scalars(select(RatingChange))).all() == []
+
+    reply = await h.say(kim, "/network open DSR-0042")
+    assert reply.switch_to
+    done = text_of(await h.say(kim, line))
+    assert "Outcome recorded for DSR-0042 at the meeting on Mon 23 Nov" in done, done
+    assert "Now rated Red." in done
+    assert "is with Kim Lee (Keyworking Service), due Fri 11 Dec" in done
+    async with h.app.db.reader() as session:
+        [outcome] = (await session.scalars(select(MeetingOutcome))).all()
+        [change] = (await session.scalars(select(RatingChange))).all()
+        action = await session.get_one(Action, outcome.action_id)
+    assert outcome.decision == "Step up to Red; C(E)TR this month"
+    assert change.rationale == "DSR meeting 23/11/2026: Step up to Red; C(E)TR this month"
+    assert (action.source, action.text) == ("dsr", "Arrange the C(E)TR")

@@ -26,6 +26,7 @@ TABLES = {
     "admissions",
     "job_locks",
     "meetings",
+    "meeting_outcomes",
     "action_events",
     "audit_events",
     "outbox",

@@ -171,7 +171,8 @@ def test_adding_without_a_consent_basis_or_date_says_why() -> None:
         ("list purple", "red, amber, green, blue or no-keyworker"),
         ("remove DSR-0042", "reason"),
         ("agenda publish", "`preview`"),
-        ("outcome DSR-0042 stays amber", "coming soon"),
+        ("outcome DSR-0042", "decision"),
+        ("outcome DSR-0042 Stays amber --rate purple", "isn't a rating"),
         ("rename DSR-0042", "/dsr help"),
     ],
 )

@@ -33,6 +33,38 @@ def upgrade() -> None:
             "register_id", "meeting_on", name=op.f("uq_meetings_register_id_meeting_on")
         ),
     )
+    op.create_table(
+        "meeting_outcomes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("young_person_id", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("rating", sa.String(length=8), nullable=True),
+        sa.Column("action_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meetings.id"], name=op.f("fk_meeting_outcomes_meeting_id_meetings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["young_person_id"],
+            ["young_people.id"],
+            name=op.f("fk_meeting_outcomes_young_person_id_young_people"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["action_id"], ["actions.id"], name=op.f("fk_meeting_outcomes_action_id_actions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["people.id"],
+            name=op.f("fk_meeting_outcomes_recorded_by_id_people"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_outcomes")),
+    )
+    with op.batch_alter_table("meeting_outcomes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_meeting_outcomes_meeting_id"), ["meeting_id"], unique=False
+        )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("target_ref", sa.String(length=160), nullable=True))
 
@@ -40,4 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("target_ref")
+    with op.batch_alter_table("meeting_outcomes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meeting_outcomes_meeting_id"))
+    op.drop_table("meeting_outcomes")
     op.drop_table("meetings")
