@@ -98,6 +98,10 @@ class RegisterPolicy(BaseModel):
     # Flags: a rating not reviewed for this long; turning 18 within this many
     # months; an open action at this escalation stage or higher.
     rating_review_weeks: int = Field(4, ge=1, le=52)
+    # Out-of-area inpatients: the commissioner visits every so many weeks
+    # (DOMAIN.md C4: 6 for children, 8 for adults).
+    visit_weeks_child: int = Field(6, ge=1, le=52)
+    visit_weeks_adult: int = Field(8, ge=1, le=52)
     transition_warning_months: int = Field(6, ge=1, le=24)
     flag_escalation_stage: int = Field(3, ge=1, le=8)
     # The weekly DSR review meeting and its agenda: posted on agenda_day at

@@ -238,6 +238,8 @@ class Admission(Base):
     discharged_on: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    # The commissioner's last oversight visit (out-of-area inpatients).
+    last_visit_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Meeting(Base):

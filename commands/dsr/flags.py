@@ -28,6 +28,8 @@ class Facts:
     last_cetr: date | None = None  # any review held
     admitted_on: date | None = None  # the open admission, if any
     last_inpatient_review: date | None = None  # held during the open admission
+    out_of_area: bool = False  # the open admission is out of area
+    last_visit: date | None = None  # the commissioner's last visit during it
     transition_month: date | None = None
     highest_stage: int = 0  # of the open network's open actions
 
@@ -52,6 +54,11 @@ def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
         due = add_months(since, months)
         if due <= today:
             found.append(f"inpatient review overdue since {format_numeric(due)}")
+    if facts.rating == "blue" and facts.admitted_on is not None and facts.out_of_area:
+        weeks = rules.visit_weeks_child if facts.age_band == "under-18" else rules.visit_weeks_adult
+        visit_due = (facts.last_visit or facts.admitted_on) + timedelta(weeks=weeks)
+        if visit_due <= today:
+            found.append(f"commissioner visit due since {format_numeric(visit_due)}")
     if facts.highest_stage >= rules.flag_escalation_stage:
         found.append(f"action at escalation stage {facts.highest_stage}")
     if facts.transition_month is not None and facts.age_band == "under-18":

@@ -167,6 +167,12 @@ class AgendaPreview(_Cmd):
     sub: Literal["agenda"] = "agenda"
 
 
+class Visit(_Cmd):
+    sub: Literal["visit"] = "visit"
+    reference: str
+    visited_on: date
+
+
 class Outcome(_Cmd):
     sub: Literal["outcome"] = "outcome"
     reference: str
@@ -196,6 +202,7 @@ DsrCommand = (
     | AgendaPreview
     | AgendaPost
     | Outcome
+    | Visit
     | Help
 )
 
@@ -247,6 +254,12 @@ def parse(
             "`/dsr agenda` is `preview` (only to you) or `post` (to the chair's channel, once).",
             hint="For example: /dsr agenda preview",
         )
+    if sub == "visit":
+        reference, tail = _reference(rest, example="/dsr visit DSR-0042 today")
+        day = parse_held_date(
+            tail, today=today, calendar=calendar, what=f"the commissioner visited {reference}"
+        )
+        return Visit(reference=reference, visited_on=day)
     if sub in ("outcome", "outcomes"):
         return _outcome(rest, max_text=max_text)
     shown = sub if len(sub) <= 30 else sub[:29] + "…"

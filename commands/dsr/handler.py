@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.dates import format_numeric
 from bot.invocation import Invocation, Reply
-from bot.messages import Message
+from bot.messages import Message, plain
 from commands.context import Services, Unit, unit_of_work
 from commands.dsr import agenda, grammar, service, views
 from commands.people import resolve
@@ -34,6 +35,15 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
     today = unit.today
     # Everyone else is refused before anything is read or resolved.
     service.require_register_access(unit)
+    if isinstance(command, grammar.Visit):
+        admission = await service.record_visit(
+            unit, reference=command.reference, visited_on=command.visited_on
+        )
+        text = (
+            f"Commissioner visit to {command.reference.upper()} on "
+            f"{format_numeric(command.visited_on)} recorded ({admission.setting})."
+        )
+        return plain(text, tone="success")
     if isinstance(command, grammar.Outcome):
         recorded = await service.record_outcome(
             unit,

@@ -525,15 +525,19 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
             )
         ).all()
     )
-    admitted = dict(
-        (
+    admitted = {
+        yp_id: (admitted_on, out_of_area, last_visit)
+        for yp_id, admitted_on, out_of_area, last_visit in (
             await session.execute(
-                select(Admission.young_person_id, Admission.admitted_on).where(
-                    Admission.young_person_id.in_(ids), Admission.discharged_on.is_(None)
-                )
+                select(
+                    Admission.young_person_id,
+                    Admission.admitted_on,
+                    Admission.out_of_area,
+                    Admission.last_visit_on,
+                ).where(Admission.young_person_id.in_(ids), Admission.discharged_on.is_(None))
             )
         ).all()
-    )
+    }
     networks = {
         yp_id: (keyworker_id, stage or 0)
         for yp_id, keyworker_id, stage in (
@@ -552,7 +556,7 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
     found = {}
     for yp in young_people:
         network_keyworker, stage = networks.get(yp.id, (None, 0))
-        admitted_on = admitted.get(yp.id)
+        admitted_on, out_of_area, last_visit = admitted.get(yp.id, (None, False, None))
         review = last_inpatient.get(yp.id)
         found[yp.id] = flags.Facts(
             rating=yp.rating,
@@ -566,6 +570,8 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
             else None,
             transition_month=yp.transition_month,
             highest_stage=stage,
+            out_of_area=out_of_area,
+            last_visit=last_visit,
         )
     return found
 
@@ -922,3 +928,36 @@ async def record_outcome(
         },
     )
     return OutcomeRecorded(meeting=meeting, young_person=young_person, rated=rated, action=action)
+
+
+async def record_visit(unit: Unit, *, reference: str, visited_on: date) -> Admission:
+    """The commissioner's oversight visit to an inpatient (DOMAIN.md C4)."""
+    young_person = await find(unit, reference=reference)
+    admission = await open_admission(unit, young_person=young_person)
+    if admission is None:
+        raise UserError(
+            f"{young_person.reference} isn't in hospital on the register, so there is no "
+            "admission to visit.",
+            hint=f"Record the admission first: /dsr admit {young_person.reference} DATE "
+            "--setting NAME",
+        )
+    if visited_on < admission.admitted_on:
+        raise UserError(
+            f"That is before the admission on {format_numeric(admission.admitted_on)}.",
+            hint=f"For example: /dsr visit {young_person.reference} today",
+        )
+    before = {
+        "last_visit_on": admission.last_visit_on.isoformat() if admission.last_visit_on else None
+    }
+    admission.last_visit_on = visited_on
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="register.visit",
+        object_type="young_person",
+        object_id=young_person.id,
+        before=before,
+        after={"last_visit_on": visited_on.isoformat()},
+    )
+    return admission

@@ -291,6 +291,7 @@ HELP_LINES = (
     "on schedule)",
     '/dsr outcome REF "decision" [--rate R] [--action @owner WHAT by WHEN] — after the '
     "meeting: its decision, a new rating, an agreed action",
+    "/dsr visit REF DATE — the commissioner's oversight visit to an inpatient",
 )
 HELP = "\n".join(HELP_LINES)
 

@@ -203,11 +203,15 @@ async def test_user_text_is_kept_as_typed(harness: Harness) -> None:
 
 
 async def test_nhs_number_is_refused_anywhere(harness: Harness) -> None:
+    from tests.unit.test_privacy import reserved_number  # the test range, computed
+
     h = harness
     await open_network(h)
     before = await h.audit_and_outbox()
+    number = reserved_number("000001")
+    spaced = f"{number[:3]} {number[3:6]} {number[6:]}"
     reply = await h.say(
-        KIM, "/action assign @sam.patel Check 943 476 5919 records by Friday", channel=CH
+        KIM, f"/action assign @sam.patel Check {spaced} records by Friday", channel=CH
     )
     assert "NHS number" in text_of(reply)
     assert await h.audit_and_outbox() == before

@@ -142,3 +142,27 @@ async def test_outcomes_record_the_decision_rating_and_action_or_nothing(
     assert outcome.decision == "Step up to Red; C(E)TR this month"
     assert change.rationale == "DSR meeting 23/11/2026: Step up to Red; C(E)TR this month"
     assert (action.source, action.text) == ("dsr", "Arrange the C(E)TR")
+
+
+async def test_a_visit_clears_the_commissioner_visit_flag(harness: Harness) -> None:
+    h = harness
+    kim = "kim.lee@example.org"
+    await h.say(kim, '/dsr admit DSR-0063 12/10/2026 --setting "Birch Unit" --out-of-area')
+    shown = text_of(await h.say(kim, "/dsr show DSR-0063"))
+    assert "commissioner visit due since 23/11/2026" in shown, shown
+    reply = text_of(await h.say(kim, "/dsr visit DSR-0063 today"))
+    assert "Commissioner visit to DSR-0063 on 23/11/2026 recorded (Birch Unit)" in reply
+    assert "commissioner visit due" not in text_of(await h.say(kim, "/dsr show DSR-0063"))
+
+
+async def test_an_nhs_number_typed_into_the_register_is_refused(harness: Harness) -> None:
+    # Only the range reserved for testing, computed, never written out.
+    from tests.unit.test_privacy import reserved_number
+
+    h = harness
+    number = reserved_number("246810")
+    before = await h.audit_and_outbox()
+    reply = await h.say(PRIYA, f'/dsr rate DSR-0042 red "NHS no {number} in crisis"')
+    assert reply.message.tone == "error"
+    assert "NHS number" in text_of(reply)
+    assert await h.audit_and_outbox() == before

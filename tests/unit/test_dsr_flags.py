@@ -86,3 +86,23 @@ def test_the_thresholds_come_from_the_policy() -> None:
         "action at escalation stage 2",
         "rating not reviewed since 09/11/2026",
     ]
+
+
+def test_an_out_of_area_inpatient_is_due_a_commissioner_visit() -> None:
+    # A child admitted out of area on Mon 12 Oct 2026: a visit is due six weeks
+    # later, Mon 23 Nov; an adult's after eight weeks, Mon 7 Dec.
+    child = flagged(rating="blue", admitted_on=date(2026, 10, 12), out_of_area=True)
+    assert "commissioner visit due since 23/11/2026" in child
+    adult = flagged(
+        rating="blue", age_band="18-25", admitted_on=date(2026, 10, 12), out_of_area=True
+    )
+    assert not any("visit" in f for f in adult)
+    visited = flagged(
+        rating="blue",
+        admitted_on=date(2026, 10, 12),
+        out_of_area=True,
+        last_visit=date(2026, 11, 2),
+    )
+    assert not any("visit" in f for f in visited)
+    local = flagged(rating="blue", admitted_on=date(2026, 10, 12))
+    assert not any("visit" in f for f in local)

@@ -67,9 +67,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("target_ref", sa.String(length=160), nullable=True))
+    with op.batch_alter_table("admissions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_visit_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("admissions", schema=None) as batch_op:
+        batch_op.drop_column("last_visit_on")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("target_ref")
     with op.batch_alter_table("meeting_outcomes", schema=None) as batch_op:
