@@ -468,6 +468,44 @@ def export_action(
         sys.stdout.write(text)
 
 
+@export_cli.command("agenda")
+def export_agenda(
+    meeting: Annotated[
+        str | None, typer.Argument(help="The meeting's date, YYYY-MM-DD (default: the latest).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
+) -> None:
+    """A DSR meeting's agenda as posted, as a Markdown document."""
+    from datetime import date as date_type
+
+    from sqlalchemy import select
+
+    from store.models import Meeting
+
+    try:
+        day = date_type.fromisoformat(meeting) if meeting else None
+    except ValueError:
+        _fail(f"{meeting!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-11-23.")
+        return
+
+    async def main(app: App) -> str | None:
+        async with app.db.reader() as session:
+            query = select(Meeting.agenda_markdown).order_by(Meeting.meeting_on.desc()).limit(1)
+            if day is not None:
+                query = query.where(Meeting.meeting_on == day)
+            return await session.scalar(query)
+
+    text = _run(main)
+    if text is None:
+        _fail("No agenda has been posted for that meeting yet (`/dsr agenda post`).")
+        return
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {out}.")
+    else:
+        sys.stdout.write(text)
+
+
 class ManifestKind(StrEnum):
     slack = "slack"
     teams = "teams"

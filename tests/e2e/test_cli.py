@@ -469,3 +469,21 @@ def test_jobs_run_reminders_and_chase_by_hand_then_export_the_trail(
     assert missing.returncode == 2
     assert "There is no action #99" in missing.stderr
     no_traceback(missing)
+
+
+def test_the_posted_agenda_can_be_exported_as_a_document(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    assert run(["demo", "seed"], tmp_path, env).returncode == 0
+    missing = run(["export", "agenda"], tmp_path, env)
+    assert missing.returncode == 2
+    assert "No agenda has been posted for that meeting yet" in missing.stderr
+    posted = run(["console", "--as", "priya.shah@example.org"], tmp_path, env, "/dsr agenda post\n")
+    assert "is on its way to the DSR chair" in posted.stdout, posted.stdout
+    document = run(["export", "agenda"], tmp_path, env)
+    assert document.returncode == 0, document.stderr
+    assert document.stdout.startswith("# DSR review agenda — ")
+    assert "## Red\n\n- DSR-0043 — Red — no keyworker" in document.stdout
+    bad = run(["export", "agenda", "next monday"], tmp_path, env)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    no_traceback(bad)

@@ -127,3 +127,19 @@ def test_the_agenda_message_fits_slack() -> None:
     rendered = render(message)
     assert len(rendered.blocks) <= 50
     assert rendered.blocks[0]["text"]["text"] == "DSR review agenda — Mon 30 Nov"
+
+
+def test_a_long_agenda_is_split_into_messages_that_fit_slack() -> None:
+    from integrations.slack.render import render
+
+    many = tuple(Person(f"DSR-{n:04d}", "red", "Kim Lee") for n in range(130))
+    data = AgendaData(meeting_on=date(2026, 11, 30), since=date(2026, 11, 23), people=many)
+    messages = agenda.as_messages(agenda.build(data, today=TODAY, policy=Policy()))
+    assert len(messages) >= 4
+    shown = [line for m in messages for line in m.text.splitlines()]
+    assert sum(1 for line in shown if line.startswith("DSR-") and "Red" in line) == 130
+    assert "Red (continued)" in shown
+    for message in messages:
+        rendered = render(message)
+        assert len(rendered.blocks) <= 50
+        assert "more" not in rendered.blocks[-1].get("elements", [{}])[0].get("text", "")
