@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.calendar import WorkingCalendar
 from bot.clock import Clock
 from bot.errors import NeedsIdentity, UserError
-from bot.invocation import Actor, Conversation
+from bot.invocation import Actor, Conversation, Invocation, Reply
+from bot.messages import Message
 from bot.policy import Policy
 from store import outbox, queries
 from store.db import Database
@@ -160,3 +161,23 @@ async def unit_of_work(
         )
         yield unit
         await outbox.enqueue_many(session, unit.outgoing)
+
+
+async def run_in_unit(
+    services: Services,
+    invocation: Invocation,
+    *,
+    reads_only: bool,
+    body: Callable[[Unit], Awaitable[Message]],
+) -> Reply:
+    """Run a parsed command's ``body`` in one unit of work and reply with its
+    message. Reads change nothing, so a repeat of one needs no guard; a change
+    is keyed by the platform's delivery id, so a repeat is refused."""
+    async with unit_of_work(
+        services,
+        actor=invocation.actor,
+        conversation=invocation.conversation,
+        idempotency_key=None if reads_only else invocation.idempotency_key,
+        known_emails=invocation.known_emails,
+    ) as unit:
+        return Reply(message=await body(unit))

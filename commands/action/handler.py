@@ -6,7 +6,7 @@ from bot.dates import format_day_year
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, Section, plain
 from commands.action import grammar, service, views
-from commands.context import Services, Unit, unit_of_work
+from commands.context import Services, Unit, run_in_unit
 from commands.people import resolve
 from store import queries
 
@@ -20,17 +20,12 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
     )
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message())
-    async with unit_of_work(
+    return await run_in_unit(
         services,
-        actor=invocation.actor,
-        conversation=invocation.conversation,
-        # Reads change nothing, so a repeat of one needs no guard.
-        idempotency_key=None
-        if isinstance(command, grammar.ListActions | grammar.Show)
-        else invocation.idempotency_key,
-        known_emails=invocation.known_emails,
-    ) as unit:
-        return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
+        invocation,
+        reads_only=isinstance(command, grammar.ListActions | grammar.Show),
+        body=lambda unit: _run(unit, command, platform=invocation.actor.platform),
+    )
 
 
 async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> Message:

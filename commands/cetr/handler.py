@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.invocation import Invocation, Reply
 from bot.messages import Message
 from commands.cetr import grammar, service, views
-from commands.context import Services, Unit, unit_of_work
+from commands.context import Services, Unit, run_in_unit
 from commands.people import resolve
 
 
@@ -21,15 +21,12 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
     reads_only = isinstance(command, grammar.Show | grammar.ListReviews) or (
         isinstance(command, grammar.RecMany) and not command.confirm
     )
-    async with unit_of_work(
+    return await run_in_unit(
         services,
-        actor=invocation.actor,
-        conversation=invocation.conversation,
-        # Reads (and previews) change nothing, so a repeat of one needs no guard.
-        idempotency_key=None if reads_only else invocation.idempotency_key,
-        known_emails=invocation.known_emails,
-    ) as unit:
-        return Reply(message=await _run(unit, command, platform=invocation.actor.platform))
+        invocation,
+        reads_only=reads_only,  # previews too
+        body=lambda unit: _run(unit, command, platform=invocation.actor.platform),
+    )
 
 
 async def _run(unit: Unit, command: grammar.CetrCommand, *, platform: str) -> Message:
