@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.messages import Message
 from commands.action import ladder, views
 from commands.context import Services
-from store import audit, chasing, outbox
+from store import chasing, outbox
 from store.models import Action, ActionEvent, AuditEvent, Person
 
 JOB_ACTOR = "teamaround:jobs"
@@ -176,7 +176,7 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
         if not stages:
             return report
         moves = await resolve_contacts(session, stages, services=services)
-        await _apply_moves(session, moves, now=now, today=today)
+        await apply_moves(session, moves, now=now, today=today)
         for move in moves:
             mail.card(
                 move.action,
@@ -256,67 +256,38 @@ def _audit_after(move: Move) -> dict[str, Any]:
     return {"escalation_stage": move.stage, "contacted": [p.email for p in move.contacted]}
 
 
-async def apply_move(
+async def apply_moves(
     session: Any,
-    move: Move,
+    moves: list[Move],
     *,
     now: datetime,
     today: date,
-    actor: Person | None,
-    reason: str | None,
-) -> ActionEvent:
-    """Record one stage reached by hand: ladder state, evidence trail, audit."""
-    action = move.action
-    before = {"escalation_stage": action.escalation_stage}
-    action.escalation_stage, action.stage_since = move.stage, today
-    if move.contact == "chair":
-        action.flagged_for_agenda = True
-    action.updated_at = now
-    note, data = _evidence(move, reason=reason)
-    event = ActionEvent(
-        action_id=action.id,
-        kind="escalated",
-        actor_id=actor.id if actor else None,
-        at=now,
-        note=note,
-        data=data,
-    )
-    session.add(event)
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        verb="action.escalate",
-        object_type="action",
-        object_id=action.id,
-        before=before,
-        after=_audit_after(move),
-    )
-    await session.flush()
-    return event
-
-
-async def _apply_moves(session: Any, moves: list[Move], *, now: datetime, today: date) -> None:
-    """A sweep's stages, written in batches with Core: one UPDATE per stage,
-    one INSERT for the trail and one for the audit (a few statements, not
-    three per action). The loaded objects are given the new values without
-    being marked changed, so the cards rendered next show them."""
+    actor: Person | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record stages reached (by the sweep, or by hand with ``actor`` and
+    ``reason``): ladder state, evidence trail and audit, written in batches
+    with Core — one UPDATE per stage, one INSERT for the trail and one for the
+    audit, not three statements per action. The loaded objects are given the
+    new values without being marked changed, so the cards rendered next show
+    them."""
     by_stage: dict[tuple[int, bool], list[int]] = defaultdict(list)
     events, audits = [], []
+    actor_id = actor.id if actor else None
     for move in moves:
         action = move.action
         flagged = action.flagged_for_agenda or move.contact == "chair"
         by_stage[(move.stage, flagged)].append(action.id)
-        note, data = _evidence(move, reason=None)
+        note, data = _evidence(move, reason=reason)
         events.append(
-            {"action_id": action.id, "kind": "escalated", "actor_id": None, "at": now}
+            {"action_id": action.id, "kind": "escalated", "actor_id": actor_id, "at": now}
             | {"note": note, "data": data}
         )
         audits.append(
             {
                 "at": now,
-                "actor_id": None,
-                "actor_label": JOB_ACTOR,
+                "actor_id": actor_id,
+                "actor_label": actor.email if actor else JOB_ACTOR,
                 "verb": "action.escalate",
                 "object_type": "action",
                 "object_id": str(action.id),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.dates import format_day_year
 from bot.errors import NotFound, UserError
 from commands import notify, permissions
-from commands.action import views
+from commands.action import jobs, views
 from commands.context import Unit
 from store import audit, outbox, queries
 from store.models import Action, ActionEvent, Agency, Network, Person
@@ -226,8 +226,6 @@ async def chase_now(unit: Unit, *, action: Action) -> Action:
 async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str) -> Action:
     """Move an action up the ladder now (to ``stage``, skipping stages when risk
     is immediate), telling whoever that stage names; the reason is recorded."""
-    from commands.action import jobs  # the job's escalation machinery
-
     permissions.require_manager(unit.actor, action, doing="escalate")
     _require_open(action, doing="escalate")
     stages = len(unit.services.policy.ladder)
@@ -242,15 +240,15 @@ async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str
         raise UserError(f"Action #{action.id} is already at stage {action.escalation_stage}.")
     today = unit.today
     [move] = await jobs.resolve_contacts(unit.session, [(action, target)], services=unit.services)
-    event = await jobs.apply_move(
-        unit.session, move, now=unit.now, today=today, actor=unit.actor, reason=reason
+    await jobs.apply_moves(
+        unit.session, [move], now=unit.now, today=today, actor=unit.actor, reason=reason
     )
     mail = jobs.Mail(
         now=unit.now, send_at=unit.services.calendar.next_service_time(unit.now), today=today
     )
     mail.card(
         action,
-        version=f"e{event.id}",
+        version=f"s{target}:{unit.change_id}",
         message=views.action_card(action, today=today, calendar=unit.services.calendar),
     )
     jobs.queue_chase_messages(
@@ -258,7 +256,7 @@ async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str
         [move],
         overdue=[action],
         today=today,
-        channel_kind=f"escalation-e{event.id}",
+        channel_kind=f"escalation-{unit.change_id}",
         title=f"Action #{action.id} escalated to stage {target} by {unit.actor.name}: {reason}",
     )
     unit.outgoing.extend(mail.rows)
