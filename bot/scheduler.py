@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.calendar import WorkingCalendar
 from bot.clock import Clock
+from bot.policy import WEEKDAYS
 
 log = logging.getLogger("teamaround.jobs")
 
@@ -42,8 +43,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=str(calendar.tz))
 
     def start(self) -> None:
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        days = ",".join(names[d] for d in sorted(self._calendar.hours.weekdays))
+        days = ",".join(WEEKDAYS[d] for d in sorted(self._calendar.hours.weekdays))
         zone = str(self._calendar.tz)
         for job in self._jobs:
             trigger = CronTrigger(

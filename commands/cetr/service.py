@@ -24,12 +24,13 @@ from commands.cetr import grammar
 from commands.context import Unit
 from commands.network import service as network_service
 from commands.people import resolve
+from commands.vocabulary import REVIEW_TO_HOLD
 from store import audit, queries
 from store.models import Action, Cetr, Network, Person
 
 REPORT_TEXT = "Send the review report to every participant"
-NEXT_REVIEW_TEXT = "Hold the next inpatient review"
-POST_ADMISSION_TEXT = "Hold the post-admission C(E)TR"
+NEXT_REVIEW_TEXT = f"{REVIEW_TO_HOLD}the next inpatient review"
+POST_ADMISSION_TEXT = f"{REVIEW_TO_HOLD}the post-admission C(E)TR"
 
 
 def snapshot(cetr: Cetr) -> dict[str, Any]:

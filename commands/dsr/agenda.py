@@ -16,8 +16,7 @@ from datetime import date, timedelta
 from bot.dates import format_day_year, format_numeric
 from bot.messages import Block, BulletList, Context, Header, Message
 from bot.policy import Policy
-
-RATING_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
+from commands.vocabulary import RATING_LABEL
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from bot.dates import format_numeric
 from bot.errors import NotFound, PermissionDenied, UserError
+from bot.policy import WEEKDAYS
 from commands import permissions
 from commands.action import service as action_service
 from commands.cetr import service as cetr_service
@@ -28,6 +29,7 @@ from commands.context import Services, Unit
 from commands.dsr import agenda, flags, grammar
 from commands.network import service as network_service
 from commands.people import resolve
+from commands.vocabulary import REVIEW_TO_HOLD, is_review_to_hold
 from store import audit, chasing, outbox, queries
 from store.models import (
     Action,
@@ -42,7 +44,7 @@ from store.models import (
     YoungPerson,
 )
 
-RED_CETR_TEXT = "Hold a C(E)TR (rated Red)"
+RED_CETR_TEXT = f"{REVIEW_TO_HOLD}a C(E)TR (rated Red)"
 HISTORY_LINES = 10
 LIST_LINES = 60
 _RATING_ORDER = {"red": 0, "amber": 1, "blue": 2, "green": 3}
@@ -620,8 +622,7 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
 def next_meeting(unit: Unit) -> date:
     """The day of this week's DSR meeting: today if it is the meeting day,
     otherwise the next one."""
-    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    weekday = names.index(unit.services.policy.register_rules.meeting_day)
+    weekday = _weekday(unit.services.policy.register_rules.meeting_day)
     return unit.today + timedelta(days=(weekday - unit.today.weekday()) % 7)
 
 
@@ -693,7 +694,7 @@ async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.A
     rows_of_actions = (await session.execute(open_actions)).all()
     for yp_id, action_id, text, source, due, stage, owner_name, agency_name in rows_of_actions:
         counts[yp_id] += 1
-        if source == "review" and text.startswith("Hold "):
+        if is_review_to_hold(source=source, text=text):
             if yp_id not in next_review or due < next_review[yp_id]:
                 next_review[yp_id] = due
             reviews_due.append(agenda.ReviewDue(reference[yp_id], text, due))
@@ -752,7 +753,7 @@ async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.A
 
 
 def _weekday(name: str) -> int:
-    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(name)
+    return WEEKDAYS.index(name)
 
 
 def agenda_due_at(*, now: datetime, services: Services) -> tuple[datetime, date]:

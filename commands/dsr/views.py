@@ -11,9 +11,9 @@ from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Sect
 from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line, OutcomeRecorded
+from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
-RATING_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
 AGE_BAND_LABEL = {"under-18": "under 18", "18-25": "18–25"}
 
 

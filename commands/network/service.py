@@ -12,6 +12,7 @@ from bot.messages import Message
 from commands import notify, permissions
 from commands.context import Unit
 from commands.network import views
+from commands.vocabulary import is_review_to_hold
 from store import audit, queries
 from store.models import Action, Network, NetworkMember, Person
 
@@ -42,7 +43,7 @@ async def card_for(unit: Unit, *, network: Network) -> Message:
     overdue = sum(1 for a in open_actions if a.due_date < unit.today)
     # The next review is the soonest open review follow-up that is a review
     # to hold (not the report of one already held).
-    reviews = [a for a in open_actions if a.source == "review" and a.text.startswith("Hold ")]
+    reviews = [a for a in open_actions if is_review_to_hold(source=a.source, text=a.text)]
     return views.network_card(
         network,
         members,

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
 from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section
+from commands.vocabulary import RATING_LABEL
 from store.models import Network, NetworkMember
 
-RATING = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue"}
 CLOSE_REASON = {"stepped-down": "stepped down", "moved": "moved away", "other": "other"}
 
 
@@ -42,7 +42,7 @@ def network_card(
         if calendar
         else network.opened_at.astimezone(ZoneInfo("Europe/London")).date()
     )
-    rating = RATING.get(yp.rating or "", "not rated")
+    rating = RATING_LABEL.get(yp.rating or "", "not rated")
     keyworker = network.keyworker.name if network.keyworker else "none named yet"
     status = "Open" if network.status == "open" else "Closed"
     actions = f"{open_actions} open" + (f", {overdue} overdue" if overdue else "")
@@ -79,7 +79,8 @@ def network_card(
 def topic(network: Network) -> str:
     yp = network.young_person
     keyworker = network.keyworker.name if network.keyworker else "no keyworker yet"
-    return f"{yp.reference} · {RATING.get(yp.rating or '', 'not rated')} · keyworker: {keyworker}"
+    rating = RATING_LABEL.get(yp.rating or "", "not rated")
+    return f"{yp.reference} · {rating} · keyworker: {keyworker}"
 
 
 def closing_summary(network: Network, *, done: int, cancelled: int) -> Message:
