@@ -17,22 +17,19 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import StatementCounter, migrated_app
 from bot.invocation import Actor, Conversation
-from bot.main import build
-from bot.settings import Settings
 from commands.context import unit_of_work
 from commands.directory.demo import seed
 from commands.dsr import agenda, service
-from store import migrate
 from store.models import Action, Admission, Network, Person, RatingChange, YoungPerson
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -151,28 +148,12 @@ async def main() -> None:
     parser.add_argument("--young-people", type=int, default=1000)
     parser.add_argument("--actions", type=int, default=20_000)
     args = parser.parse_args()
-    pg = None
-    if args.db == "postgresql":
-        from tests.pgserver import ThrowawayPostgres
-
-        pg = ThrowawayPostgres()
-        url = pg.start()
-    else:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='teamaround-bench-')}/agenda.db"
-    try:
-        await migrate.upgrade_async(url)
-        app = build(Settings(database_url=url))
+    async with migrated_app(args.db, name="agenda") as app:
         await populate(app, young_people=args.young_people, actions=args.actions)
-        statements = 0
-
-        def count(*_: object) -> None:
-            nonlocal statements
-            statements += 1
-
-        event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+        statements = StatementCounter(app)
         times, lines = [], 0
         for _ in range(6):
-            statements = 0
+            statements.count = 0
             began = time.perf_counter()
             async with unit_of_work(
                 app.services,
@@ -188,14 +169,10 @@ async def main() -> None:
         times = times[1:]  # the first run warms caches
         print(
             f"database: {args.db}; {args.young_people:,} young people, {args.actions:,} actions; "
-            f"agenda of {lines:,} lines; {statements} queries; median "
+            f"agenda of {lines:,} lines; {statements.count} queries; median "
             f"{statistics.median(times) * 1000:.0f} ms, slowest {max(times) * 1000:.0f} ms "
             f"over {len(times)} builds"
         )
-        await app.db.dispose()
-    finally:
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":

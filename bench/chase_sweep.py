@@ -16,20 +16,17 @@ import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.main import build
-from bot.settings import Settings
+from bench.common import StatementCounter, migrated_app
 from commands.action.jobs import run_chase, run_reminders
 from commands.directory.demo import seed
-from store import migrate
 from store.models import Action, Network, NetworkMember, Person, YoungPerson
 
 NOW = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)  # Wed 9 Dec 2026, 09:30 in London
@@ -149,48 +146,28 @@ async def main() -> None:
     parser.add_argument("--actions", type=int, default=100_000)
     parser.add_argument("--overdue", default="0.01,0.1,0.5")
     args = parser.parse_args()
-    pg = None
-    if args.db == "postgresql":
-        from tests.pgserver import ThrowawayPostgres
-
-        pg = ThrowawayPostgres()
-        url = pg.start()
-    else:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='teamaround-bench-')}/sweep.db"
-    try:
-        await migrate.upgrade_async(url)
-        app = build(Settings(database_url=url))
+    async with migrated_app(args.db, name="sweep") as app:
         began = time.perf_counter()
         ids = await populate(app, networks=args.networks, actions=args.actions)
         print(
             f"database: {args.db}; {len(ids):,} open actions in {args.networks:,} networks "
             f"(built in {time.perf_counter() - began:.0f} s)"
         )
-        statements = 0
-
-        def count(*_: object) -> None:
-            nonlocal statements
-            statements += 1
-
-        event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+        statements = StatementCounter(app)
         print("| overdue | job | actions moved | messages | queries | time |")
         print("| --- | --- | --- | --- | --- | --- |")
         for fraction in (float(f) for f in args.overdue.split(",")):
             overdue = await make_overdue(app, ids, fraction)
             for name, job in (("chase", run_chase), ("reminders", run_reminders)):
-                statements = 0
+                statements.count = 0
                 began = time.perf_counter()
                 report = await job(app.services, now=NOW)
                 elapsed = time.perf_counter() - began
                 print(
                     f"| {overdue:,} ({fraction:.0%}) | {name} | {report.actions:,} | "
-                    f"{report.messages:,} | {statements} | {elapsed * 1000:.0f} ms |",
+                    f"{report.messages:,} | {statements.count} | {elapsed * 1000:.0f} ms |",
                     flush=True,
                 )
-        await app.db.dispose()
-    finally:
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":

@@ -129,6 +129,15 @@ def _fail_database(url: str, exc: Exception) -> None:
     _fail(f"I can't open the database in TEAMAROUND_DATABASE_URL ({shown}): {reason}")
 
 
+def _write_out(text: str, out: Path | None) -> None:
+    """An export to ``out``, or to standard output."""
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {out}.")
+    else:
+        sys.stdout.write(text)
+
+
 def _operator() -> str:
     try:
         return f"cli:{getpass.getuser()}"
@@ -328,11 +337,7 @@ def export_actions(
         return data
 
     data = _run(main)
-    if out:
-        out.write_text(data, encoding="utf-8")
-        typer.echo(f"Wrote {out}.")
-    else:
-        sys.stdout.write(data)
+    _write_out(data, out)
 
 
 @demo_cli.command("seed")
@@ -461,11 +466,7 @@ def export_action(
     if text is None:
         _fail(f"There is no action #{action_id}. `teamaround export actions` lists them all.")
         return
-    if out:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {out}.")
-    else:
-        sys.stdout.write(text)
+    _write_out(text, out)
 
 
 @export_cli.command("agenda")
@@ -499,11 +500,7 @@ def export_agenda(
     if text is None:
         _fail("No agenda has been posted for that meeting yet (`/dsr agenda post`).")
         return
-    if out:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {out}.")
-    else:
-        sys.stdout.write(text)
+    _write_out(text, out)
 
 
 class ManifestKind(StrEnum):
