@@ -10,6 +10,7 @@ fact labels), never by embedding platform markup in strings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,4 +102,13 @@ def plain(
         blocks=(Section(text=text),),
         ephemeral=ephemeral,
         tone=tone,
+    )
+
+
+def help_card(title: str, lines: Sequence[str]) -> Message:
+    """A command's help: a title and one line per sub-command, to the caller only."""
+    return Message(
+        text="\n".join(lines),
+        blocks=(Header(text=title), BulletList(items=tuple(lines))),
+        ephemeral=True,
     )

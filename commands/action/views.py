@@ -19,6 +19,7 @@ from bot.messages import (
     Header,
     Message,
     Section,
+    help_card,
 )
 from store.models import Action, ActionEvent
 from store.queries import ActionLine
@@ -319,18 +320,10 @@ HELP_LINES = (
     "Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks, "
     "in 5 working days, end of month.",
 )
-HELP = "\n".join(HELP_LINES)
 
 
 def help_message() -> Message:
-    return Message(
-        text=HELP,
-        blocks=(
-            Header(text="Actions: every action has one owner and a due date"),
-            BulletList(items=HELP_LINES),
-        ),
-        ephemeral=True,
-    )
+    return help_card("Actions: every action has one owner and a due date", HELP_LINES)
 
 
 def due_changed_dm(

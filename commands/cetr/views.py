@@ -7,7 +7,17 @@ from datetime import date
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year, format_numeric
-from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, plain
+from bot.messages import (
+    BulletList,
+    Context,
+    Fact,
+    Facts,
+    Header,
+    Message,
+    Section,
+    help_card,
+    plain,
+)
 from commands.action import views as action_views
 from commands.cetr.grammar import KIND_LABEL
 from commands.cetr.service import CheckedLine
@@ -182,15 +192,7 @@ HELP_LINES = (
     "/cetr report-sent ID DATE — record that the report went to every participant",
     "Held and sent dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
 )
-HELP = "\n".join(HELP_LINES)
 
 
 def help_message() -> Message:
-    return Message(
-        text=HELP,
-        blocks=(
-            Header(text="Reviews: C(E)TRs and their recommendations"),
-            BulletList(items=HELP_LINES),
-        ),
-        ephemeral=True,
-    )
+    return help_card("Reviews: C(E)TRs and their recommendations", HELP_LINES)

@@ -7,7 +7,17 @@ from datetime import date
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year, format_numeric
-from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, plain
+from bot.messages import (
+    BulletList,
+    Context,
+    Fact,
+    Facts,
+    Header,
+    Message,
+    Section,
+    help_card,
+    plain,
+)
 from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line, OutcomeRecorded
@@ -293,15 +303,9 @@ HELP_LINES = (
     "meeting: its decision, a new rating, an agreed action",
     "/dsr visit REF DATE — the commissioner's oversight visit to an inpatient",
 )
-HELP = "\n".join(HELP_LINES)
 
 
 def help_message() -> Message:
-    return Message(
-        text=HELP,
-        blocks=(
-            Header(text="The Dynamic Support Register (DSR chairs, keyworkers, administrators)"),
-            BulletList(items=HELP_LINES),
-        ),
-        ephemeral=True,
+    return help_card(
+        "The Dynamic Support Register (DSR chairs, keyworkers, administrators)", HELP_LINES
     )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
-from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section
+from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, help_card
 from commands.vocabulary import RATING_LABEL
 from store.models import Network, NetworkMember
 
@@ -112,11 +112,6 @@ Opening, closing and membership are for keyworkers, DSR chairs and administrator
 
 
 def help_message() -> Message:
-    return Message(
-        text=HELP,
-        blocks=(
-            Header(text="Networks: the professionals around one young person"),
-            BulletList(items=tuple(HELP.splitlines())),
-        ),
-        ephemeral=True,
+    return help_card(
+        "Networks: the professionals around one young person", tuple(HELP.splitlines())
     )
