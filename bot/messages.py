@@ -74,6 +74,22 @@ Block = Annotated[
 ]
 
 
+class Attachment(_Frozen):
+    """A file sent with a message: a report document or a picture.
+
+    The content is base64 text so that an outbox row stays plain JSON.
+    """
+
+    filename: str
+    media_type: str  # "image/png", "text/csv", ...
+    content_b64: str
+    title: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
 class Message(_Frozen):
     """One message. ``text`` is the mandatory plain-text fallback (notifications,
     screen readers, platforms that cannot render blocks)."""
@@ -88,6 +104,8 @@ class Message(_Frozen):
     # People (by email) to mention so that the platform notifies them. Only
     # Teamaround sets this; text people type never becomes a mention.
     mentions: tuple[str, ...] = ()
+    # Files to send with the message, where the platform can carry them.
+    attachments: tuple[Attachment, ...] = ()
 
 
 def plain(

@@ -14,7 +14,12 @@ from bot.errors import UserError
 
 MAX_TEXT = 500
 
-_SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+# A platform mention: Slack's ``<@U123>``, or a Teams user's Entra object id
+# (the Teams adapter writes a person's @mention that way).
+_PLATFORM_USER = re.compile(
+    r"^<@([UW][A-Z0-9]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"(?:\|[^>]*)?>$"
+)
 _SLACK_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _HANDLE = re.compile(r"^@([A-Za-z0-9._'-]{1,64})$")
@@ -32,7 +37,7 @@ class PersonRef:
 
 def parse_person(token: str) -> PersonRef | None:
     token = token.strip().strip(",;")
-    if m := _SLACK_USER.match(token):
+    if m := _PLATFORM_USER.match(token):
         return PersonRef("platform", m.group(1), token)
     if m := _SLACK_MAILTO.match(token):
         return PersonRef("email", m.group(1).lower(), token)

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatcher import Dispatcher, error_message, new_reference, unexpected_message
 from bot.errors import NeedsIdentity, UserError
+from bot.forms import submission_text
 from bot.invocation import Actor, Conversation, Invocation, Reply
 from bot.messages import Message
 from integrations.slack import modals
@@ -185,7 +186,11 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
         except ValueError:
             meta = {}
         values = modals.values_from_submission(view)
-        text = _submission_text(callback, meta, values)
+        # Slack's user pickers give user ids; the grammar reads them as mentions.
+        for person in ("owner", "chair"):
+            if values.get(person):
+                values[person] = f"<@{values[person]}>"
+        text = submission_text(callback, number=meta.get("action_id"), values=values)
         if text is None:
             await ack()
             return
@@ -230,42 +235,6 @@ def _error_field(callback: str, error: str) -> str:
             if word in lowered:
                 return field
     return ERROR_FIELD.get(callback, "text")
-
-
-def _submission_text(callback: str, meta: dict[str, Any], values: dict[str, str]) -> str | None:
-    """A modal submission as the same command someone could have typed."""
-    number = meta.get("action_id")
-
-    # Slack's date picker gives ISO dates (2026-12-11), which the grammar reads as typed.
-    if callback == "action.done":
-        return f"done {number} {values.get('evidence', '')}".strip()
-    if callback == "action.due":
-        return f"due {number} {values.get('due', '')} {values.get('reason', '')}".strip()
-    if callback == "action.reassign":
-        owner = values.get("owner", "")
-        return f"reassign {number} <@{owner}> {values.get('reason', '')}".strip()
-    if callback == "action.update":
-        return f"update {number} {values.get('note', '')}".strip()
-    if callback == "cetr.record":
-        line = f"record {values.get('kind', '')} {values.get('held', '')}"
-        if values.get("chair"):
-            line += f" --chair <@{values['chair']}>"
-        for name in ("clinical_expert", "expert_by_experience"):
-            if values.get(name):
-                # Quotes delimit the option's value, so none may be inside it.
-                given = values[name].replace('"', "'")
-                line += f' --{name.replace("_", "-")} "{given}"'
-        for flag in filter(None, values.get("flags", "").split(",")):
-            line += f" --{flag}"
-        return line
-    if callback == "action.assign":
-        agency = values.get("agency", "")
-        text = (
-            f"assign <@{values.get('owner', '')}> {values.get('text', '')} by "
-            f"{values.get('due', '')}"
-        )
-        return f'{text} --agency "{agency}"' if agency else text
-    return None
 
 
 async def _open_modal(client: AsyncWebClient, trigger_id: Any, view: dict[str, Any]) -> None:
