@@ -40,12 +40,17 @@ jobs_cli = typer.Typer(help="Run a scheduled job once, by hand.", no_args_is_hel
 outbox_cli = typer.Typer(
     help="What is waiting to be delivered, and what failed.", no_args_is_help=True
 )
+report_cli = typer.Typer(
+    help="Reports for commissioners and boards (provisional – not NHSE-specified).",
+    no_args_is_help=True,
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(directory_cli, name="directory")
 cli.add_typer(export_cli, name="export")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(report_cli, name="report")
 
 log = logging.getLogger("teamaround")
 
@@ -105,7 +110,7 @@ def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
             await _ready(app)
             return await factory(app)
         finally:
-            await app.db.dispose()
+            await app.close()
 
     try:
         return asyncio.run(main())
@@ -170,9 +175,9 @@ def serve(
     if not (app.settings.slack_enabled or app.settings.teams_enabled):
         typer.echo(
             "No Slack or Teams credentials are set, so Teamaround is only serving /healthz: "
-            "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or MICROSOFT_APP_ID and "
-            "MICROSOFT_APP_PASSWORD) to connect, or try the bot now with "
-            "`teamaround demo seed` then `teamaround console --as kim.lee@example.org`."
+            "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or MICROSOFT_APP_ID, "
+            "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID) to connect, or try the bot "
+            "now with `teamaround demo seed` then `teamaround console --as kim.lee@example.org`."
         )
 
     async def prepare() -> None:
@@ -503,18 +508,129 @@ def export_agenda(
     _write_out(text, out)
 
 
+class ReportFormat(StrEnum):
+    md = "md"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+    all = "all"
+
+
+@report_cli.command("quarterly")
+def report_quarterly(
+    register: Annotated[
+        str | None,
+        typer.Option(help="The register's name (default: the policy's register)."),
+    ] = None,
+    quarter: Annotated[
+        str | None,
+        typer.Option(
+            help="NHS financial-year quarter, named by the year it starts in: 2026-Q1 is "
+            "Apr-Jun 2026, 2026-Q2 Jul-Sep, 2026-Q3 Oct-Dec 2026, 2026-Q4 Jan-Mar 2027 "
+            "(2026/27-Q3 and 'Q3 2026/27' work too). Default: the last completed quarter."
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="md, csv, xlsx or html (the web page, with the pictures inside); "
+            "all: every document and the pictures as PNG files.",
+        ),
+    ] = ReportFormat.all,
+    out: Annotated[
+        Path, typer.Option(help="Folder to write to (made if missing).", file_okay=False)
+    ] = Path("."),
+) -> None:
+    """The quarterly keyworking report, as at the end of the quarter.
+
+    Rebuilt from the register's history (ratings, keyworkers, admissions,
+    step-downs, actions), never from today's state. Files are named after the
+    register and the quarter, e.g. default-register-keyworking-2026-27-q3.xlsx.
+    Labelled provisional – not NHSE-specified.
+    """
+    from commands.report.documents import Format, documents
+    from commands.report.quarters import Quarter, parse_quarter
+    from commands.report.service import quarterly
+    from store import audit, queries
+    from store.models import Register
+
+    async def main(app: App) -> list[tuple[str, bytes]]:
+        today = app.services.today()
+        chosen = parse_quarter(quarter, today=today) if quarter else Quarter.last_completed(today)
+        name = register or app.policy.register_name
+        async with app.db.transaction() as session:
+            found = await queries.register_by_name(session, name=name)
+            if found is None:
+                from sqlalchemy import select
+
+                names = list((await session.scalars(select(Register.name))).all())
+                known = ", ".join(repr(n) for n in names) if names else "none yet"
+                raise UserError(
+                    f"There is no register called {name!r}. Registers here: {known}.\n"
+                    + (
+                        f"For example: teamaround report quarterly --register {names[0]!r}"
+                        if names
+                        else "Load the demo area with `teamaround demo seed`, or add people "
+                        "with `/dsr add`."
+                    )
+                )
+            report = await quarterly(
+                session,
+                register=found,
+                quarter=chosen,
+                today=today,
+                calendar=app.services.calendar,
+                policy=app.policy,
+            )
+            files = documents(report, Format(format.value))
+            audit.record(
+                session,
+                at=app.services.clock.now(),
+                actor=None,
+                actor_label=_operator(),
+                verb="export.quarterly_report",
+                object_type="register",
+                object_id=found.id,
+                after={"quarter": chosen.code, "files": [f.filename for f in files]},
+            )
+        if report.in_progress:
+            typer.secho(report.notes[0], fg=typer.colors.YELLOW, err=True)
+        return [(f.filename, f.content) for f in files]
+
+    files = _run(main)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for filename, content in files:
+            (out / filename).write_bytes(content)
+    except OSError as exc:
+        _fail(f"I can't write to {out}: {exc.strerror or exc}.")
+    typer.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {out.resolve()}:")
+    for filename, _ in files:
+        typer.echo(f"  {out / filename}")
+
+
 class ManifestKind(StrEnum):
     slack = "slack"
     teams = "teams"
 
 
 @cli.command()
-def manifest(kind: Annotated[ManifestKind, typer.Argument(help="slack or teams")]) -> None:
+def manifest(
+    kind: Annotated[ManifestKind, typer.Argument(help="slack or teams")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Teams: where to write the app package (default ./teamaround-teams.zip)."
+        ),
+    ] = None,
+) -> None:
     """Print the Slack app manifest for TEAMAROUND_PUBLIC_URL (Socket Mode when
-    SLACK_APP_TOKEN is set)."""
+    SLACK_APP_TOKEN is set), or write the Teams app package (needs MICROSOFT_APP_ID)."""
     settings = _settings()
     if kind is ManifestKind.teams:
-        _fail("The Teams app package is not available yet; Teams support is coming next.")
+        _teams_package(settings, out or Path("teamaround-teams.zip"))
+        return
     from integrations.slack.manifest import slack_manifest_yaml
 
     try:
@@ -525,6 +641,29 @@ def manifest(kind: Annotated[ManifestKind, typer.Argument(help="slack or teams")
         _fail(str(exc))
         raise  # pragma: no cover
     sys.stdout.write(text)
+
+
+def _teams_package(settings: Settings, out: Path) -> None:
+    from integrations.teams.manifest import build_package, manifest_id
+
+    if not settings.microsoft_app_id:
+        _fail(
+            "Set MICROSOFT_APP_ID to your bot's Microsoft App ID (the Application (client) ID "
+            "of the Entra app registration behind your Azure Bot), and TEAMAROUND_PUBLIC_URL "
+            "to Teamaround's public https address, then run this again."
+        )
+        return
+    try:
+        package = build_package(app_id=settings.microsoft_app_id, public_url=settings.public_url)
+        out.write_bytes(package)
+    except ValueError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"I can't write the package to {out}: {exc.strerror or exc}")
+    typer.echo(
+        f"Wrote {out} (Teams app id {manifest_id(settings.microsoft_app_id)}). Upload it in "
+        "the Teams admin centre, or in Teams: Apps, Manage your apps, Upload an app."
+    )
 
 
 @outbox_cli.command("list")

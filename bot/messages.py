@@ -84,6 +84,8 @@ class Attachment(_Frozen):
     media_type: str  # "image/png", "text/csv", ...
     content_b64: str
     title: str = ""
+    # What a picture shows, in words (screen readers; Slack's alt text).
+    alt_text: str = ""
 
     @property
     def is_image(self) -> bool:

@@ -114,6 +114,11 @@ class RegisterPolicy(BaseModel):
     keyworker_target_percent: int = Field(90, ge=1, le=100)
     step_down_green_weeks: int = Field(8, ge=1, le=52)
     reviews_ahead_weeks: int = Field(4, ge=1, le=26)
+    # Quarterly reports: an admission within this many months of a discharge
+    # is a readmission; a keyworker with more than caseload_limit young
+    # people is flagged.
+    readmission_months: int = Field(12, ge=1, le=60)
+    caseload_limit: int = Field(20, ge=1, le=200)
 
     @field_validator("agenda_channel")
     @classmethod
@@ -140,6 +145,35 @@ class JobsPolicy(BaseModel):
     chase_at: time = time(9, 30)
 
 
+class TeamsPolicy(BaseModel):
+    """How Teamaround builds network spaces in Microsoft Teams.
+
+    ``group-chat`` (default): a group chat of the network's members, with the
+    app installed and the network card pinned. ``private-channel``: a private
+    channel in ``team_id`` (bots in private channels are a Microsoft preview).
+    ``channel``: a standard channel in ``team_id``, a team kept for networks
+    (everyone in that team can read every channel).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    spaces: Literal["group-chat", "private-channel", "channel"] = "group-chat"
+    # The team's Microsoft Graph group id (needed for the two channel modes).
+    team_id: str | None = None
+    # Who owns new private channels (Graph requires an owner); default: the
+    # network's first member.
+    channel_owner: str | None = None
+    # The Bot Connector address for conversations we start before Teams has
+    # sent us anything from them; every inbound activity's own address wins.
+    service_url: str = "https://smba.trafficmanager.net/uk/"
+
+    @model_validator(mode="after")
+    def _team_for_channels(self) -> TeamsPolicy:
+        if self.spaces != "group-chat" and not self.team_id:
+            raise ValueError(f"spaces: {self.spaces} needs team_id, the team's Graph group id")
+        return self
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -160,6 +194,7 @@ class Policy(BaseModel):
     reviews: ReviewPolicy = Field(default_factory=ReviewPolicy)
     register_rules: RegisterPolicy = Field(default_factory=RegisterPolicy)
     jobs: JobsPolicy = Field(default_factory=JobsPolicy)
+    teams: TeamsPolicy = Field(default_factory=TeamsPolicy)
 
     @field_validator("channel_pattern")
     @classmethod

@@ -103,6 +103,10 @@ class YoungPerson(Base):
     transition_month: Mapped[date | None] = mapped_column(Date)
     rated_at: Mapped[datetime | None]
     archive_reason: Mapped[str | None] = mapped_column(Text)
+    # The local day they left the register and why: "stepped-down" (outcomes
+    # met, support ended) or "removed" (consent withdrawn, moved away, …).
+    left_on: Mapped[date | None] = mapped_column(Date)
+    leaving_reason: Mapped[str | None] = mapped_column(String(16))
 
     register: Mapped[Register] = relationship(lazy="raise")
 
@@ -224,6 +228,19 @@ class RatingChange(Base):
     at: Mapped[datetime]
 
     actor: Mapped[Person | None] = relationship(lazy="joined")
+
+
+class KeyworkerChange(Base):
+    """One change of the keyworker the register records for a young person
+    (``None``: no keyworker from then on), so that caseloads and coverage can
+    be reconstructed as at any day."""
+
+    __tablename__ = "keyworker_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    keyworker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
 
 
 class Admission(Base):
@@ -357,3 +374,21 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     seen_at: Mapped[datetime]
+
+
+class TeamsConversation(Base):
+    """Where and how to reach a Teams conversation (a chat, a channel, a
+    person's 1:1 chat with the bot): the Bot Connector's service URL changes
+    from time to time, so every inbound activity refreshes it."""
+
+    __tablename__ = "teams_conversations"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # personal | groupChat | channel
+    service_url: Mapped[str] = mapped_column(String(300))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    # For channels: the team's Graph group id and the channel id.
+    team_id: Mapped[str | None] = mapped_column(String(200))
+    channel_id: Mapped[str | None] = mapped_column(String(200))
+    # For a 1:1 chat: the person's Entra object id.
+    user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(index=True)

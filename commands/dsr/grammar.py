@@ -70,6 +70,10 @@ DISCHARGE_EXAMPLE = "/dsr discharge DSR-0042 today"
 KEYWORKER_EXAMPLE = "/dsr keyworker DSR-0042 @kim.lee"
 TRANSITION_EXAMPLE = "/dsr transition DSR-0042 03/2027"
 REMOVE_EXAMPLE = "/dsr remove DSR-0042 Consent withdrawn"
+STEP_DOWN_EXAMPLE = '/dsr step-down DSR-0042 --on 20/11 "Settled at college; CAMHS lead agreed"'
+REPORT_EXAMPLE = "/dsr report 2026-Q2"
+# A removal whose reason says it is a step-down is recorded as one instead.
+_STEP_DOWN_WORDS = re.compile(r"\bstep(ped|ping)?[\s-]*(down|back)\b|\boutcomes?\s+met\b", re.I)
 
 _FLAG = re.compile(r"(?:^|\s)--(ehcp|out-of-area)(?=\s|$)")
 _MONTH_NAMES = {
@@ -163,6 +167,21 @@ class Remove(_Cmd):
     reason: str
 
 
+class StepDown(_Cmd):
+    """Keyworking support ended because its outcomes were met: they leave the
+    register on ``on`` and the step-down is counted in the quarterly report."""
+
+    sub: Literal["step-down"] = "step-down"
+    reference: str
+    on: date
+    note: str = ""
+
+
+class Report(_Cmd):
+    sub: Literal["report"] = "report"
+    quarter: str | None = None  # "2026-Q2"; None: the last completed quarter
+
+
 class AgendaPreview(_Cmd):
     sub: Literal["agenda"] = "agenda"
 
@@ -199,6 +218,8 @@ DsrCommand = (
     | Show
     | ListRegister
     | Remove
+    | StepDown
+    | Report
     | AgendaPreview
     | AgendaPost
     | Outcome
@@ -244,7 +265,32 @@ def parse(
         reason = check_text(
             unquote(tail), what="reason for removing them", example=REMOVE_EXAMPLE, limit=max_text
         )
+        if _STEP_DOWN_WORDS.search(reason):
+            raise UserError(
+                "That sounds like a step-down (outcomes met, support no longer needed). Record "
+                "it as one, so that it is counted in the quarterly report and credited to "
+                "their keyworker.",
+                hint=f"Type: /dsr step-down {reference} (add --on DATE if it wasn't today, "
+                "and a note in quotes if you like)",
+            )
         return Remove(reference=reference, reason=reason)
+    if sub in ("step-down", "stepdown", "stepped-down", "step"):
+        if sub == "step":
+            word, rest = first_word(rest)
+            if word.lower() != "down":
+                raise UserError(
+                    "Did you mean `/dsr step-down`?", hint=f"For example: {STEP_DOWN_EXAMPLE}"
+                )
+        return _step_down(rest, today=today, calendar=calendar, max_text=max_text)
+    if sub in ("report", "reports", "quarterly"):
+        quarter = rest.strip()
+        if " " in quarter:
+            raise UserError(
+                "`/dsr report` takes one quarter, written like 2026-Q2 (or nothing, for the "
+                "last completed quarter).",
+                hint=f"For example: {REPORT_EXAMPLE}",
+            )
+        return Report(quarter=quarter or None)
     if sub == "agenda" and rest.lower() in ("", "preview"):
         return AgendaPreview()
     if sub == "agenda" and rest.lower() == "post":
@@ -359,6 +405,28 @@ def _add(rest: str, *, today: date, calendar: WorkingCalendar) -> Add:
         consent_basis=basis,
         consent_date=consent_date,
     )
+
+
+def _step_down(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int) -> StepDown:
+    body, options = pop_options(rest, {"on"})
+    reference, note_text = _reference(body, example=STEP_DOWN_EXAMPLE)
+    on_text = options.get("on")
+    if on_text is not None:
+        # `--on 20/11 "note"`: the date ends where the quoted note starts.
+        quote = min((on_text.find(q) for q in ('"', "“") if q in on_text), default=-1)
+        if quote > 0:
+            on_text, note_text = on_text[:quote], f"{note_text} {on_text[quote:]}".strip()
+    on = (
+        parse_held_date(
+            on_text, today=today, calendar=calendar, what=f"{reference} was stepped down"
+        )
+        if on_text is not None
+        else today
+    )
+    note = unquote(note_text)
+    if note:
+        note = check_text(note, what="note", example=STEP_DOWN_EXAMPLE, limit=max_text)
+    return StepDown(reference=reference, on=on, note=note)
 
 
 def parse_rating(word: str, *, example: str = RATE_EXAMPLE) -> Rating:

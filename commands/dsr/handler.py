@@ -102,6 +102,20 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
             unit, reference=command.reference, month=command.month
         )
         return views.transition_set(young_person)
+    if isinstance(command, grammar.StepDown):
+        done = await service.step_down(
+            unit, reference=command.reference, on=command.on, note=command.note
+        )
+        return views.stepped_down(done)
+    if isinstance(command, grammar.Report):
+        # Imported here: the report draws with matplotlib, which other commands never need.
+        from commands.report import service as report_service
+        from commands.report import views as report_views
+
+        sent = await report_service.send_to_chair(unit, quarter_text=command.quarter)
+        return report_views.on_its_way(
+            quarter_label=sent.report.quarter.label, where=sent.where, files=sent.files
+        )
     if isinstance(command, grammar.Show):
         found = await service.entry(unit, reference=command.reference)
         return views.entry(found, today=today, calendar=unit.services.calendar)

@@ -30,7 +30,7 @@ from commands.dsr import agenda, flags, grammar
 from commands.network import service as network_service
 from commands.people import resolve
 from commands.vocabulary import REVIEW_TO_HOLD, is_review_to_hold
-from store import audit, chasing, outbox, queries
+from store import audit, chasing, history, outbox, queries
 from store.models import (
     Action,
     Admission,
@@ -73,6 +73,8 @@ def snapshot(young_person: YoungPerson) -> dict[str, Any]:
         else None,
         "archived": young_person.archived_at is not None,
         "archive_reason": young_person.archive_reason,
+        "left_on": young_person.left_on.isoformat() if young_person.left_on else None,
+        "leaving_reason": young_person.leaving_reason,
     }
 
 
@@ -408,7 +410,9 @@ async def set_keyworker(
         raise UserError(f"{person.name} is already {young_person.reference}'s keyworker.")
     if young_person.keyworker_id != person.id:
         before = snapshot(young_person)
-        young_person.keyworker_id = person.id
+        history.set_keyworker(
+            unit.session, young_person, keyworker_id=person.id, actor_id=unit.actor.id, at=unit.now
+        )
         _record(
             unit,
             young_person,
@@ -435,9 +439,59 @@ async def remove(unit: Unit, *, reference: str, reason: str) -> tuple[YoungPerso
     young_person = await find(unit, reference=reference)
     before = snapshot(young_person)
     young_person.archived_at, young_person.archive_reason = unit.now, reason
+    young_person.left_on, young_person.leaving_reason = unit.today, "removed"
     _record(unit, young_person, verb="register.remove", before=before)
     network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
     return young_person, network
+
+
+STEPPED_DOWN = "Stepped down: outcomes met, support no longer needed"
+
+
+@dataclass(frozen=True)
+class SteppedDown:
+    young_person: YoungPerson
+    keyworker: Person | None
+    network: Network | None
+
+
+async def step_down(unit: Unit, *, reference: str, on: date, note: str) -> SteppedDown:
+    """Keyworking ends because its outcomes were met ("task and finish"): they
+    leave the register on ``on``, and the quarterly report counts the
+    step-down for them and their keyworker. Their history stays."""
+    young_person = await find(unit, reference=reference)
+    ref = young_person.reference
+    joined = unit.services.calendar.local_date(young_person.created_at)
+    if on < joined:
+        raise UserError(
+            f"{ref} joined the register on {format_numeric(joined)}, so they can't have been "
+            "stepped down before that.",
+            hint=f"For example: /dsr step-down {ref} --on {format_numeric(unit.today)}",
+        )
+    if on > unit.today:
+        raise UserError("Record a step-down once it has happened.")
+    admission = await open_admission(unit, young_person=young_person)
+    if admission is not None:
+        raise UserError(
+            f"{ref} is recorded as in hospital ({admission.setting}, since "
+            f"{format_numeric(admission.admitted_on)}), so their keyworking support can't end "
+            "with its outcomes met yet.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
+        )
+    keyworker = await effective_keyworker(unit, young_person=young_person)
+    before = snapshot(young_person)
+    young_person.archived_at = unit.now
+    young_person.archive_reason = f"{STEPPED_DOWN}. {note}" if note else STEPPED_DOWN
+    young_person.left_on, young_person.leaving_reason = on, "stepped-down"
+    _record(
+        unit,
+        young_person,
+        verb="register.step_down",
+        before=before,
+        extra={"keyworker": keyworker.email if keyworker else None},
+    )
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    return SteppedDown(young_person=young_person, keyworker=keyworker, network=network)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ from bot.messages import (
 )
 from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
-from commands.dsr.service import LIST_LINES, Entry, FollowUp, Line, OutcomeRecorded
+from commands.dsr.service import (
+    LIST_LINES,
+    Entry,
+    FollowUp,
+    Line,
+    OutcomeRecorded,
+    SteppedDown,
+)
 from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
@@ -142,6 +149,27 @@ def removed(young_person: YoungPerson, network: Network | None) -> Message:
     return plain(text, tone="success")
 
 
+def stepped_down(done: SteppedDown) -> Message:
+    yp = done.young_person
+    assert yp.left_on is not None
+    credit = (
+        f" It counts towards {done.keyworker.name}'s step-downs this quarter."
+        if done.keyworker
+        else " They had no keyworker recorded, so it is not credited to anyone."
+    )
+    text = (
+        f"{yp.reference} stepped down on {format_numeric(yp.left_on)}: outcomes met, keyworking "
+        f"support ended, and they are off the register (their history is kept).{credit}"
+    )
+    if done.network is not None:
+        text += (
+            f" Their network #{done.network.space_name} is still open: close it from there once "
+            "its actions are finished (see /network help)."
+        )
+    text += " If they need support again, add them with a new reference (/dsr add …)."
+    return plain(text, tone="success")
+
+
 def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
     yp = found.young_person
     rating = rating_label(yp.rating)
@@ -183,11 +211,11 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
     else:
         facts.append(Fact(label="Network", value="none open"))
     if yp.archived_at is not None:
+        left_on = yp.left_on or calendar.local_date(yp.archived_at)
         facts.append(
             Fact(
-                label="Removed",
-                value=f"{format_numeric(calendar.local_date(yp.archived_at))}: "
-                f"{yp.archive_reason or 'no reason given'}",
+                label="Stepped down" if yp.leaving_reason == "stepped-down" else "Removed",
+                value=f"{format_numeric(left_on)}: {yp.archive_reason or 'no reason given'}",
             )
         )
     title = f"{yp.reference} · {rating_label(yp.rating)}"
@@ -292,8 +320,12 @@ HELP_LINES = (
     "/dsr transition REF MONTH-YEAR — the month they turn 18, e.g. 03/2027 or March 2027",
     "/dsr show REF — their entry, admission and rating history",
     "/dsr list [red|amber|green|blue|no-keyworker] — who is on the register",
+    '/dsr step-down REF [--on DATE] ["note"] — keyworking support ended with its outcomes '
+    "met: off the register, counted in the quarterly report",
     "/dsr remove REF REASON — take someone off the register (consent withdrawn, moved away); "
     "their history is kept",
+    "/dsr report [QUARTER] — DSR chairs: the quarterly keyworking report (financial quarters: "
+    "2026-Q3 is Oct–Dec 2026), sent to you with its spreadsheet and pictures",
     "References only: never a name, date of birth or NHS number. "
     "Dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
     "/dsr agenda preview — this week's DSR review agenda, only to you",

@@ -13,7 +13,7 @@ from commands import notify, permissions
 from commands.context import Unit
 from commands.network import views
 from commands.vocabulary import is_review_to_hold
-from store import audit, queries
+from store import audit, history, queries
 from store.models import Action, Network, NetworkMember, Person
 
 MAX_SPACE_NAME = 80
@@ -109,6 +109,25 @@ async def _add_member(unit: Unit, *, network: Network, person: Person, role: str
     return True
 
 
+async def open_network_by_reference(unit: Unit, *, reference: str) -> Network:
+    """A young person's open network, named by their register reference."""
+    register = await unit.register()
+    young_person = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    network = (
+        await queries.open_network_for(unit.session, young_person_id=young_person.id)
+        if young_person is not None
+        else None
+    )
+    if network is None:
+        raise UserError(
+            f"{reference} has no open network on the {register.name} register.",
+            hint="Check the reference, or open one with /network open REF.",
+        )
+    return network
+
+
 async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) -> Network:
     permissions.require_coordinator(unit.actor, doing="open networks")
     register = await unit.register()
@@ -131,7 +150,14 @@ async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) 
     if keyworker is None and permissions.has_role(unit.actor, "keyworker"):
         keyworker = unit.actor
     if keyworker is not None and young_person.keyworker_id is None:
-        young_person.keyworker_id = keyworker.id  # the register follows the network
+        # The register follows the network (with its history, for the reports).
+        history.set_keyworker(
+            unit.session,
+            young_person,
+            keyworker_id=keyworker.id,
+            actor_id=unit.actor.id,
+            at=unit.now,
+        )
     platform = unit.conversation.platform
     name = await _unique_space(
         unit,
@@ -263,7 +289,14 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
         raise UserError(f"{person.name} is already the keyworker.")
     before = _snapshot(network)
     network.keyworker_id = person.id
-    network.young_person.keyworker_id = person.id  # the register follows the network
+    # The register follows the network (with its history, for the reports).
+    history.set_keyworker(
+        unit.session,
+        network.young_person,
+        keyworker_id=person.id,
+        actor_id=unit.actor.id,
+        at=unit.now,
+    )
     await _add_member(unit, network=network, person=person, role="Keyworker")
     await unit.session.flush()
     await unit.session.refresh(network)

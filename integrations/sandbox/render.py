@@ -30,7 +30,8 @@ def render(message: Message, *, indent: str = "") -> str:
     mentioned = " ".join(f"@{clean(email)}" for email in message.mentions)
     if not message.blocks:
         text = f"{mentioned} {message.text}" if mentioned else message.text
-        return "\n".join(indent + line for line in clean(text).splitlines())
+        plain_lines = clean(text).splitlines() + _attachments(message)
+        return "\n".join(indent + line for line in plain_lines)
     lines: list[str] = [mentioned] if mentioned else []
     for block in message.blocks:
         if isinstance(block, Header):
@@ -50,4 +51,17 @@ def render(message: Message, *, indent: str = "") -> str:
             lines.append(f"  ({clean(block.text)})")
         elif isinstance(block, Divider):
             lines.append("  ---")
+    lines.extend(_attachments(message))
     return "\n".join(indent + line for line in lines)
+
+
+def _attachments(message: Message) -> list[str]:
+    """Files sent with the message, by name (the console can't show them)."""
+    return [
+        f"  [attached: {clean(a.filename)}, {_size(len(a.content_b64) * 3 // 4)}]"
+        for a in message.attachments
+    ]
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.0f} KB"

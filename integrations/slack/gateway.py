@@ -9,14 +9,17 @@ history before posting again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway import Address, Delivery, DeliveryError, Member, SendResult, SpaceRequest
+from bot.messages import Attachment
 from integrations.slack.render import render
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ def _translate(exc: Exception) -> DeliveryError:
         return DeliveryError(
             f"slack: {code} (HTTP {status})", retryable=retryable, retry_after=retry_after
         )
+    if isinstance(exc, SlackRequestError):
+        # files_upload_v2: the bytes were refused at the upload URL.
+        return DeliveryError(f"slack: file upload failed ({exc})"[:300], retryable=True)
     if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError)):
         return DeliveryError(f"slack: connection problem ({type(exc).__name__})", retryable=True)
     return DeliveryError(f"slack: unexpected {type(exc).__name__}", retryable=True)
@@ -96,6 +102,8 @@ class SlackGateway:
                 log.info(
                     "slack: %s had already landed as %s; not posting again", delivery.key, found
                 )
+                # Its files may not have followed it: send the ones missing.
+                await self._attach(channel, found, delivery.message.attachments, check=True)
                 return SendResult(conversation_id=channel, message_id=found, linked=linked or {})
         rendered = render(delivery.message)
         blocks = list(rendered.blocks)
@@ -118,7 +126,44 @@ class SlackGateway:
         channel_id = str(response.get("channel") or channel)
         if delivery.pin:
             await self._pin(channel_id, ts)
+        await self._attach(channel_id, ts, delivery.message.attachments, check=False)
         return SendResult(conversation_id=channel_id, message_id=ts, linked=linked or {})
+
+    async def _attach(
+        self, channel: str, ts: str, attachments: Sequence[Attachment], *, check: bool
+    ) -> None:
+        """Upload a message's files into its thread, in one ``files_upload_v2``.
+        After a retry (``check``), files already in the thread are not sent again."""
+        wanted = list(attachments)
+        if wanted and check:
+            shared = await self._files_in_thread(channel, ts)
+            wanted = [a for a in wanted if a.filename not in shared]
+        if not wanted:
+            return
+        uploads: list[dict[str, Any]] = []
+        for attachment in wanted:
+            upload: dict[str, Any] = {
+                "filename": attachment.filename,
+                "content": base64.b64decode(attachment.content_b64),
+                "title": attachment.title or attachment.filename,
+            }
+            if attachment.is_image and attachment.alt_text:
+                upload["alt_txt"] = attachment.alt_text[:1000]
+            uploads.append(upload)
+        await self._post_client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=ts)
+
+    async def _files_in_thread(self, channel: str, ts: str) -> set[str]:
+        try:
+            replies = await self._client.conversations_replies(channel=channel, ts=ts, limit=200)
+        except SlackApiError as exc:
+            # Without the history scope for this conversation (a direct
+            # message): send them all rather than risk losing one.
+            log.warning("slack: could not read the thread of %s: %s", channel, _code(exc))
+            return set()
+        messages: list[dict[str, Any]] = replies.get("messages", []) or []
+        return {
+            str(file.get("name")) for message in messages for file in message.get("files", []) or []
+        }
 
     async def _mentions(self, delivery: Delivery) -> str:
         """``<@U…>`` for each person the message mentions (found by email when
@@ -182,6 +227,7 @@ class SlackGateway:
                 raise DeliveryError(
                     f"slack: {delivery.address.email} is not in this Slack workspace",
                     retryable=False,
+                    not_on_platform=True,
                 )
             user_id = found
             linked[delivery.address.email] = user_id

@@ -41,6 +41,18 @@ Choices where Slack's behaviour is not pinned down by the spec:
 - ``views.push`` stacks onto the most recently opened or pushed view
   (``push_limit_reached`` beyond 3 deep); ``views.update`` honours ``hash``.
 - A bug in the fake itself answers HTTP 500 and is re-raised by ``stop()``.
+- Files (``files_upload_v2``): ``files.getUploadURLExternal`` needs a
+  ``filename`` and a positive whole ``length`` (else ``invalid_arguments``) and
+  answers a one-file upload URL on this server (no token needed, as Slack's
+  pre-signed URLs); POSTing the bytes there answers ``OK - <size>`` (an unknown
+  URL HTTP 404). ``files.completeUploadExternal`` needs ``files`` as a JSON list
+  of ``{"id", "title"}`` (else ``invalid_arguments``); an id that is unknown,
+  not uploaded yet or already completed is ``file_not_found``; a channel must
+  exist (``channel_not_found``) with the bot in it (``not_in_channel``), and a
+  ``thread_ts`` must be a message in it (``thread_not_found``). Completing with
+  a channel shares the files there as one message from the bot (in the thread,
+  with ``thread_ts``), listed under ``files`` in history and replies; without
+  one the files stay private. Declared and uploaded sizes are not compared.
 - Trigger ids, rate-limit windows and response_url ages use ``clock``
   (``time.monotonic`` unless a test replaces it); ``chat.scheduleMessage``
   compares ``post_at`` with ``wall_clock`` (``time.time``).
@@ -72,6 +84,7 @@ from aiohttp import web
 __all__ = [
     "FakeCall",
     "FakeChannel",
+    "FakeFile",
     "FakeMessage",
     "FakeScheduledMessage",
     "FakeSlack",
@@ -142,6 +155,20 @@ class FakeMessage:
     edited: int = 0  # times chat.update (or a replacing response_url) changed it
     ephemeral_for: str | None = None
     edited_ts: str | None = None
+    files: list[str] = field(default_factory=list)  # ids of files shared with it
+
+
+@dataclass
+class FakeFile:
+    id: str
+    name: str
+    length: int
+    upload_key: str
+    title: str = ""
+    alt_txt: str = ""
+    content: bytes | None = None  # None until the bytes are POSTed to the upload URL
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -369,6 +396,7 @@ class FakeSlack:
         self.ims: dict[str, str] = {}
         self.scheduled: dict[str, FakeScheduledMessage] = {}
         self.views: list[dict[str, Any]] = []
+        self.files: dict[str, FakeFile] = {}
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[FakeCall] = []
         self.rate_limit: dict[str, int] = {}
@@ -417,6 +445,8 @@ class FakeSlack:
             "conversations.setPurpose": self._conversations_set_purpose,
             "conversations.setTopic": self._conversations_set_topic,
             "conversations.unarchive": self._conversations_unarchive,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
             "oauth.v2.access": self._oauth_v2_access,
             "pins.add": self._pins_add,
             "pins.list": self._pins_list,
@@ -435,6 +465,7 @@ class FakeSlack:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_route("*", "/response/{rid}", self._serve_response_url)
+        app.router.add_route("*", "/upload/v1/{key}", self._serve_upload)
         self._stopping = asyncio.Event()
         self._runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
@@ -540,6 +571,15 @@ class FakeSlack:
             if message.ts == ts and message.ephemeral_for is None:
                 return message
         return None
+
+    def files_in(self, channel: str, *, thread_ts: str | None = None) -> list[FakeFile]:
+        """Files shared in ``channel`` (only in the thread of ``thread_ts``, if given)."""
+        return [
+            self.files[file_id]
+            for message in self.messages.get(channel, [])
+            if thread_ts is None or message.thread_ts == thread_ts
+            for file_id in message.files
+        ]
 
     def channel_named(self, name: str) -> FakeChannel | None:
         for channel in self.channels.values():
@@ -797,6 +837,24 @@ class FakeSlack:
         self._apply_response(target, body)
         return web.Response(status=200, text="ok")
 
+    async def _serve_upload(self, request: web.Request) -> web.Response:
+        """The upload URL from files.getUploadURLExternal: the file's bytes, POSTed."""
+        key = request.match_info["key"]
+        call = FakeCall(method="(upload)", args={"key": key}, time=self.clock())
+        self.calls.append(call)
+        found = next((f for f in self.files.values() if f.upload_key == key), None)
+        if found is None or request.method != "POST":
+            call.status, call.error = 404, "not_found"
+            return web.Response(status=404, text="Not Found")
+        failure = self._take_failure("(upload)")
+        if failure is not None:
+            early = self._failure_response(failure, call)
+            if early is not None:
+                return early
+        found.content = await request.read()
+        call.status = 200
+        return web.Response(status=200, text=f"OK - {len(found.content)}")
+
     def _apply_response(self, target: _ResponseUrl, body: dict[str, Any]) -> None:
         if target.channel is None:
             return
@@ -891,6 +949,8 @@ class FakeSlack:
             out["blocks"] = message.blocks
         if message.thread_ts:
             out["thread_ts"] = message.thread_ts
+        if message.files:
+            out["files"] = [self._file_json(self.files[f]) for f in message.files]
         if message.edited:
             out["edited"] = {"user": message.user, "ts": message.edited_ts or message.ts}
         if metadata and message.metadata:
@@ -899,6 +959,17 @@ class FakeSlack:
         if channel is not None and message.ts in channel.pins:
             out["pinned_to"] = [channel.id]
         return out
+
+    def _file_json(self, file: FakeFile) -> dict[str, Any]:
+        return {
+            "id": file.id,
+            "name": file.name,
+            "title": file.title or file.name,
+            "size": len(file.content or b""),
+            "alt_txt": file.alt_txt,
+            "channels": list(file.channels),
+            "user": self.bot_user_id,
+        }
 
     # -- lookups ------------------------------------------------------------------
 
@@ -1235,6 +1306,60 @@ class FakeSlack:
             "channels": [self._channel_json(c) for c in page],
             "response_metadata": {"next_cursor": nxt},
         }
+
+    # -- methods: files ---------------------------------------------------------------
+
+    def _files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = _str(args, "filename")
+        length_text = _str(args, "length")
+        if not name or not length_text.isdigit() or int(length_text) < 1:
+            raise SlackError("invalid_arguments")
+        file = FakeFile(
+            id=self._new_id("F"),
+            name=name,
+            length=int(length_text),
+            upload_key=secrets.token_hex(12),
+            alt_txt=_str(args, "alt_txt"),
+        )
+        self.files[file.id] = file
+        return {"upload_url": f"{self.url}/upload/v1/{file.upload_key}", "file_id": file.id}
+
+    def _files_complete_upload_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        wanted = _json_value(args, "files", "invalid_arguments")
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackError("invalid_arguments")
+        files: list[FakeFile] = []
+        for item in wanted:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise SlackError("invalid_arguments")
+            file = self.files.get(item["id"])
+            if file is None or file.content is None or file.completed:
+                raise SlackError("file_not_found")
+            files.append(file)
+        target = _str(args, "channel_id") or (_id_list(args.get("channels")) or [""])[0]
+        channel = self._member_channel(target) if target else None
+        thread_ts = _str(args, "thread_ts") or None
+        if thread_ts is not None and (
+            channel is None or self.find_message(channel.id, thread_ts) is None
+        ):
+            raise SlackError("thread_not_found")
+        for file, item in zip(files, wanted, strict=True):
+            file.completed = True
+            file.title = str(item.get("title") or file.name)
+            if channel is not None:
+                file.channels.append(channel.id)
+        if channel is not None:
+            self.messages.setdefault(channel.id, []).append(
+                FakeMessage(
+                    ts=self._next_ts(),
+                    channel=channel.id,
+                    user=self.bot_user_id,
+                    text=_str(args, "initial_comment"),
+                    thread_ts=thread_ts,
+                    files=[f.id for f in files],
+                )
+            )
+        return {"files": [{"id": f.id, "title": f.title} for f in files]}
 
     # -- methods: chat ----------------------------------------------------------------
 

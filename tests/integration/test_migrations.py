@@ -23,6 +23,7 @@ TABLES = {
     "actions",
     "cetrs",
     "rating_changes",
+    "keyworker_changes",
     "admissions",
     "job_locks",
     "meetings",
@@ -32,6 +33,7 @@ TABLES = {
     "outbox",
     "card_refs",
     "processed_events",
+    "teams_conversations",
 }
 
 

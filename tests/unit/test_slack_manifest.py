@@ -28,6 +28,7 @@ SCOPES = {
     "users:read",
     "users:read.email",
     "im:write",
+    "files:write",  # the quarterly report's files, to the DSR chair
 }
 
 

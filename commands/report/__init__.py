@@ -1,0 +1,1 @@
+"""Reports for commissioners and boards: the quarterly keyworking return."""
