@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.errors import ConnectionLost, UserError
+from bot.errors import ConnectionLost, NeedsIdentity, UserError
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, Section, plain
 from bot.privacy import refuse_identifiers
@@ -73,4 +73,45 @@ async def safely(call: Awaitable[Reply]) -> Reply:
     except Exception:
         reference = new_reference()
         log.exception("unexpected error, reference %s", reference)
+        return Reply(message=unexpected_message(reference))
+
+
+EmailLookup = Callable[[str], Awaitable[str | None]]
+
+
+async def run_with_identity(
+    dispatcher: Dispatcher, invocation: Invocation, *, email_of: EmailLookup, platform: str
+) -> Reply:
+    """Dispatch inside a platform's error boundary, asking the platform once
+    for the email of anyone the directory doesn't know by platform id yet."""
+    try:
+        try:
+            return await dispatcher.dispatch(invocation)
+        except NeedsIdentity as exc:
+            emails = dict(invocation.known_emails)
+            for user_id in exc.platform_user_ids:
+                email = await email_of(user_id)
+                if email:
+                    emails[user_id] = email
+            retry = invocation.model_copy(update={"known_emails": emails})
+            actor = retry.actor
+            if actor.platform_user_id in emails:
+                actor = actor.model_copy(update={"email": emails[actor.platform_user_id]})
+                retry = retry.model_copy(update={"actor": actor})
+            return await dispatcher.dispatch(retry)
+    except NeedsIdentity as exc:
+        return Reply(
+            message=error_message(
+                UserError(
+                    exc.message,
+                    hint="Ask an administrator to add them to the Teamaround directory with "
+                    f"the email address they use in {platform}.",
+                )
+            )
+        )
+    except UserError as exc:
+        return Reply(message=error_message(exc))
+    except Exception:
+        reference = new_reference()
+        log.exception("unexpected error handling a %s request, reference %s", platform, reference)
         return Reply(message=unexpected_message(reference))

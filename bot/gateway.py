@@ -78,10 +78,23 @@ class SendResult(BaseModel):
 class DeliveryError(Exception):
     """A delivery failed. ``retryable`` failures are tried again later."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        not_on_platform: bool = False,
+        waiting: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        # The person has no account on this platform: another platform may reach them.
+        self.not_on_platform = not_on_platform
+        # Not a failure but a wait (for something people will do): try again
+        # after ``retry_after`` without using up an attempt.
+        self.waiting = waiting
 
 
 class ChatGateway(Protocol):

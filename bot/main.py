@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
+from bot.errors import ConfigError
 from bot.gateway import ChatGateway
 from bot.policy import Policy, load_policy
 from bot.relay import Relay
@@ -31,10 +32,22 @@ class App:
     dispatcher: Dispatcher
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     slack: Any = None  # the slack_bolt AsyncApp when Slack is connected
+    teams: Any = None  # the TeamsInbound when Teams is connected
+    # Things to close when the app stops (HTTP sessions), before the database.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def db(self) -> Database:
         return self.services.db
+
+    async def close(self) -> None:
+        for close in self.closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing a connection failed")
+        self.closers.clear()
+        await self.db.dispose()
 
     def scheduled_jobs(self) -> list[ScheduledJob]:
         """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
@@ -98,7 +111,73 @@ def build(
     )
     if settings.slack_enabled:
         connect_slack(app, with_gateway="slack" not in app.gateways)
+    if settings.teams_enabled:
+        connect_teams(app, with_gateway="teams" not in app.gateways)
     return app
+
+
+def connect_teams(app: App, *, with_gateway: bool = True) -> None:
+    """Wire Teams: msal tokens, the Bot Connector and Graph clients, the
+    outbox gateway and the inbound handler for /api/messages."""
+    from integrations.teams.api import JsonApi, Sessions
+    from integrations.teams.app import TeamsInbound
+    from integrations.teams.auth import BotFrameworkAuth
+    from integrations.teams.connector import Connector
+    from integrations.teams.gateway import TeamsGateway
+    from integrations.teams.graph import Graph
+    from integrations.teams.manifest import manifest_id
+    from integrations.teams.references import References
+    from integrations.teams.tokens import BOT_SCOPE, GRAPH_SCOPE, TokenProvider
+
+    settings = app.settings
+    assert settings.microsoft_app_id and settings.microsoft_app_password
+    app_id = settings.microsoft_app_id
+    tenant = settings.microsoft_app_tenant_id
+    if not tenant:
+        raise ConfigError(
+            "MICROSOFT_APP_TENANT_ID: set it to your Directory (tenant) ID; Teamaround is a "
+            "single-tenant bot (new multi-tenant bots are no longer supported)"
+        )
+    tokens = TokenProvider(
+        app_id=app_id,
+        secret=settings.microsoft_app_password.get_secret_value(),
+        tenant_id=tenant,
+        login_url=settings.teams_login_url,
+    )
+    sessions = Sessions()
+    app.closers += [sessions.close, tokens.close]
+    connector = Connector(
+        JsonApi(session=sessions, token=lambda: tokens.token(BOT_SCOPE), forget_token=tokens.forget)
+    )
+    graph = Graph(
+        JsonApi(
+            session=sessions, token=lambda: tokens.token(GRAPH_SCOPE), forget_token=tokens.forget
+        ),
+        base_url=settings.graph_url,
+    )
+    references = References(app.db)
+    gateway = TeamsGateway(
+        connector=connector,
+        graph=graph,
+        references=references,
+        policy=app.policy.teams,
+        app_id=app_id,
+        tenant_id=tenant,
+        manifest_id=manifest_id(app_id),
+    )
+    if with_gateway:
+        app.gateways["teams"] = gateway
+    app.teams = TeamsInbound(
+        dispatcher=app.dispatcher,
+        auth=BotFrameworkAuth(
+            app_id=app_id, openid_url=settings.teams_openid_url, session=sessions
+        ),
+        connector=connector,
+        graph=graph,
+        references=references,
+        gateway=gateway,
+        app_id=app_id,
+    )
 
 
 def connect_slack(app: App, *, with_gateway: bool = True) -> None:

@@ -124,11 +124,14 @@ class Relay:
                 break
         return total
 
-    async def _deliver(self, item: Claimed, report: RelayReport) -> None:
+    async def _deliver(
+        self, item: Claimed, report: RelayReport, platforms: tuple[str, ...] | None = None
+    ) -> None:
         # Rows are resolved one at a time, just before sending, so that a row
         # sees what earlier rows of the same batch did (a space just created).
+        platforms = platforms or tuple(self._gateways)
         prepared = await self._outbox.prepare(
-            row_id=item.row_id, attempts=item.attempts, platforms=tuple(self._gateways)
+            row_id=item.row_id, attempts=item.attempts, platforms=platforms
         )
         now = self._clock.now()
         if prepared.superseded:
@@ -159,6 +162,22 @@ class Relay:
                 # A gateway bug must not stop the relay: log it, retry the row.
                 log.exception("outbox row %s: unexpected delivery failure", item.row_id)
                 exc = DeliveryError(f"unexpected: {type(exc).__name__}", retryable=True)
+            others = tuple(p for p in platforms if p != delivery.address.platform)
+            if exc.not_on_platform and any(p != "console" for p in others):
+                # Not on this platform (a Teams-only person, say): try the next one.
+                log.info("outbox row %s: %s; trying %s", item.row_id, exc, ", ".join(others))
+                await self._deliver(item, report, others)
+                return
+            if exc.waiting:
+                await self._outbox.mark_failed(
+                    row_id=item.row_id,
+                    error=str(exc),
+                    retry_at=now + timedelta(seconds=exc.retry_after or 60),
+                    now=now,
+                    count_attempt=False,
+                )
+                report.retried += 1
+                return
             attempts = item.attempts + 1
             retry_at: datetime | None = None
             if exc.retryable and attempts < self._policy.max_attempts:

@@ -9,12 +9,33 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.main import App
 
 log = logging.getLogger("teamaround")
+
+# The pages an app store listing links to (the Teams manifest's privacy and
+# terms links). Short, true, and the same for every deployment.
+_PAGE = """<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Teamaround: {title}</title></head><body><h1>{title}</h1>{body}</body></html>"""
+PRIVACY = _PAGE.format(
+    title="Privacy",
+    body="<p>Teamaround is run by your area's keyworking service or ICB, which is the data "
+    "controller. It keeps the names, work email addresses, agencies and roles of the "
+    "professionals in its directory, the actions they agree and an audit trail of every "
+    "change.</p><p>Young people are known only by a pseudonymous reference: Teamaround "
+    "refuses names, dates of birth and NHS numbers in its messages, channel names and logs."
+    "</p><p>Ask your keyworking service about access, correction and retention.</p>",
+)
+TERMS = _PAGE.format(
+    title="Terms of use",
+    body="<p>Teamaround is for professionals coordinating support for young people on a "
+    "Dynamic Support Register, under their organisations' information-sharing agreements. "
+    "It is not a crisis service and not a clinical record: keep clinical detail in the case "
+    "record.</p>",
+)
 
 
 def create_web_app(
@@ -80,9 +101,20 @@ def create_web_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await app.db.dispose()
+            await app.close()
 
-    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    async def privacy(_: Request) -> HTMLResponse:
+        return HTMLResponse(PRIVACY)
+
+    async def terms(_: Request) -> HTMLResponse:
+        return HTMLResponse(TERMS)
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/privacy", privacy),
+        Route("/terms", terms),
+    ]
     if app.slack is not None and app.settings.slack_app_token is None:
         from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
@@ -92,4 +124,14 @@ def create_web_app(
             return await slack_handler.handle(request)
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    if app.teams is not None:
+        teams = app.teams
+
+        async def teams_messages(request: Request) -> Response:
+            status, body = await teams.handle(
+                authorization=request.headers.get("authorization"), body=await request.body()
+            )
+            return JSONResponse(body, status)
+
+        routes.append(Route("/api/messages", teams_messages, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

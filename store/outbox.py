@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -189,9 +190,13 @@ async def _write_back(
                 setattr(person, column.key, user_id)
     if result.problems and row.target_kind == "network":
         text = "I couldn't do everything asked: " + " ".join(result.problems)
+        # The same problem (someone the platform can't find) may come back from
+        # several rows, such as a space's creation and its first invitation:
+        # say it once a day.
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         await enqueue(
             session,
-            key=f"{row.idempotency_key}:problems",
+            key=f"problems:{row.target_id}:{now.date().isoformat()}:{digest}",
             target_kind="network",
             target_id=row.target_id,
             op="post",

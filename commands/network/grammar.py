@@ -30,12 +30,16 @@ class Open(_Cmd):
     sub: Literal["open"] = "open"
     reference: str
     keyworker: PersonRef | None = None
+    # People to add straight away (a Teams group chat needs two people to start).
+    members: list[PersonRef] = []
 
 
 class Add(_Cmd):
     sub: Literal["add"] = "add"
     people: list[PersonRef]
     role: str | None = None
+    # The network by reference, when not typed in its space.
+    reference: str | None = None
 
 
 class Remove(_Cmd):
@@ -70,7 +74,7 @@ def parse(text: str) -> NetworkCommand:
     if sub in ("", "help"):
         return Help()
     if sub == "open":
-        body, options = pop_options(rest, {"keyworker"})
+        body, options = pop_options(rest, {"keyworker", "members"})
         ref = body.strip()
         if not ref or " " in ref or not REF_SHAPE.match(ref):
             raise UserError(
@@ -81,12 +85,23 @@ def parse(text: str) -> NetworkCommand:
         keyworker = None
         if "keyworker" in options:
             keyworker = _one_person(options["keyworker"], example="--keyworker @kim.lee")
-        return Open(reference=ref.upper(), keyworker=keyworker)
+        members = []
+        if "members" in options:
+            members = parse_people(
+                options["members"], example="/network open DSR-0042 --members @sam.patel @jo.hughes"
+            )
+        return Open(reference=ref.upper(), keyworker=keyworker, members=members)
     if sub == "add":
-        body, options = pop_options(rest, {"role"})
+        body, options = pop_options(rest, {"role", "network"})
         people = parse_people(body, example='/network add @sam.patel @jo.hughes --role "SENCo"')
         role = check_text(options["role"], what="role", example="") if "role" in options else None
-        return Add(people=people, role=role)
+        reference = options.get("network", "").strip().upper() or None
+        if reference is not None and not REF_SHAPE.match(reference):
+            raise UserError(
+                "--network takes the young person's register reference.",
+                hint="For example: /network add @sam.patel --network DSR-0042",
+            )
+        return Add(people=people, role=role, reference=reference)
     if sub == "remove":
         return Remove(person=_one_person(rest, example="/network remove @sam.patel"))
     if sub == "keyworker":

@@ -28,9 +28,12 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
                 if command.keyworker
                 else None
             )
+            members = await resolve_all(unit, command.members, platform=platform)
             network = await service.open_network(
                 unit, reference=command.reference, keyworker=keyworker
             )
+            if members:
+                await service.add_members(unit, network=network, people=members, role=None)
             kw = (
                 f" with keyworker {network.keyworker.name}"
                 if network.keyworker
@@ -56,7 +59,10 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
 
 
 async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: str) -> Message:
-    network = await unit.network_here()
+    if isinstance(command, grammar.Add) and command.reference:
+        network = await service.open_network_by_reference(unit, reference=command.reference)
+    else:
+        network = await unit.network_here()
     if isinstance(command, grammar.Add):
         people = await resolve_all(unit, command.people, platform=platform)
         added, already = await service.add_members(

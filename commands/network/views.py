@@ -102,8 +102,8 @@ def added_dm(network: Network, *, by: str) -> Message:
 
 
 HELP = """\
-/network open REF [--keyworker @person] — open a private space for a young person's network
-/network add @a @b [--role "SENCo"] — add professionals to this network
+/network open REF [--keyworker @person] [--members @a @b] — open a young person's network space
+/network add @a @b [--role "SENCo"] [--network REF] — add professionals to this (or REF's) network
 /network remove @person — take someone out of this network
 /network keyworker @person — name the keyworker
 /network show — who is involved, and the open actions

@@ -20,8 +20,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dispatcher import Dispatcher, error_message, new_reference, unexpected_message
-from bot.errors import NeedsIdentity, UserError
+from bot.dispatcher import Dispatcher, run_with_identity
 from bot.forms import submission_text
 from bot.invocation import Actor, Conversation, Invocation, Reply
 from bot.messages import Message
@@ -55,41 +54,9 @@ class SlackInbound:
 
     async def run(self, invocation: Invocation) -> Reply:
         """Dispatch, looking up unknown Slack users by email once if needed."""
-        try:
-            try:
-                return await self._dispatcher.dispatch(invocation)
-            except NeedsIdentity as exc:
-                emails = dict(invocation.known_emails)
-                for user_id in exc.platform_user_ids:
-                    email = await self._email_of(user_id)
-                    if email:
-                        emails[user_id] = email
-                retry = invocation.model_copy(update={"known_emails": emails})
-                if retry.actor.platform_user_id in emails:
-                    retry = retry.model_copy(
-                        update={
-                            "actor": retry.actor.model_copy(
-                                update={"email": emails[retry.actor.platform_user_id]}
-                            )
-                        }
-                    )
-                return await self._dispatcher.dispatch(retry)
-        except NeedsIdentity as exc:
-            return Reply(
-                message=error_message(
-                    UserError(
-                        exc.message,
-                        hint="Ask an administrator to add them to the Teamaround directory with "
-                        "the email address they use in Slack.",
-                    )
-                )
-            )
-        except UserError as exc:
-            return Reply(message=error_message(exc))
-        except Exception:
-            reference = new_reference()
-            log.exception("unexpected error handling a Slack request, reference %s", reference)
-            return Reply(message=unexpected_message(reference))
+        return await run_with_identity(
+            self._dispatcher, invocation, email_of=self._email_of, platform="Slack"
+        )
 
     async def _email_of(self, user_id: str) -> str | None:
         try:

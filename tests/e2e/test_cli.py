@@ -10,7 +10,6 @@ import calendar as stdlib_calendar
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.policy import load_policy
+from tests.integration.loopback import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -351,12 +351,6 @@ def test_a_database_that_cannot_be_opened_is_explained(tmp_path: Path, env: dict
 
 
 # -- serve -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_answers_healthz_and_says_how_to_connect(tmp_path: Path, env: dict[str, str]) -> None:

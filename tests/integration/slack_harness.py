@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 
 from bot.clock import FrozenClock
 from bot.main import App, build
@@ -28,15 +24,10 @@ from tests.fakes.slack import (
     slash_command_body,
     view_submission_body,
 )
+from tests.integration.loopback import serving
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -127,23 +118,8 @@ async def running(database_url: str) -> AsyncIterator[SlackRig]:
                 now=clock.now(),
                 consent_date=MONDAY.date(),
             )
-        port = free_port()
-        web = create_web_app(app, run_relay=False)
-        server = uvicorn.Server(
-            uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-        )
-        task = asyncio.create_task(server.serve())
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or task.done():
-                raise RuntimeError("server did not start")
-            await asyncio.sleep(0.02)
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-                yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(task, 10)
+        async with serving(create_web_app(app, run_relay=False)) as http:
+            yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
 
 
 def metadata_key(message: Any) -> str:

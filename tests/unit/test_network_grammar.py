@@ -254,3 +254,20 @@ def test_any_words_after_a_sub_command_give_a_command_or_a_kind_refusal(
     sub: str, rest: str
 ) -> None:
     _model_or_user_error(f"{sub} {rest}")
+
+
+# -- opening with members, adding by reference ----------------------------------------
+
+
+def test_open_can_name_the_first_members_so_a_teams_group_chat_can_start() -> None:
+    command = parse("open DSR-0042 --members sam.patel@example.org <@U0SAM>")
+    assert isinstance(command, Open)
+    assert command.reference == "DSR-0042"
+    assert [p.value for p in command.members] == ["sam.patel@example.org", "U0SAM"]
+
+
+def test_add_can_name_the_network_when_typed_outside_its_space() -> None:
+    command = parse("add sam.patel@example.org --network dsr-0042")
+    assert isinstance(command, Add)
+    assert command.reference == "DSR-0042"
+    assert "register reference" in refusal("add sam.patel@example.org --network not a ref!")

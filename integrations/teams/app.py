@@ -1,0 +1,261 @@
+"""Teams inbound: ``/api/messages`` activities → neutral invocations.
+
+The one error boundary for Teams is :meth:`TeamsInbound.handle`: a request
+that fails the Bot Framework checks gets 401 and changes nothing; known errors
+become a kind reply; anything unexpected is logged with a short reference
+that is also shown to the person.
+
+- A message that @mentions the bot is the same command as Slack's slash
+  command: ``@Teamaround action assign @Sam …``. The bot's mention is removed
+  using the activity's entities; a person's mention becomes ``<@object-id>``
+  (their Entra object id), which the grammar reads like a Slack mention.
+- A card's ``Action.Submit`` (``data.teamaround`` names the form) becomes
+  the same command text as the Slack modal (:mod:`bot.forms`).
+- Every activity refreshes the conversation's reference (service URL, tenant,
+  team, channel) so that proactive messages can reach it later.
+
+Replies go back into the conversation. Register-wide answers (``dsr``) that
+Slack would show only to the caller are sent to the caller's 1:1 chat with
+the bot when asked in a shared chat or channel.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections import OrderedDict
+from typing import Any
+
+import aiohttp
+
+from bot.dispatcher import Dispatcher, new_reference, run_with_identity
+from bot.forms import submission_text
+from bot.gateway import Address, Delivery
+from bot.invocation import Actor, Conversation, Invocation
+from bot.messages import Message, plain
+from integrations.teams.api import TeamsApiError
+from integrations.teams.auth import AuthError, BotFrameworkAuth
+from integrations.teams.connector import Connector
+from integrations.teams.gateway import TeamsGateway
+from integrations.teams.graph import Graph
+from integrations.teams.references import References, base_conversation, reference_of
+from integrations.teams.render import render_activity, submission_values
+from integrations.teams.tokens import TokenError
+
+log = logging.getLogger("teamaround.teams")
+
+MAX_BODY = 256 * 1024
+SEEN_ACTIVITIES = 2000
+PRIVATE_COMMANDS = frozenset({"dsr"})
+_TAG = re.compile(r"<[^>]+>")
+
+
+class TeamsInbound:
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        auth: BotFrameworkAuth,
+        connector: Connector,
+        graph: Graph,
+        references: References,
+        gateway: TeamsGateway,
+        app_id: str,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._auth = auth
+        self._connector = connector
+        self._graph = graph
+        self._references = references
+        self._gateway = gateway
+        self._bot_ids = {f"28:{app_id}", app_id}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Bot-scoped ids (29:…) already resolved: -> (Entra object id, email).
+        self._people: dict[str, tuple[str, str]] = {}
+
+    async def handle(self, *, authorization: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON body) for one POST to /api/messages."""
+        if len(body) > MAX_BODY:
+            return 413, {"error": "request too large"}
+        try:
+            activity = json.loads(body)
+        except ValueError:
+            return 400, {"error": "the body is not JSON"}
+        if not isinstance(activity, dict):
+            return 400, {"error": "the body is not an activity"}
+        try:
+            await self._auth.authenticate(authorization, activity)
+        except AuthError as exc:
+            log.warning("teams: refused a request to /api/messages: %s", exc)
+            return 401, {"error": "unauthorized"}
+        try:
+            await self._handle(activity)
+        except Exception:
+            reference = new_reference()
+            log.exception("unexpected error handling a Teams activity, reference %s", reference)
+        return 200, {}
+
+    async def _handle(self, activity: dict[str, Any]) -> None:
+        activity_id = str(activity.get("id") or "")
+        if activity_id:
+            if activity_id in self._seen:
+                log.info("teams: activity %s arrived again; ignored", activity_id)
+                return
+            self._seen[activity_id] = None
+            while len(self._seen) > SEEN_ACTIVITIES:
+                self._seen.popitem(last=False)
+        reference = reference_of(activity)
+        if reference is not None:
+            await self._references.save(reference)
+        if activity.get("type") != "message":
+            return  # installs and membership updates: the reference is all we need
+        invocation = await self._invocation(activity)
+        if invocation is None:
+            return
+        if isinstance(invocation, Message):
+            await self._reply(activity, invocation, command="")
+            return
+        reply = await run_with_identity(
+            self._dispatcher, invocation, email_of=self._email_of, platform="Microsoft Teams"
+        )
+        await self._reply(activity, reply.message, command=invocation.command)
+
+    # -- building the invocation ----------------------------------------------------
+
+    async def _invocation(self, activity: dict[str, Any]) -> Invocation | Message | None:
+        sender = activity.get("from") or {}
+        actor = Actor(
+            platform="teams",
+            platform_user_id=str(sender.get("aadObjectId") or sender.get("id") or ""),
+            display_name=sender.get("name"),
+        )
+        conversation = Conversation(
+            platform="teams",
+            # A channel thread belongs to its channel (the network's space).
+            conversation_id=base_conversation(
+                str((activity.get("conversation") or {}).get("id") or "")
+            ),
+            name=(activity.get("conversation") or {}).get("name"),
+        )
+        key = f"teams:{activity['id']}" if activity.get("id") else None
+        value = activity.get("value")
+        if isinstance(value, dict) and value.get("teamaround"):
+            form = str(value["teamaround"])
+            number = str(value.get("value", "")).partition(":")[0]
+            text = submission_text(form, number=number, values=submission_values(value))
+            if text is None:
+                return None
+            return Invocation(
+                actor=actor,
+                conversation=conversation,
+                command=form.split(".")[0],
+                text=text,
+                idempotency_key=key,
+            )
+        text, known = await self._command_text(activity)
+        command, _, rest = text.partition(" ")
+        command = command.lstrip("/").lower()
+        if command not in self._dispatcher.commands:
+            names = ", ".join(self._dispatcher.commands)
+            return plain(
+                f"Mention me with a command: {names}. For example: "
+                "@Teamaround action assign @Sam Send the EHCP draft by Friday. "
+                "Add help after a command to see what it can do.",
+            )
+        return Invocation(
+            actor=actor,
+            conversation=conversation,
+            command=command,
+            text=rest.strip(),
+            idempotency_key=key,
+            known_emails=known,
+        )
+
+    async def _command_text(self, activity: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The text after the bot's mention, with people's mentions as ``<@id>``."""
+        text = str(activity.get("text") or "")
+        known: dict[str, str] = {}
+        tokens: list[str] = []
+        for entity in activity.get("entities") or []:
+            if entity.get("type") != "mention" or not entity.get("text"):
+                continue
+            mentioned = entity.get("mentioned") or {}
+            mentioned_id = str(mentioned.get("id") or "")
+            if mentioned_id in self._bot_ids:
+                replacement = " "
+            else:
+                person = await self._person(activity, mentioned_id)
+                if person is None:
+                    replacement = "@" + str(mentioned.get("name") or "someone").replace(" ", "")
+                else:
+                    object_id, email = person
+                    replacement = f"<@{object_id}>"
+                    if email:
+                        known[object_id] = email
+            tokens.append(replacement)
+            text = text.replace(str(entity["text"]), f"\x00{len(tokens) - 1}\x00", 1)
+        text = html.unescape(_TAG.sub(" ", text)).replace("\xa0", " ")
+        for index, replacement in enumerate(tokens):
+            text = text.replace(f"\x00{index}\x00", f" {replacement} ")
+        return " ".join(text.split()), known
+
+    async def _person(self, activity: dict[str, Any], user_id: str) -> tuple[str, str] | None:
+        """A mentioned person's Entra object id and email, from the roster."""
+        if user_id in self._people:
+            return self._people[user_id]
+        conversation = str((activity.get("conversation") or {}).get("id") or "")
+        try:
+            member = await self._connector.member(
+                str(activity.get("serviceUrl") or ""), conversation, user_id
+            )
+        except (TeamsApiError, TokenError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("teams: could not look up a mentioned person: %s", type(exc).__name__)
+            return None
+        object_id = str(member.get("aadObjectId") or "")
+        if not object_id:
+            return None
+        email = str(member.get("email") or member.get("userPrincipalName") or "").lower()
+        self._people[user_id] = (object_id, email)
+        return object_id, email
+
+    async def _email_of(self, user_id: str) -> str | None:
+        for object_id, email in self._people.values():
+            if object_id == user_id and email:
+                return email
+        user = await self._graph.user(user_id)
+        return user.email if user is not None and user.email else None
+
+    # -- replying -----------------------------------------------------------------
+
+    async def _reply(self, activity: dict[str, Any], message: Message, *, command: str) -> None:
+        conversation = activity.get("conversation") or {}
+        service_url = str(activity.get("serviceUrl") or "")
+        conversation_id = str(conversation.get("id") or "")
+        shared = str(conversation.get("conversationType") or "personal") != "personal"
+        try:
+            if shared and message.ephemeral and command in PRIVATE_COMMANDS:
+                await self._privately(activity, message)
+                message = plain("I've sent you the answer in your chat with me.")
+            answer = render_activity(message)
+            # A card submission is no message of its own: answer under the card.
+            target = str(activity.get("replyToId") or activity.get("id") or "")
+            await self._connector.reply(service_url, conversation_id, target, answer)
+        except Exception:
+            reference = new_reference()
+            log.exception("teams: could not send a reply, reference %s", reference)
+
+    async def _privately(self, activity: dict[str, Any], message: Message) -> None:
+        sender = activity.get("from") or {}
+        object_id = str(sender.get("aadObjectId") or "")
+        await self._gateway.deliver(
+            Delivery(
+                key=f"teams:reply:{activity.get('id')}",
+                op="dm",
+                address=Address(
+                    platform="teams", kind="user", conversation_id=object_id, label=object_id
+                ),
+                message=message.model_copy(update={"ephemeral": False}),
+            )
+        )
