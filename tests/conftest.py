@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -122,12 +123,10 @@ def text_of(reply: Reply) -> str:
     return render(reply.message)
 
 
-@pytest.fixture
-async def harness(migrated_url: str) -> AsyncIterator[Harness]:
+async def seeded_app(settings: Settings, **kwargs: Any) -> tuple[App, FrozenClock]:
+    """An app on a clock frozen at Monday 10:00, with the demo directory and register."""
     clock = FrozenClock(MONDAY)
-    shown: list[str] = []
-    gateway = ConsoleGateway(shown.append)
-    app = build(Settings(database_url=migrated_url), clock=clock, gateways={"console": gateway})
+    app = build(settings, clock=clock, **kwargs)
     async with app.db.transaction() as session:
         await seed(
             session,
@@ -135,6 +134,16 @@ async def harness(migrated_url: str) -> AsyncIterator[Harness]:
             now=clock.now(),
             consent_date=MONDAY.date(),
         )
+    return app, clock
+
+
+@pytest.fixture
+async def harness(migrated_url: str) -> AsyncIterator[Harness]:
+    shown: list[str] = []
+    gateway = ConsoleGateway(shown.append)
+    app, clock = await seeded_app(
+        Settings(database_url=migrated_url), gateways={"console": gateway}
+    )
     try:
         yield Harness(app=app, clock=clock, gateway=gateway, shown=shown)
     finally:

@@ -118,6 +118,7 @@ def test_serve_with_teams_credentials_refuses_unsigned_activities_and_serves_its
             )
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=5)
+            refused.value.close()
             assert refused.value.code == 401
         finally:
             proc.terminate()

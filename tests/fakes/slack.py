@@ -75,11 +75,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackServer
 
 __all__ = [
     "FakeCall",
@@ -357,7 +358,7 @@ def _check_metadata(args: dict[str, Any]) -> dict[str, Any] | None:
 # -- the fake ---------------------------------------------------------------------
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """aiohttp web server on 127.0.0.1 with an ephemeral port, answering like
     Slack's Web API at ``/api/<method>`` and recording every call.
 
@@ -377,6 +378,7 @@ class FakeSlack:
         client_id: str = "1111.2222",
         client_secret: str = "client-secret",
     ) -> None:
+        super().__init__()
         self.token = token
         self.team_id = team_id
         self.team_name = team_name
@@ -401,7 +403,6 @@ class FakeSlack:
         self.calls: list[FakeCall] = []
         self.rate_limit: dict[str, int] = {}
         self.post_limit_per_channel: int | None = None  # chat.postMessage per channel per 1 s
-        self.internal_errors: list[BaseException] = []
 
         self._ids = itertools.count(1)
         self._ts = 1_700_000_000_000_000  # microseconds; next ts adds 100
@@ -413,9 +414,6 @@ class FakeSlack:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._oauth_codes: dict[str, bool] = {}
         self._request_authorization = ""
-        self._runner: web.AppRunner | None = None
-        self._stopping: asyncio.Event | None = None
-        self.url = ""
         self.base_url = ""
 
         self.users[bot_user_id] = FakeUser(
@@ -466,38 +464,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_route("*", "/response/{rid}", self._serve_response_url)
         app.router.add_route("*", "/upload/v1/{key}", self._serve_upload)
-        self._stopping = asyncio.Event()
-        self._runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        await self._listen(app)
         self.base_url = f"{self.url}/api/"
-
-    async def stop(self) -> None:
-        """Shut down (waking any injected delays); re-raise the fake's own bugs."""
-        if self._stopping is not None:
-            self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self.internal_errors:
-            raise self.internal_errors[0]
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- arranging state ----------------------------------------------------------
 

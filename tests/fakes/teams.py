@@ -130,8 +130,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
@@ -140,6 +139,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.fakes.server import LoopbackServer
 
 __all__ = [
     "BOTFRAMEWORK_ISSUER",
@@ -673,7 +674,7 @@ class FakeBotFrameworkIssuer:
 # -- the fake ---------------------------------------------------------------------
 
 
-class FakeTeams:
+class FakeTeams(LoopbackServer):
     """aiohttp web server on 127.0.0.1 with an ephemeral port, answering like Entra
     ID, the Bot Connector, Microsoft Graph and the Bot Framework key endpoints.
 
@@ -690,6 +691,7 @@ class FakeTeams:
         bot_name: str = "Teamaround",
         region: str = "uk",
     ) -> None:
+        super().__init__()
         self.tenant_id = tenant_id
         self.app_id = app_id
         self.app_password = app_password
@@ -709,7 +711,6 @@ class FakeTeams:
         self.calls: list[FakeCall] = []
         self.tokens: dict[str, FakeToken] = {}
         self.tokens_issued: Counter[str] = Counter()
-        self.internal_errors: list[BaseException] = []
 
         self.send_limits: tuple[tuple[float, int], ...] = SEND_LIMITS
         self.read_limits: tuple[tuple[float, int], ...] = READ_LIMITS
@@ -724,9 +725,6 @@ class FakeTeams:
         self._failures: list[_Failure] = []
         self._outage: _Failure | None = None
         self._rate_log: dict[tuple[str, str], deque[float]] = {}
-        self._runner: web.AppRunner | None = None
-        self._stopping: asyncio.Event | None = None
-        self.url = ""
         self.login_url = ""
         self.service_url = ""
         self.graph_url = ""
@@ -742,15 +740,7 @@ class FakeTeams:
         app.router.add_route("*", "/connector/{region}/{tail:.*}", self._serve_connector)
         app.router.add_route("*", "/graph/{tail:.*}", self._serve_graph)
         app.router.add_route("*", "/botframework/{tail:.*}", self._serve_botframework)
-        self._stopping = asyncio.Event()
-        self._runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        await self._listen(app)
         self.login_url = f"{self.url}/login"
         self.service_url = f"{self.url}/connector/{self.region}/"
         self.graph_url = f"{self.url}/graph"
@@ -758,28 +748,6 @@ class FakeTeams:
         self.bf_jwks_url = f"{self.url}/botframework/v1/.well-known/keys"
         self.issuer.service_url = self.service_url
         self.issuer.jwks_uri = self.bf_jwks_url
-
-    async def stop(self) -> None:
-        """Shut down (waking any injected delays); re-raise the fake's own bugs."""
-        if self._stopping is not None:
-            self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self.internal_errors:
-            raise self.internal_errors[0]
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def rewrites(self) -> dict[str, str]:

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 
 from bot.clock import FrozenClock
-from bot.main import App, build
+from bot.main import App
 from bot.relay import RelayReport
 from bot.server import create_web_app
 from bot.settings import Settings
-from commands.directory.demo import PEOPLE, seed
-from tests.conftest import MONDAY
+from commands.directory.demo import PEOPLE
+from tests.conftest import seeded_app
 from tests.fakes.slack import (
     FakeSlack,
     block_actions_body,
@@ -109,15 +109,7 @@ async def running(database_url: str) -> AsyncIterator[SlackRig]:
             slack_signing_secret=SECRET,
             slack_api_url=slack.base_url,
         )
-        clock = FrozenClock(MONDAY)
-        app = build(settings, clock=clock)
-        async with app.db.transaction() as session:
-            await seed(
-                session,
-                register_name=app.policy.register_name,
-                now=clock.now(),
-                consent_date=MONDAY.date(),
-            )
+        app, clock = await seeded_app(settings)
         async with serving(create_web_app(app, run_relay=False)) as http:
             yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
 

@@ -15,14 +15,14 @@ from typing import Any
 import httpx
 
 from bot.clock import FrozenClock
-from bot.main import App, build
+from bot.main import App
 from bot.policy import Policy, TeamsPolicy
 from bot.relay import RelayReport
 from bot.server import create_web_app
 from bot.settings import Settings
-from commands.directory.demo import PEOPLE, seed
+from commands.directory.demo import PEOPLE
 from integrations.teams.manifest import manifest_id
-from tests.conftest import MONDAY
+from tests.conftest import seeded_app
 from tests.fakes.teams import FakeActivity, FakeTeams, FakeUser
 from tests.integration.loopback import serving
 
@@ -118,14 +118,6 @@ async def running(
             policy = Policy(teams=TeamsPolicy(service_url=teams.service_url))
         else:
             policy = policy_for(teams)
-        clock = FrozenClock(MONDAY)
-        app = build(settings, clock=clock, policy=policy)
-        async with app.db.transaction() as session:
-            await seed(
-                session,
-                register_name=app.policy.register_name,
-                now=clock.now(),
-                consent_date=MONDAY.date(),
-            )
+        app, clock = await seeded_app(settings, policy=policy)
         async with serving(create_web_app(app, run_relay=False)) as http:
             yield TeamsRig(app=app, teams=teams, http=http, clock=clock, users=users)

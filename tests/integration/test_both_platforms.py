@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from bot.clock import FrozenClock
-from bot.main import App, build
+from bot.main import App
 from bot.policy import Policy, TeamsPolicy
 from bot.server import create_web_app
 from bot.settings import Settings
 from commands.action.jobs import run_chase
-from commands.directory.demo import PEOPLE, seed
+from commands.directory.demo import PEOPLE
 from integrations.teams.manifest import manifest_id
-from tests.conftest import MONDAY
+from tests.conftest import seeded_app
 from tests.fakes.slack import FakeSlack, sign, slash_command_body
 from tests.fakes.teams import FakeTeams, FakeUser
 from tests.integration.loopback import serving
@@ -91,17 +91,9 @@ async def both(migrated_url: str) -> AsyncIterator[Both]:
             teams_openid_url=teams.bf_metadata_url,
             graph_url=teams.graph_url,
         )
-        clock = FrozenClock(MONDAY)
         policy = Policy(teams=TeamsPolicy(service_url=teams.service_url))
-        app = build(settings, clock=clock, policy=policy)
+        app, clock = await seeded_app(settings, policy=policy)
         assert set(app.gateways) == {"slack", "teams"}
-        async with app.db.transaction() as session:
-            await seed(
-                session,
-                register_name=app.policy.register_name,
-                now=clock.now(),
-                consent_date=MONDAY.date(),
-            )
         async with serving(create_web_app(app, run_relay=False)) as http:
             yield Both(app, slack, teams, http, clock, slack_ids, teams_users)
 
