@@ -170,7 +170,7 @@ def connect_teams(app: App, *, with_gateway: bool = True) -> None:
     app.teams = TeamsInbound(
         dispatcher=app.dispatcher,
         auth=BotFrameworkAuth(
-            app_id=app_id, openid_url=settings.teams_openid_url, session=sessions
+            app_id=app_id, tenant_id=tenant, openid_url=settings.teams_openid_url, session=sessions
         ),
         connector=connector,
         graph=graph,

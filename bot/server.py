@@ -128,10 +128,20 @@ def create_web_app(
         teams = app.teams
 
         async def teams_messages(request: Request) -> Response:
-            status, body = await teams.handle(
-                authorization=request.headers.get("authorization"), body=await request.body()
+            # Read no more than an activity can be: nothing is checked before the JWT.
+            limit = teams.max_body
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                return JSONResponse({"error": "request too large"}, 413)
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    return JSONResponse({"error": "request too large"}, 413)
+            status, answer = await teams.handle(
+                authorization=request.headers.get("authorization"), body=body
             )
-            return JSONResponse(body, status)
+            return JSONResponse(answer, status)
 
         routes.append(Route("/api/messages", teams_messages, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -228,16 +228,18 @@ async def add_members(
             )
         else:
             already.append(person)
+    stamp = unit.change_id
+    # Already-members are invited again too: "run /network add again" is the
+    # advice when the platform couldn't find someone, and inviting is idempotent.
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:invite:{network.id}:{stamp}",
+        action="invite",
+        name=network.space_name,
+        emails=tuple(p.email for p in added + already),
+    )
     if added:
-        stamp = unit.change_id
-        await notify.space(
-            unit,
-            network_id=network.id,
-            key=f"space:invite:{network.id}:{stamp}",
-            action="invite",
-            name=network.space_name,
-            emails=tuple(p.email for p in added),
-        )
         await refresh_card(unit, network=network, version=f"add:{stamp}")
     return added, already
 

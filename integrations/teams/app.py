@@ -14,9 +14,10 @@ that is also shown to the person.
 - Every activity refreshes the conversation's reference (service URL, tenant,
   team, channel) so that proactive messages can reach it later.
 
-Replies go back into the conversation. Register-wide answers (``dsr``) that
-Slack would show only to the caller are sent to the caller's 1:1 chat with
-the bot when asked in a shared chat or channel.
+Replies go back into the conversation. Answers that Slack shows only to the
+caller and that would tell a shared chat about other young people (``dsr``,
+and any ``list`` or ``show``) go to the caller's 1:1 chat with the bot
+instead. Only Teams activities from our own tenant are accepted.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.dispatcher import Dispatcher, new_reference, run_with_identity
+from bot.dispatcher import Dispatcher, new_reference, run_with_identity, unexpected_message
 from bot.forms import submission_text
 from bot.gateway import Address, Delivery
 from bot.invocation import Actor, Conversation, Invocation
@@ -38,7 +39,7 @@ from bot.messages import Message, plain
 from integrations.teams.api import TeamsApiError
 from integrations.teams.auth import AuthError, BotFrameworkAuth
 from integrations.teams.connector import Connector
-from integrations.teams.gateway import TeamsGateway
+from integrations.teams.gateway import TeamsGateway, shortened
 from integrations.teams.graph import Graph
 from integrations.teams.references import References, base_conversation, reference_of
 from integrations.teams.render import render_activity, submission_values
@@ -48,7 +49,10 @@ log = logging.getLogger("teamaround.teams")
 
 MAX_BODY = 256 * 1024
 SEEN_ACTIVITIES = 2000
+# Answers shown only to the caller in Slack that would tell a shared chat about
+# other young people: the register, and anything listed or shown.
 PRIVATE_COMMANDS = frozenset({"dsr"})
+PRIVATE_SUBCOMMANDS = frozenset({"list", "show", "mine", "report", "agenda"})
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -71,6 +75,7 @@ class TeamsInbound:
         self._references = references
         self._gateway = gateway
         self._bot_ids = {f"28:{app_id}", app_id}
+        self.max_body = MAX_BODY
         self._seen: OrderedDict[str, None] = OrderedDict()
         # Bot-scoped ids (29:…) already resolved: -> (Entra object id, email).
         self._people: dict[str, tuple[str, str]] = {}
@@ -95,15 +100,17 @@ class TeamsInbound:
         except Exception:
             reference = new_reference()
             log.exception("unexpected error handling a Teams activity, reference %s", reference)
+            if activity.get("type") == "message":
+                await self._reply(activity, unexpected_message(reference), private=False)
         return 200, {}
 
     async def _handle(self, activity: dict[str, Any]) -> None:
-        activity_id = str(activity.get("id") or "")
-        if activity_id:
-            if activity_id in self._seen:
-                log.info("teams: activity %s arrived again; ignored", activity_id)
+        seen_key = _delivery_key(activity)
+        if seen_key:
+            if seen_key in self._seen:
+                log.info("teams: activity %s arrived again; ignored", activity.get("id"))
                 return
-            self._seen[activity_id] = None
+            self._seen[seen_key] = None
             while len(self._seen) > SEEN_ACTIVITIES:
                 self._seen.popitem(last=False)
         reference = reference_of(activity)
@@ -115,12 +122,12 @@ class TeamsInbound:
         if invocation is None:
             return
         if isinstance(invocation, Message):
-            await self._reply(activity, invocation, command="")
+            await self._reply(activity, invocation, private=False)
             return
         reply = await run_with_identity(
             self._dispatcher, invocation, email_of=self._email_of, platform="Microsoft Teams"
         )
-        await self._reply(activity, reply.message, command=invocation.command)
+        await self._reply(activity, reply.message, private=_private(invocation))
 
     # -- building the invocation ----------------------------------------------------
 
@@ -139,7 +146,7 @@ class TeamsInbound:
             ),
             name=(activity.get("conversation") or {}).get("name"),
         )
-        key = f"teams:{activity['id']}" if activity.get("id") else None
+        key = _delivery_key(activity)
         value = activity.get("value")
         if isinstance(value, dict) and value.get("teamaround"):
             form = str(value["teamaround"])
@@ -197,6 +204,8 @@ class TeamsInbound:
             tokens.append(replacement)
             text = text.replace(str(entity["text"]), f"\x00{len(tokens) - 1}\x00", 1)
         text = html.unescape(_TAG.sub(" ", text)).replace("\xa0", " ")
+        # Only a real mention becomes <@id>: text typed as "&lt;@…" stays text.
+        text = text.replace("<@", "< @")
         for index, replacement in enumerate(tokens):
             text = text.replace(f"\x00{index}\x00", f" {replacement} ")
         return " ".join(text.split()), known
@@ -229,19 +238,27 @@ class TeamsInbound:
 
     # -- replying -----------------------------------------------------------------
 
-    async def _reply(self, activity: dict[str, Any], message: Message, *, command: str) -> None:
+    async def _reply(self, activity: dict[str, Any], message: Message, *, private: bool) -> None:
         conversation = activity.get("conversation") or {}
         service_url = str(activity.get("serviceUrl") or "")
         conversation_id = str(conversation.get("id") or "")
         shared = str(conversation.get("conversationType") or "personal") != "personal"
         try:
-            if shared and message.ephemeral and command in PRIVATE_COMMANDS:
+            if shared and private and message.ephemeral and message.tone != "error":
                 await self._privately(activity, message)
                 message = plain("I've sent you the answer in your chat with me.")
-            answer = render_activity(message)
             # A card submission is no message of its own: answer under the card.
             target = str(activity.get("replyToId") or activity.get("id") or "")
-            await self._connector.reply(service_url, conversation_id, target, answer)
+            try:
+                await self._connector.reply(
+                    service_url, conversation_id, target, render_activity(message)
+                )
+            except TeamsApiError as exc:
+                if exc.status != 413:
+                    raise
+                await self._connector.reply(
+                    service_url, conversation_id, target, shortened(message)
+                )
         except Exception:
             reference = new_reference()
             log.exception("teams: could not send a reply, reference %s", reference)
@@ -259,3 +276,16 @@ class TeamsInbound:
                 message=message.model_copy(update={"ephemeral": False}),
             )
         )
+
+
+def _private(invocation: Invocation) -> bool:
+    sub = invocation.text.split(" ", 1)[0].lower()
+    return invocation.command in PRIVATE_COMMANDS or sub in PRIVATE_SUBCOMMANDS
+
+
+def _delivery_key(activity: dict[str, Any]) -> str | None:
+    """Teams message ids are unique within a conversation, not across them."""
+    if not activity.get("id"):
+        return None
+    conversation = base_conversation(str((activity.get("conversation") or {}).get("id") or ""))
+    return f"teams:{conversation}:{activity['id']}"

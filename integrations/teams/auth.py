@@ -30,6 +30,8 @@ ISSUER = "https://api.botframework.com"
 SKEW_SECONDS = 300
 KEYS_MAX_AGE = 24 * 3600.0
 REFRESH_FLOOR = 3600.0
+FAILED_FETCH_WAIT = 60.0  # after a failed fetch, the keys we have serve for this long
+CHANNEL = "msteams"
 
 
 class AuthError(Exception):
@@ -53,22 +55,28 @@ class BotFrameworkAuth:
         self,
         *,
         app_id: str,
+        tenant_id: str,
         openid_url: str,
         session: Callable[[], aiohttp.ClientSession],
         clock: Callable[[], float] = time.monotonic,
         refresh_floor: float = REFRESH_FLOOR,
     ) -> None:
         self._app_id = app_id
+        self._tenant_id = tenant_id
         self._openid_url = openid_url
         self._session = session
         self._clock = clock
         self._refresh_floor = refresh_floor
         self._keys: _KeySet | None = None
         self._last_forced: float | None = None
+        self._last_failure: float | None = None
         self._lock = asyncio.Lock()
 
     async def authenticate(self, authorization: str | None, activity: dict[str, Any]) -> Claims:
         """The token's claims, or :class:`AuthError`."""
+        if activity.get("channelId") != CHANNEL:
+            # Only Teams: Web Chat or Direct Line would let a sender choose its own ids.
+            raise AuthError(f"channel {activity.get('channelId')!r} is not {CHANNEL}")
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("no Bearer token")
@@ -81,9 +89,8 @@ class BotFrameworkAuth:
             raise AuthError(f"algorithm {header.get('alg')!r} is not allowed")
         kid = str(header.get("kid") or "")
         jwk = await self._key(kid)
-        channel = str(activity.get("channelId") or "")
-        if channel not in (jwk.get("endorsements") or []):
-            raise AuthError(f"key {kid} is not endorsed for channel {channel!r}")
+        if CHANNEL not in (jwk.get("endorsements") or []):
+            raise AuthError(f"key {kid} is not endorsed for {CHANNEL}")
         try:
             key = jwt.PyJWK(jwk, algorithm="RS256")
             claims = jwt.decode(
@@ -100,36 +107,53 @@ class BotFrameworkAuth:
         service_url = str(activity.get("serviceUrl") or "")
         if not service_url or claims.get("serviceurl") != service_url:
             raise AuthError("the token's serviceurl does not match the activity")
+        conversation = activity.get("conversation") or {}
+        tenant = conversation.get("tenantId") or (
+            (activity.get("channelData") or {}).get("tenant") or {}
+        ).get("id")
+        if tenant != self._tenant_id:
+            raise AuthError(f"the activity is from another tenant ({tenant!r})")
         return Claims(app_id=self._app_id, service_url=service_url)
 
     async def _key(self, kid: str) -> dict[str, Any]:
+        keys = self._keys
+        if (
+            keys is not None
+            and kid in keys.keys
+            and self._clock() - keys.fetched_at <= KEYS_MAX_AGE
+        ):
+            return keys.keys[kid]  # the usual case: no lock, no fetch
         async with self._lock:
             now = self._clock()
-            if self._keys is None or now - self._keys.fetched_at > KEYS_MAX_AGE:
-                self._keys = await self._fetch(now)
-            if kid not in self._keys.keys and (
-                self._last_forced is None or now - self._last_forced >= self._refresh_floor
-            ):
-                self._last_forced = now
-                log.info("teams: unknown signing key %s; fetching the keys again", kid)
-                self._keys = await self._fetch(now)
-            found = self._keys.keys.get(kid)
+            stale = self._keys is None or now - self._keys.fetched_at > KEYS_MAX_AGE
+            unknown = self._keys is not None and kid not in self._keys.keys
+            recently_failed = (
+                self._last_failure is not None and now - self._last_failure < FAILED_FETCH_WAIT
+            )
+            forced_ok = self._last_forced is None or now - self._last_forced >= self._refresh_floor
+            if not recently_failed and (stale or (unknown and forced_ok)):
+                if unknown and not stale:
+                    self._last_forced = now
+                    log.info("teams: unknown signing key %s; fetching the keys again", kid)
+                await self._refresh(now)
+            found = self._keys.keys.get(kid) if self._keys is not None else None
         if found is None:
             raise AuthError(f"unknown signing key {kid!r}")
         return found
 
-    async def _fetch(self, now: float) -> _KeySet:
+    async def _refresh(self, now: float) -> None:
         session = self._session()
         try:
             metadata = await _get_json(session, self._openid_url)
             jwks = await _get_json(session, str(metadata["jwks_uri"]))
         except (TimeoutError, aiohttp.ClientError, KeyError, ValueError) as exc:
-            if self._keys is not None:
-                log.warning("teams: could not refresh signing keys (%s); keeping the old ones", exc)
-                return self._keys
-            raise AuthError(f"could not fetch signing keys: {exc}") from exc
+            # Keep what we have; don't try again for a while (every request would wait).
+            self._last_failure = now
+            log.warning("teams: could not fetch the Bot Framework signing keys (%s)", exc)
+            return
+        self._last_failure = None
         keys = {str(k["kid"]): k for k in jwks.get("keys", []) if k.get("kid")}
-        return _KeySet(keys=keys, fetched_at=now)
+        self._keys = _KeySet(keys=keys, fetched_at=now)
 
 
 async def _get_json(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:

@@ -32,6 +32,10 @@ log = logging.getLogger("teamaround.teams")
 NOT_IN_CONVERSATION = "BotNotInConversationRoster"
 MIN_CHAT_MEMBERS = 2
 WAIT_FOR_MEMBERS_SECONDS = 30.0
+REINSTALL_WAIT_SECONDS = 20.0
+MAX_CHANNEL_NAME = 50  # Graph's limit for a channel's display name
+MAX_NAME_TRIES = 20
+BLOCKED = "ConversationBlockedByUser"
 # What an over-size message is replaced by (413 MessageSizeTooBig).
 TOO_BIG_TEXT_LIMIT = 1500
 
@@ -102,12 +106,30 @@ class TeamsGateway:
         except Exception as exc:
             error = translate(exc)
             if isinstance(exc, TeamsApiError) and exc.code == NOT_IN_CONVERSATION:
-                error = DeliveryError(
-                    "teams: Teamaround is no longer in this conversation "
-                    "(BotNotInConversationRoster); add the Teamaround app back to it",
-                    retryable=False,
-                )
+                error = await self._not_in_conversation(delivery)
             raise error from exc
+
+    async def _not_in_conversation(self, delivery: Delivery) -> DeliveryError:
+        """403 BotNotInConversationRoster. In a network's chat or channel the app
+        is put back (it may also still be spreading through Teams after being
+        installed) and the row retried; elsewhere the row is parked with why."""
+        reference = await self._references.get(delivery.address.conversation_id)
+        if reference is None or reference.kind == "personal" or delivery.op == "space":
+            return DeliveryError(
+                "teams: Teamaround is not in this conversation (BotNotInConversationRoster); "
+                "add the Teamaround app back to it",
+                retryable=False,
+            )
+        try:
+            await self._reinstall(reference)
+        except (TeamsApiError, DeliveryError) as exc:
+            log.warning("teams: could not put Teamaround back into %s: %s", reference.kind, exc)
+        return DeliveryError(
+            "teams: Teamaround was not in the conversation (BotNotInConversationRoster); "
+            "added it again, trying again",
+            retryable=True,
+            retry_after=REINSTALL_WAIT_SECONDS,
+        )
 
     # -- where conversations are ----------------------------------------------------
 
@@ -172,33 +194,45 @@ class TeamsGateway:
             log.warning(
                 "teams: message for %s was too big (413); sending it shortened", conversation_id
             )
-            return await self._connector.send(service_url, conversation_id, _shortened(message))
+            return await self._connector.send(service_url, conversation_id, shortened(message))
 
     async def _post(self, delivery: Delivery, conversation_id: str) -> SendResult:
         assert delivery.message is not None
         service_url, reference = await self._service_url(conversation_id)
         activity = await self._activity(delivery, reference)
         message_id = await self._send(service_url, conversation_id, activity, delivery.message)
+        problems: tuple[str, ...] = ()
         if delivery.pin:
-            await self._pin(reference, conversation_id, message_id)
-        return SendResult(conversation_id=conversation_id, message_id=message_id)
+            problems = await self._pin(reference, conversation_id, message_id)
+        return SendResult(conversation_id=conversation_id, message_id=message_id, problems=problems)
+
+    async def _reinstall(self, reference: Reference) -> None:
+        catalog = await self._catalog()
+        if reference.kind == "groupChat":
+            await self._graph.install_in_chat(reference.conversation_id, catalog)
+        elif reference.team_id:
+            await self._graph.install_in_team(reference.team_id, catalog)
 
     async def _pin(
         self, reference: Reference | None, conversation_id: str, message_id: str
-    ) -> None:
+    ) -> tuple[str, ...]:
         """Pin the network card: a real pin in a chat; in a channel (Graph has no
-        channel pin) the card's link goes in the channel's description."""
-        if reference is not None and reference.kind == "channel" and reference.team_id:
-            link = deep_link(reference, conversation_id, message_id)
-            await self._graph.set_channel_description(
-                reference.team_id, conversation_id, f"Network card: {link}"
-            )
-            return
+        channel pin) the card's link goes in the channel's description. The card
+        has landed whatever happens here, so a failure is reported, not retried."""
         try:
-            await self._graph.pin_in_chat(conversation_id, message_id)
+            if reference is not None and reference.kind == "channel" and reference.team_id:
+                link = deep_link(reference, conversation_id, message_id)
+                await self._graph.set_channel_description(
+                    reference.team_id, conversation_id, f"Network card: {link}"
+                )
+            else:
+                await self._graph.pin_in_chat(conversation_id, message_id)
         except TeamsApiError as exc:
-            if exc.status != 409:  # already pinned
-                raise
+            if exc.status == 409:  # already pinned
+                return ()
+            log.warning("teams: could not pin the network card: %s", exc)
+            return ("I couldn't pin the network card in Teams; it is the first card above.",)
+        return ()
 
     async def _update(self, delivery: Delivery) -> SendResult:
         assert delivery.message is not None and delivery.message_id
@@ -210,7 +244,7 @@ class TeamsGateway:
 
     async def _dm(self, delivery: Delivery) -> SendResult:
         """A 1:1 message: the person's chat with the bot, opened (and the app
-        installed for them) when it doesn't exist yet."""
+        installed for them) when it doesn't exist yet or no longer works."""
         linked: dict[str, str] = {}
         user_id = delivery.address.conversation_id
         if not user_id:
@@ -227,7 +261,17 @@ class TeamsGateway:
         reference = await self._references.personal(user_id)
         if reference is None:
             reference = await self._open_personal(user_id)
-        result = await self._post(delivery, reference.conversation_id)
+            result = await self._post(delivery, reference.conversation_id)
+        else:
+            try:
+                result = await self._post(delivery, reference.conversation_id)
+            except TeamsApiError as exc:
+                if exc.status not in (403, 404) or exc.code == BLOCKED:
+                    raise
+                # The app was uninstalled (or the chat is gone): open it afresh.
+                await self._references.forget(reference.conversation_id)
+                reference = await self._open_personal(user_id)
+                result = await self._post(delivery, reference.conversation_id)
         return result.model_copy(update={"linked": linked})
 
     async def _open_personal(self, user_id: str) -> Reference:
@@ -242,9 +286,18 @@ class TeamsGateway:
                 raise
             # Not installed for this person yet: install it for them, then open.
             await self._graph.install_for_user(user_id, await self._catalog())
-            conversation = await self._connector.open_personal(
-                service_url, bot_id=self._bot_id, user_id=user_id, tenant_id=self._tenant
-            )
+            try:
+                conversation = await self._connector.open_personal(
+                    service_url, bot_id=self._bot_id, user_id=user_id, tenant_id=self._tenant
+                )
+            except TeamsApiError as again:
+                if again.status != 403:
+                    raise
+                raise DeliveryError(  # the installation is still spreading through Teams
+                    "teams: waiting for Teamaround to be installed for this person",
+                    retryable=True,
+                    retry_after=REINSTALL_WAIT_SECONDS,
+                ) from again
         reference = Reference(
             conversation_id=conversation,
             kind="personal",
@@ -264,15 +317,17 @@ class TeamsGateway:
         linked: dict[str, str] = {}
         missing: list[str] = []
         for member in members:
+            user = None
             if member.platform_user_id:
-                found.append(GraphUser(id=member.platform_user_id, email=member.email, name=""))
-                continue
-            user = await self._graph.user_by_email(member.email)
+                user = await self._graph.user(member.platform_user_id)
+            if user is None:
+                user = await self._graph.user_by_email(member.email)
+                if user is not None:
+                    linked[member.email] = user.id
             if user is None:
                 missing.append(member.email)
-                continue
-            found.append(user)
-            linked[member.email] = user.id
+            else:
+                found.append(user)
         return found, linked, missing
 
     @staticmethod
@@ -291,7 +346,7 @@ class TeamsGateway:
         mode = self._policy.spaces
         if space.action == "create":
             if mode == "group-chat":
-                conversation = await self._create_chat(space.name, people)
+                conversation = await self._create_chat(space.name, people, missing)
             else:
                 conversation, more = await self._create_channel(space, people)
                 problems += more
@@ -308,19 +363,26 @@ class TeamsGateway:
             await self._archive(conversation, space.name)
         return SendResult(conversation_id=conversation, linked=linked, problems=tuple(problems))
 
-    async def _create_chat(self, name: str, people: list[GraphUser]) -> str:
-        member_ids = list(dict.fromkeys(p.id for p in people))
-        if len(member_ids) < MIN_CHAT_MEMBERS:
+    async def _create_chat(self, name: str, people: list[GraphUser], missing: list[str]) -> str:
+        members = list({p.id: p for p in people}.values())
+        if len(members) < MIN_CHAT_MEMBERS:
             # Teams has no group chat of one: wait until someone else is added.
+            unfound = f" ({', '.join(missing)} not in Microsoft 365)" if missing else ""
             raise DeliveryError(
-                "teams: waiting for a second network member before creating the group chat",
+                "teams: waiting for a second network member in Microsoft 365 before "
+                f"creating the group chat{unfound}",
                 retryable=True,
                 retry_after=WAIT_FOR_MEMBERS_SECONDS,
                 waiting=True,
             )
-        chat_id = await self._graph.create_group_chat(topic=name, member_ids=member_ids)
-        await self._graph.install_in_chat(chat_id, await self._catalog())
+        catalog = await self._catalog()  # before creating: a retry must not make two chats
+        chat_id = await self._graph.create_group_chat(topic=name, members=members)
         await self._remember(chat_id, kind="groupChat")
+        try:
+            await self._graph.install_in_chat(chat_id, catalog)
+        except TeamsApiError as exc:
+            # The chat exists: keep it. The first post installs the app again.
+            log.warning("teams: installing in the new chat failed (%s); will retry", exc.code)
         return chat_id
 
     async def _create_channel(
@@ -341,18 +403,35 @@ class TeamsGateway:
                     "policy file or add a member to the network first",
                     retryable=False,
                 )
-        existing = await self._graph.channel_by_name(team, space.name)
-        channel_id = existing or await self._graph.create_channel(
-            team,
-            name=space.name,
-            description=space.topic[:1024],
-            private=private,
-            owner_id=owner_id,
-        )
+        channel_id = await self._channel_for(team, space, private=private, owner_id=owner_id)
         await self._graph.install_in_team(team, await self._catalog())
         await self._remember(channel_id, kind="channel", team_id=team)
         problems = await self._invite(channel_id, [p for p in people if p.id != owner_id])
         return channel_id, problems
+
+    async def _channel_for(
+        self, team: str, space: SpaceRequest, *, private: bool, owner_id: str | None
+    ) -> str:
+        """The network's channel: a live one of that name (an earlier attempt's),
+        else a new one, named ``name``, ``name-2``, … past archived ones."""
+        names = await self._graph.channel_names(team)
+        base = space.name[:MAX_CHANNEL_NAME]
+        for n in range(1, MAX_NAME_TRIES + 1):
+            suffix = "" if n == 1 else f"-{n}"
+            candidate = base[: MAX_CHANNEL_NAME - len(suffix)] + suffix
+            found = names.get(candidate)
+            if found is None:
+                return await self._graph.create_channel(
+                    team,
+                    name=candidate,
+                    description=space.topic[:1024],
+                    private=private,
+                    owner_id=owner_id,
+                )
+            channel_id, archived = found
+            if not archived:
+                return channel_id
+        raise DeliveryError(f"teams: no free channel name for {base}", retryable=False)
 
     async def _invite(self, conversation: str, people: list[GraphUser]) -> list[str]:
         problems: list[str] = []
@@ -360,7 +439,7 @@ class TeamsGateway:
             present = await self._graph.chat_members(conversation)
             for person in people:
                 if person.id not in present:
-                    await self._graph.add_chat_member(conversation, person.id)
+                    await self._graph.add_chat_member(conversation, person)
             return problems
         team = self._policy.team_id
         assert team
@@ -381,9 +460,14 @@ class TeamsGateway:
         return problems
 
     async def _remove(self, conversation: str, people: list[GraphUser]) -> None:
-        if self._policy.spaces != "group-chat":
-            # Standard channels follow the team; private channel removal is
-            # done by the team owner (reported in the network's audit trail).
+        if self._policy.spaces == "channel":
+            return  # a standard channel follows its team: nothing of its own to change
+        if self._policy.spaces == "private-channel":
+            assert self._policy.team_id
+            for person in people:
+                await self._graph.remove_channel_member(
+                    self._policy.team_id, conversation, person.id
+                )
             return
         present = await self._graph.chat_members(conversation)
         for person in people:
@@ -422,7 +506,7 @@ class TeamsGateway:
         )
 
 
-def _shortened(message: Message) -> dict[str, Any]:
+def shortened(message: Message) -> dict[str, Any]:
     """A plain-text stand-in for a message Teams refused as too big."""
     text = message.text
     if len(text) > TOO_BIG_TEXT_LIMIT:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from integrations.teams.api import JsonApi, TeamsApiError
 
 ODATA_MEMBER = "#microsoft.graph.aadUserConversationMember"
+USER_FIELDS = "id,mail,userPrincipalName,displayName,userType"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class GraphUser:
     id: str  # Entra object id
     email: str
     name: str
+    guest: bool = False  # Graph gives guests the "guest" role, never "owner"
 
 
 def _q(value: str) -> str:
@@ -33,22 +35,34 @@ class Graph:
         self._root = base_url.rstrip("/") + "/v1.0"
         self._bind = "https://graph.microsoft.com/v1.0"
 
-    def _member(self, user_id: str, *, owner: bool) -> dict[str, Any]:
+    def _member(self, user_id: str, *, owner: bool, guest: bool = False) -> dict[str, Any]:
         return {
             "@odata.type": ODATA_MEMBER,
             "user@odata.bind": f"{self._bind}/users('{user_id}')",
-            "roles": ["owner"] if owner else [],
+            "roles": ["guest"] if guest else ["owner"] if owner else [],
         }
+
+    async def _all(self, url: str) -> list[dict[str, Any]]:
+        """Every item of a Graph list, following ``@odata.nextLink``."""
+        items: list[dict[str, Any]] = []
+        for _ in range(50):  # 50 pages is far more than a team or chat has
+            _, body, _ = await self._api.call("GET", url)
+            items += list(body.get("value") or [])
+            next_link = body.get("@odata.nextLink")
+            if not next_link:
+                break
+            url = str(next_link).replace(self._bind, self._root, 1)
+        return items
 
     # -- people -----------------------------------------------------------------
 
     async def user(self, id_or_email: str) -> GraphUser | None:
         """A user of our tenant by object id or sign-in name; None when not there."""
-        url = f"{self._root}/users/{_q(id_or_email)}?$select=id,mail,userPrincipalName,displayName"
+        url = f"{self._root}/users/{_q(id_or_email)}?$select={USER_FIELDS}"
         try:
             _, body, _ = await self._api.call("GET", url)
         except TeamsApiError as exc:
-            if exc.status == 404:
+            if exc.status in (400, 404):  # 400: not an id or sign-in name at all
                 return None
             raise
         return _user(body)
@@ -60,31 +74,30 @@ class Graph:
             return found
         escaped = email.replace("'", "''")
         flt = _q(f"mail eq '{escaped}'")
-        url = f"{self._root}/users?$filter={flt}&$select=id,mail,userPrincipalName,displayName"
+        url = f"{self._root}/users?$filter={flt}&$select={USER_FIELDS}"
         _, body, _ = await self._api.call("GET", url)
         values = body.get("value") or []
         return _user(values[0]) if values else None
 
     # -- group chats ------------------------------------------------------------
 
-    async def create_group_chat(self, *, topic: str, member_ids: list[str]) -> str:
+    async def create_group_chat(self, *, topic: str, members: list[GraphUser]) -> str:
         body = {
             "chatType": "group",
             "topic": topic,
-            "members": [self._member(m, owner=True) for m in member_ids],
+            "members": [self._member(m.id, owner=True, guest=m.guest) for m in members],
         }
         _, answer, _ = await self._api.call("POST", f"{self._root}/chats", body)
         return str(answer["id"])
 
     async def chat_members(self, chat_id: str) -> dict[str, str]:
         """Entra object id → membership id."""
-        _, body, _ = await self._api.call("GET", f"{self._root}/chats/{_q(chat_id)}/members")
-        return {str(m.get("userId")): str(m.get("id")) for m in body.get("value") or []}
+        members = await self._all(f"{self._root}/chats/{_q(chat_id)}/members")
+        return {str(m.get("userId")): str(m.get("id")) for m in members}
 
-    async def add_chat_member(self, chat_id: str, user_id: str) -> None:
-        await self._api.call(
-            "POST", f"{self._root}/chats/{_q(chat_id)}/members", self._member(user_id, owner=True)
-        )
+    async def add_chat_member(self, chat_id: str, user: GraphUser) -> None:
+        member = self._member(user.id, owner=True, guest=user.guest)
+        await self._api.call("POST", f"{self._root}/chats/{_q(chat_id)}/members", member)
 
     async def remove_chat_member(self, chat_id: str, membership_id: str) -> None:
         url = f"{self._root}/chats/{_q(chat_id)}/members/{_q(membership_id)}"
@@ -128,8 +141,8 @@ class Graph:
     # -- teams and channels -----------------------------------------------------
 
     async def team_member_ids(self, team_id: str) -> set[str]:
-        _, body, _ = await self._api.call("GET", f"{self._root}/teams/{_q(team_id)}/members")
-        return {str(m.get("userId")) for m in body.get("value") or []}
+        members = await self._all(f"{self._root}/teams/{_q(team_id)}/members")
+        return {str(m.get("userId")) for m in members}
 
     async def create_channel(
         self, team_id: str, *, name: str, description: str, private: bool, owner_id: str | None
@@ -146,16 +159,29 @@ class Graph:
         )
         return str(answer["id"])
 
-    async def channel_by_name(self, team_id: str, name: str) -> str | None:
-        _, body, _ = await self._api.call("GET", f"{self._root}/teams/{_q(team_id)}/channels")
-        for channel in body.get("value") or []:
-            if channel.get("displayName") == name:
-                return str(channel["id"])
-        return None
+    async def channel_names(self, team_id: str) -> dict[str, tuple[str, bool]]:
+        """Display name → (channel id, archived)."""
+        channels = await self._all(f"{self._root}/teams/{_q(team_id)}/channels")
+        return {
+            str(c.get("displayName")): (str(c["id"]), bool(c.get("isArchived"))) for c in channels
+        }
 
     async def add_channel_member(self, team_id: str, channel_id: str, user_id: str) -> None:
         url = f"{self._root}/teams/{_q(team_id)}/channels/{_q(channel_id)}/members"
         await self._api.call("POST", url, self._member(user_id, owner=False))
+
+    async def remove_channel_member(self, team_id: str, channel_id: str, user_id: str) -> bool:
+        """Take someone out of a private channel; False if they weren't in it."""
+        base = f"{self._root}/teams/{_q(team_id)}/channels/{_q(channel_id)}/members"
+        for member in await self._all(base):
+            if str(member.get("userId")) == user_id:
+                try:
+                    await self._api.call("DELETE", f"{base}/{_q(str(member['id']))}")
+                except TeamsApiError as exc:
+                    if exc.status != 404:
+                        raise
+                return True
+        return False
 
     async def set_channel_description(self, team_id: str, channel_id: str, text: str) -> None:
         url = f"{self._root}/teams/{_q(team_id)}/channels/{_q(channel_id)}"
@@ -168,4 +194,9 @@ class Graph:
 
 def _user(body: dict[str, Any]) -> GraphUser:
     email = str(body.get("mail") or body.get("userPrincipalName") or "").lower()
-    return GraphUser(id=str(body["id"]), email=email, name=str(body.get("displayName") or ""))
+    return GraphUser(
+        id=str(body["id"]),
+        email=email,
+        name=str(body.get("displayName") or ""),
+        guest=str(body.get("userType") or "").lower() == "guest",
+    )

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from store.db import Database
 from store.models import TeamsConversation
@@ -73,6 +74,20 @@ class References:
         self._db = db
 
     async def save(self, reference: Reference) -> None:
+        """Insert or refresh; two first activities of one conversation racing
+        each other both end with the row there (the loser tries once more)."""
+        try:
+            await self._save(reference)
+        except IntegrityError:
+            await self._save(reference)
+
+    async def forget(self, conversation_id: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(TeamsConversation).where(TeamsConversation.id == conversation_id)
+            )
+
+    async def _save(self, reference: Reference) -> None:
         now = datetime.now(UTC)
         async with self._db.transaction() as session:
             row = await session.get(TeamsConversation, reference.conversation_id)

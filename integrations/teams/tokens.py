@@ -101,7 +101,7 @@ class TokenProvider:
         if token:
             return str(token)
         error = str(result.get("error", "unknown_error"))
-        description = str(result.get("error_description", "")).splitlines()[0][:200]
+        description = (str(result.get("error_description") or "").splitlines() or [""])[0][:200]
         # Bad credentials won't fix themselves; anything else may be passing.
         retryable = error not in ("invalid_client", "unauthorized_client", "invalid_scope")
         log.error("teams: Entra refused a token for %s: %s %s", scope, error, description)

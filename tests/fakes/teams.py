@@ -225,6 +225,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "list_chat_members",
         "add_chat_member",
         "remove_chat_member",
+        "remove_channel_member",
         "list_chat_apps",
         "install_chat_app",
         "list_pins",
@@ -1949,6 +1950,12 @@ class FakeTeams(LoopbackServer):
             ("PATCH", ch, "update_channel", self._g_update_channel),
             ("GET", f"{ch}/members", "list_channel_members", self._g_channel_members),
             ("POST", f"{ch}/members", "add_channel_member", self._g_add_channel_member),
+            (
+                "DELETE",
+                f"{ch}/members/{{membership}}",
+                "remove_channel_member",
+                self._g_remove_channel_member,
+            ),
             ("POST", f"{ch}/archive", "archive_channel", self._g_archive),
             ("POST", f"{ch}/unarchive", "unarchive_channel", self._g_unarchive),
             ("POST", f"{ch}/messages", "post_channel_message", self._g_post_message),
@@ -2563,6 +2570,19 @@ class FakeTeams(LoopbackServer):
         channel = self._channel(team, req.params["channel"])
         members = self._channel_members(team, channel)
         return _Reply(200, {"value": [self._member_json(m) for m in members]})
+
+    def _g_remove_channel_member(self, req: _Request) -> _Reply:
+        team = self._team(req.params["team"])
+        channel = self._channel(team, req.params["channel"])
+        if channel.membership_type == "standard":
+            raise TeamsError(
+                400, "BadRequest", "Members can be removed only from private and shared channels."
+            )
+        for user_id, member in list(channel.members.items()):
+            if member.membership_id == req.params["membership"]:
+                del channel.members[user_id]
+                return _Reply(204, None)
+        raise TeamsError(404, "NotFound", "Membership not found.")
 
     def _g_add_channel_member(self, req: _Request) -> _Reply:
         team = self._team(req.params["team"])

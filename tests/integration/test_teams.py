@@ -297,16 +297,32 @@ async def test_rate_limits_and_gateway_errors_are_retried_and_each_message_lands
     assert len(cards_in(rig, chat_id, "Action #1")) == 1
 
 
-async def test_when_the_bot_is_removed_from_the_chat_the_row_is_parked_with_a_clear_reason(
+async def test_when_the_app_is_removed_from_the_chat_it_is_put_back_and_nothing_is_lost(
     rig: TeamsRig,
 ) -> None:
     chat_id = await open_network(rig)
-    rig.teams.conversations[chat_id].bot_installed = False  # someone removed the app
+    chat = rig.teams.conversations[chat_id]
+    chat.apps.clear()  # someone removed the app from the chat
+    chat.bot_installed = False
     assert await rig.say(KIM, rig.personal(KIM), f"network add {PRIYA} --network DSR-0042") == 200
+    report = await rig.deliver()
+    assert report.retried >= 1  # the card edit met 403 BotNotInConversationRoster
+    assert rig.teams.bot_in(chat_id)  # … and Teamaround put itself back
+    rig.clock.advance(timedelta(minutes=1))
     await rig.deliver()
+    pinned = rig.teams.pinned_in(chat_id)[0]
+    assert "Priya Shah" in json.dumps(pinned.cards)  # the card edit landed after all
+    async with rig.app.db.reader() as session:
+        assert await session.scalar(select(func.count()).where(Outbox.status == "dead")) == 0
+
+
+async def test_a_person_who_blocked_the_bot_is_parked_with_a_clear_reason(rig: TeamsRig) -> None:
+    rig.users[SAM].blocked_bot = True
+    await open_network(rig)
     async with rig.app.db.reader() as session:
         dead = (await session.scalars(select(Outbox).where(Outbox.status == "dead"))).all()
-    assert dead and all("no longer in this conversation" in (r.last_error or "") for r in dead)
+    assert [r.idempotency_key.split(":")[0] for r in dead] == ["dm"]
+    assert "ConversationBlockedByUser" in (dead[0].last_error or "")
 
 
 async def test_a_message_too_big_for_teams_is_sent_shortened(rig: TeamsRig) -> None:
@@ -368,3 +384,43 @@ async def test_register_answers_asked_in_a_shared_chat_go_to_the_asker_privately
     assert "DSR-0043" not in "\n".join(rig.texts(chat_id))  # the register stays private
     priya_chat = rig.teams.personal_conversation(rig.users[PRIYA])
     assert "DSR-0043" in rig.texts(priya_chat)[-1]
+
+
+async def test_the_chair_gets_the_quarterly_report_with_its_pictures_in_teams(
+    rig: TeamsRig,
+) -> None:
+    priya_chat = rig.personal(PRIYA)
+    assert await rig.say(PRIYA, priya_chat, "dsr report") == 200
+    await rig.deliver()
+    [summary] = [
+        a for a in rig.teams.messages_in(priya_chat, from_bot=True) if "Quarterly" in a.text
+    ]
+    card = json.dumps(summary.cards)
+    assert "Q2 2026/27" in card
+    assert card.count("data:image/png;base64,") >= 1  # pictures shown in the card
+    # Documents Teams can't carry are named, with where to get them.
+    assert "keyworking-2026-27-q2.xlsx" in card and "administrator" in card
+
+
+async def test_only_teams_activities_from_our_own_tenant_are_accepted(rig: TeamsRig) -> None:
+    kim_chat = rig.personal(KIM)
+    elsewhere = rig.teams.message_activity(rig.users[KIM], kim_chat, "network help")
+    elsewhere["conversation"]["tenantId"] = "00000000-0000-4000-8000-000000000bad"
+    elsewhere["channelData"]["tenant"]["id"] = "00000000-0000-4000-8000-000000000bad"
+    status, _ = await rig.teams.deliver(rig.endpoint, elsewhere)
+    assert status == 401
+    webchat = rig.teams.message_activity(rig.users[KIM], kim_chat, "network help")
+    webchat["channelId"] = "webchat"  # where a sender could choose its own ids
+    status, _ = await rig.teams.deliver(rig.endpoint, webchat)
+    assert status == 401
+    assert not rig.texts(kim_chat)  # nothing was answered
+
+
+async def test_when_microsoft_cannot_be_reached_requests_are_refused_without_piling_up(
+    rig: TeamsRig,
+) -> None:
+    kim_chat = rig.personal(KIM)
+    rig.teams.outage(service="botframework")
+    for _ in range(3):
+        assert await rig.say(KIM, kim_chat, "network help") == 401
+    assert rig.teams.metadata_fetches <= 1  # one try, then a pause, not one per request

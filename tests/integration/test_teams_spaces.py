@@ -96,3 +96,15 @@ async def test_a_standard_channel_is_archived_when_the_network_closes(
     await rig.deliver()
     assert any("closed" in t.lower() for t in rig.texts(channel.id))
     assert rig.teams.calls_to("archive_channel")
+
+
+async def test_removing_someone_takes_them_out_of_the_private_channel(
+    private_rig: TeamsRig,
+) -> None:
+    rig = private_rig
+    channel = await open_in_channel(rig)
+    status = await rig.say(KIM, channel.id, f"network remove {SAM}")
+    assert status == 200
+    await rig.deliver()
+    members = {rig.teams.users[u].email for u in channel.members}
+    assert SAM not in members and KIM in members

@@ -246,6 +246,12 @@ SUBS = {
     "list",
     "remove",
     "help",
+    "agenda",
+    "agenda-post",
+    "visit",
+    "outcome",
+    "step-down",
+    "report",
 }
 
 
@@ -260,6 +266,8 @@ def _model_or_user_error(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
+@example("AGENDA")
+@example("QUARTERLY")
 def test_any_text_gives_a_command_or_a_kind_refusal(text: str) -> None:
     _model_or_user_error(text)
 
