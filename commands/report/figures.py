@@ -239,9 +239,10 @@ DEFINITIONS = (
     "Flagged over the limit of {caseload_limit}, and uneven when the largest caseload is more "
     "than twice the median.",
     "Actions: created or completed in the quarter; overdue if still open at the end of the "
-    "quarter and due on or before its last day. Working days skip weekends and England and "
-    "Wales bank holidays. Escalations: each time an action reached a stage in the quarter, "
-    "counted by the agency of its owner.",
+    "quarter and due on or before its last day. Each action counts for the agency of its "
+    "owner at the end of the quarter (a later reassignment is undone). Working days skip "
+    "weekends and England and Wales bank holidays. Escalations: each time an action reached "
+    "a stage in the quarter.",
     "Percentages are rounded to whole numbers; a percentage of nobody reads n/a.",
 )
 

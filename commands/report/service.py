@@ -131,6 +131,21 @@ async def load(
             .where(in_register, *alive)
         )
     ).all()
+    # Who answered for an action at the end: an owner changed later is undone
+    # by the earliest later reassignment's "from" (its agency, from the directory).
+    reassigned_later = (
+        await session.execute(
+            select(ActionEvent.action_id, Agency.name)
+            .join(Action, Action.id == ActionEvent.action_id)
+            .join(Network, Network.id == Action.network_id)
+            .join(YoungPerson, YoungPerson.id == Network.young_person_id)
+            .join(Person, Person.email == ActionEvent.data["from"].as_string())
+            .join(Agency, Agency.id == Person.agency_id)
+            .where(in_register, *alive, ActionEvent.kind == "reassigned", ActionEvent.at >= end)
+            .order_by(ActionEvent.at.desc(), ActionEvent.id.desc())
+        )
+    ).all()
+    agency_at_end = {action_id: agency for action_id, agency in reassigned_later}
     events = (
         await session.execute(
             select(ActionEvent.action_id, ActionEvent.kind, ActionEvent.at, ActionEvent.data)
@@ -173,7 +188,7 @@ async def load(
         actions=tuple(
             ActionRow(
                 id=row[0],
-                agency=row[1],
+                agency=agency_at_end.get(row[0], row[1]),
                 created_at=row[2],
                 due_date=row[3],
                 status=row[4],

@@ -197,3 +197,43 @@ async def test_stepping_down_is_dated_and_kind_about_what_to_type(harness: Harne
     )
     again = await h.say(PRIYA, "/dsr step-down DSR-0042")
     assert "was removed from the register on 23/11/2026" in text_of(again)
+
+
+async def test_an_action_reassigned_after_the_quarter_counts_for_its_agency_at_the_end(
+    harness: Harness,
+) -> None:
+    from commands.report.quarters import parse_quarter
+    from commands.report.service import quarterly
+    from store.models import Register
+
+    h = harness
+    h.clock.set(day(1, 9))
+    reply = await h.say(KIM, "/network open DSR-0042")
+    assert reply.switch_to == "yp-dsr-0042", text_of(reply)
+    channel = "yp-dsr-0042"
+    await h.say(KIM, "/network add @sam.patel @jo.hughes", channel=channel)
+    reply = await h.say(
+        KIM, "/action assign @sam.patel Send the CAMHS letter by 11/09", channel=channel
+    )
+    assert "Action #1" in text_of(reply)
+    h.clock.set(day(5, 10))  # after the quarter: the action moves to social care
+    reply = await h.say(
+        KIM, "/action reassign 1 @jo.hughes Social care will write it", channel=channel
+    )
+    assert reply.message.tone != "error", text_of(reply)
+
+    services = h.app.services
+    async with h.app.db.reader() as session:
+        register = await session.scalar(select(Register))
+        assert register is not None
+        report = await quarterly(
+            session,
+            register=register,
+            quarter=parse_quarter("2026-Q2", today=MONDAY.date()),
+            today=MONDAY.date(),
+            calendar=services.calendar,
+            policy=services.policy,
+        )
+    lines = {line.agency: line for line in report.agencies}
+    assert lines["CAMHS"].created == 1 and lines["CAMHS"].overdue == 1
+    assert "Children's Social Care" not in lines
