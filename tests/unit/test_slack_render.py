@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,8 @@ from bot.messages import (
 )
 from commands.action import views as action_views
 from integrations.slack.render import RenderedMessage, escape, render, render_text
-from store.models import Action, Agency, Network, Person, YoungPerson
+from store.models import Action
+from tests.unit.sample_models import sample_action
 
 GOLDEN = Path(__file__).parent / "golden" / "slack"
 TODAY = date(2026, 11, 23)  # a Monday
@@ -89,45 +90,13 @@ def mrkdwn_texts(rendered: RenderedMessage) -> list[str]:
 # -- in-memory models (no database) ---------------------------------------------------
 
 
-def person(pid: int, name: str, agency: Agency) -> Person:
-    p = Person(id=pid, email=f"{name.split()[0].lower()}@example.org", name=name, role="")
-    p.agency = agency
-    return p
-
-
-SEN_TEAM = Agency(id=1, name="SEN & Inclusion")
-SOCIAL_CARE = Agency(id=2, name="Children's Social Care")
-SAM = person(1, "Sam Patel", SEN_TEAM)
-KIM = person(2, "Kim Lee", SOCIAL_CARE)
-
-
 def action(**changes: object) -> Action:
     fields: dict[str, object] = {
-        "id": 7,
         "text": TYPED,
-        "due_date": date(2026, 11, 18),
-        "status": "open",
         "latest_update": "Rang the family <@U999>; they have the letter",
-        "evidence": None,
-        "created_at": datetime(2026, 11, 10, 10, 0, tzinfo=UTC),
     }
     fields.update(changes)
-    a = Action(**fields)
-    a.owner = SAM
-    a.agency = SEN_TEAM
-    a.assigned_by = KIM
-    n = Network(
-        id=1,
-        status="open",
-        space_platform="slack",
-        space_name="yp-dsr-0042",
-        keyworker_id=KIM.id,
-        opened_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
-    )
-    n.young_person = YoungPerson(id=1, reference="DSR-0042", rating="amber")
-    n.keyworker = KIM
-    a.network = n
-    return a
+    return sample_action(platform="slack", **fields)  # type: ignore[arg-type]
 
 
 def card(a: Action) -> RenderedMessage:

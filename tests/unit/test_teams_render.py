@@ -12,7 +12,7 @@ import html
 import json
 import os
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,8 @@ from integrations.teams.render import (
     submission_values,
     summary,
 )
-from store.models import Action, Agency, Network, Person, YoungPerson
+from store.models import Action
+from tests.unit.sample_models import sample_action
 
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
@@ -185,46 +186,13 @@ def tiny_png(colour: tuple[int, int, int] = (200, 30, 30), size: int = 4) -> str
 # -- in-memory models (no database) -----------------------------------------------------------
 
 
-def person(pid: int, name: str, agency: Agency) -> Person:
-    p = Person(id=pid, email=f"{name.split()[0].lower()}@example.org", name=name, role="")
-    p.agency = agency
-    return p
-
-
-SEN_TEAM = Agency(id=1, name="SEN & Inclusion")
-SOCIAL_CARE = Agency(id=2, name="Children's Social Care")
-SAM = person(1, "Sam Patel", SEN_TEAM)
-KIM = person(2, "Kim Lee", SOCIAL_CARE)
-
-
 def action(**changes: object) -> Action:
     fields: dict[str, object] = {
-        "id": 7,
         "text": TYPED,
-        "due_date": date(2026, 11, 18),
-        "status": "open",
         "latest_update": "Rang the family *twice*; they have the letter 📬",
-        "evidence": None,
-        "escalation_stage": 0,
-        "created_at": datetime(2026, 11, 10, 10, 0, tzinfo=UTC),
     }
     fields.update(changes)
-    a = Action(**fields)
-    a.owner = SAM
-    a.agency = SEN_TEAM
-    a.assigned_by = KIM
-    n = Network(
-        id=1,
-        status="open",
-        space_platform="teams",
-        space_name="yp-dsr-0042",
-        keyworker_id=KIM.id,
-        opened_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
-    )
-    n.young_person = YoungPerson(id=1, reference="DSR-0042", rating="amber")
-    n.keyworker = KIM
-    a.network = n
-    return a
+    return sample_action(platform="teams", **fields)  # type: ignore[arg-type]
 
 
 def action_card(a: Action) -> dict[str, Any]:
