@@ -132,3 +132,19 @@ def help_card(title: str, lines: Sequence[str]) -> Message:
         blocks=(Header(text=title), BulletList(items=tuple(lines))),
         ephemeral=True,
     )
+
+
+def record_card(title: str, facts: Sequence[Fact], heading: str, items: Sequence[str]) -> Message:
+    """One record for the caller: a title, its facts, then a headed list
+    (a review and its follow-ups, a young person and their rating history)."""
+    text = "\n".join((title, *(f"{f.label}: {f.value}" for f in facts), heading + ":", *items))
+    return Message(
+        text=text,
+        blocks=(
+            Header(text=title),
+            Facts(facts=tuple(facts)),
+            Header(text=heading),
+            BulletList(items=tuple(items)),
+        ),
+        ephemeral=True,
+    )

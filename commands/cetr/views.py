@@ -11,12 +11,12 @@ from bot.messages import (
     BulletList,
     Context,
     Fact,
-    Facts,
     Header,
     Message,
     Section,
     help_card,
     plain,
+    record_card,
 )
 from commands.action import views as action_views
 from commands.cetr.grammar import KIND_LABEL
@@ -146,17 +146,7 @@ def review_detail(
     )
     heading = "Follow-ups and recommendations"
     lines = items or ("None yet. Add one with /cetr rec " + f"{cetr.id} @owner what by when",)
-    text = "\n".join((title, *(f"{f.label}: {f.value}" for f in facts), heading + ":", *lines))
-    return Message(
-        text=text,
-        blocks=(
-            Header(text=title),
-            Facts(facts=tuple(facts)),
-            Header(text=heading),
-            BulletList(items=lines),
-        ),
-        ephemeral=True,
-    )
+    return record_card(title, facts, heading, lines)
 
 
 def review_list(reviews: Sequence[tuple[Cetr, int]], *, reference: str, today: date) -> Message:

@@ -11,12 +11,12 @@ from bot.messages import (
     BulletList,
     Context,
     Fact,
-    Facts,
     Header,
     Message,
     Section,
     help_card,
     plain,
+    record_card,
 )
 from bot.policy import Policy
 from commands.dsr.grammar import CONSENT_LABEL
@@ -225,17 +225,7 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
         for change in found.history
     ) or ("No rating changes recorded yet.",)
     heading = "Rating history, newest first"
-    text = "\n".join((title, *(f"{f.label}: {f.value}" for f in facts), heading + ":", *history))
-    return Message(
-        text=text,
-        blocks=(
-            Header(text=title),
-            Facts(facts=tuple(facts)),
-            Header(text=heading),
-            BulletList(items=history),
-        ),
-        ephemeral=True,
-    )
+    return record_card(title, facts, heading, history)
 
 
 def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Message:
