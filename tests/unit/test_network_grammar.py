@@ -18,6 +18,7 @@ from commands.network.grammar import (
     Show,
     parse,
 )
+from tests.unit.grammar_checks import command_or_kind_refusal
 
 
 def refusal(text: str) -> str:
@@ -228,12 +229,7 @@ token_lines = st.lists(
 
 
 def _model_or_user_error(text: str) -> None:
-    try:
-        command: NetworkCommand = parse(text)
-    except UserError as exc:
-        assert str(exc).strip(), "a refusal must say something"
-    else:
-        assert command.sub in {"open", "add", "remove", "keyworker", "show", "close", "help"}
+    command_or_kind_refusal(parse, text, union=NetworkCommand)
 
 
 @settings(max_examples=300, deadline=None)
