@@ -82,36 +82,34 @@ EmailLookup = Callable[[str], Awaitable[str | None]]
 async def run_with_identity(
     dispatcher: Dispatcher, invocation: Invocation, *, email_of: EmailLookup, platform: str
 ) -> Reply:
-    """Dispatch inside a platform's error boundary, asking the platform once
+    """Dispatch inside the error boundary (``safely``), asking the platform once
     for the email of anyone the directory doesn't know by platform id yet."""
+    return await safely(
+        _with_identity(dispatcher, invocation, email_of=email_of, platform=platform)
+    )
+
+
+async def _with_identity(
+    dispatcher: Dispatcher, invocation: Invocation, *, email_of: EmailLookup, platform: str
+) -> Reply:
     try:
-        try:
-            return await dispatcher.dispatch(invocation)
-        except NeedsIdentity as exc:
-            emails = dict(invocation.known_emails)
-            for user_id in exc.platform_user_ids:
-                email = await email_of(user_id)
-                if email:
-                    emails[user_id] = email
-            retry = invocation.model_copy(update={"known_emails": emails})
-            actor = retry.actor
-            if actor.platform_user_id in emails:
-                actor = actor.model_copy(update={"email": emails[actor.platform_user_id]})
-                retry = retry.model_copy(update={"actor": actor})
-            return await dispatcher.dispatch(retry)
+        return await dispatcher.dispatch(invocation)
     except NeedsIdentity as exc:
-        return Reply(
-            message=error_message(
-                UserError(
-                    exc.message,
-                    hint="Ask an administrator to add them to the Teamaround directory with "
-                    f"the email address they use in {platform}.",
-                )
-            )
-        )
-    except UserError as exc:
-        return Reply(message=error_message(exc))
-    except Exception:
-        reference = new_reference()
-        log.exception("unexpected error handling a %s request, reference %s", platform, reference)
-        return Reply(message=unexpected_message(reference))
+        emails = dict(invocation.known_emails)
+        for user_id in exc.platform_user_ids:
+            email = await email_of(user_id)
+            if email:
+                emails[user_id] = email
+    retry = invocation.model_copy(update={"known_emails": emails})
+    actor = retry.actor
+    if actor.platform_user_id in emails:
+        actor = actor.model_copy(update={"email": emails[actor.platform_user_id]})
+        retry = retry.model_copy(update={"actor": actor})
+    try:
+        return await dispatcher.dispatch(retry)
+    except NeedsIdentity as exc:
+        raise UserError(
+            exc.message,
+            hint="Ask an administrator to add them to the Teamaround directory with "
+            f"the email address they use in {platform}.",
+        ) from exc

@@ -125,11 +125,12 @@ def create_web_app(
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     if app.teams is not None:
+        from integrations.teams.app import MAX_BODY as limit
+
         teams = app.teams
 
         async def teams_messages(request: Request) -> Response:
             # Read no more than an activity can be: nothing is checked before the JWT.
-            limit = teams.max_body
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 return JSONResponse({"error": "request too large"}, 413)

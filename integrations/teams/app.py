@@ -47,6 +47,7 @@ from integrations.teams.tokens import TokenError
 
 log = logging.getLogger("teamaround.teams")
 
+# The largest activity accepted; the server stops reading beyond it.
 MAX_BODY = 256 * 1024
 SEEN_ACTIVITIES = 2000
 # Answers shown only to the caller in Slack that would tell a shared chat about
@@ -75,15 +76,12 @@ class TeamsInbound:
         self._references = references
         self._gateway = gateway
         self._bot_ids = {f"28:{app_id}", app_id}
-        self.max_body = MAX_BODY
         self._seen: OrderedDict[str, None] = OrderedDict()
         # Bot-scoped ids (29:…) already resolved: -> (Entra object id, email).
         self._people: dict[str, tuple[str, str]] = {}
 
     async def handle(self, *, authorization: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
         """(HTTP status, JSON body) for one POST to /api/messages."""
-        if len(body) > MAX_BODY:
-            return 413, {"error": "request too large"}
         try:
             activity = json.loads(body)
         except ValueError:

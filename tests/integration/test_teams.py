@@ -424,3 +424,11 @@ async def test_when_microsoft_cannot_be_reached_requests_are_refused_without_pil
     for _ in range(3):
         assert await rig.say(KIM, kim_chat, "network help") == 401
     assert rig.teams.metadata_fetches <= 1  # one try, then a pause, not one per request
+
+
+async def test_an_oversized_request_is_refused_before_it_is_read_or_checked(
+    rig: TeamsRig,
+) -> None:
+    response = await rig.http.post("/api/messages", content=b"x" * (300 * 1024))
+    assert response.status_code == 413
+    assert rig.teams.metadata_fetches == 0  # refused before any token check
