@@ -29,7 +29,7 @@ from bench.common import StatementCounter, migrated_app
 from bot.invocation import Actor, Conversation
 from commands.context import unit_of_work
 from commands.directory.demo import seed
-from commands.dsr import agenda, service
+from commands.dsr import agenda, meetings
 from store.models import Action, Admission, Network, Person, RatingChange, YoungPerson
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -160,7 +160,7 @@ async def main() -> None:
                 actor=Actor(platform="console", platform_user_id=CHAIR, email=CHAIR),
                 conversation=Conversation(platform="console", conversation_id="dsr"),
             ) as unit:
-                data = await service.agenda_data(unit)
+                data = await meetings.agenda_data(unit)
                 built = agenda.build(data, today=unit.today, policy=app.policy)
                 agenda.as_message(built)
                 document = agenda.as_markdown(built)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, joinedload, raiseload
 
 from store.models import (
     Action,
+    Admission,
     Agency,
     Network,
     NetworkMember,
@@ -281,4 +282,14 @@ def _processed_insert(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(cast(Table, ProcessedEvent.__table__)).on_conflict_do_nothing(
         index_elements=["key"]
+    )
+
+
+async def open_admission(session: AsyncSession, *, young_person_id: int) -> Admission | None:
+    """The young person's admission that has no discharge yet, if any."""
+    return await session.scalar(
+        select(Admission)
+        .where(Admission.young_person_id == young_person_id, Admission.discharged_on.is_(None))
+        .order_by(Admission.id.desc())
+        .limit(1)
     )

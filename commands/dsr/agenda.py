@@ -1,7 +1,7 @@
 """The weekly DSR review agenda, built from what the register already holds.
 
 Pure: ``build`` turns an :class:`AgendaData` snapshot (gathered with a fixed
-number of queries by ``commands.dsr.service.agenda_data``) into sections, in
+number of queries by ``commands.dsr.meetings.agenda_data``) into sections, in
 the order a DSR meeting runs; ``as_message`` and ``as_markdown`` render them.
 One line per young person: reference, rating, keyworker, flags.
 """

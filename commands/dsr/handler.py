@@ -6,7 +6,7 @@ from bot.dates import format_numeric
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, plain
 from commands.context import Services, Unit, run_in_unit
-from commands.dsr import agenda, grammar, service, views
+from commands.dsr import admissions, agenda, entries, grammar, meetings, outcomes, register, views
 from commands.people import resolve
 
 
@@ -31,9 +31,9 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
 async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Message:
     today = unit.today
     # Everyone else is refused before anything is read or resolved.
-    service.require_register_access(unit)
+    register.require_register_access(unit)
     if isinstance(command, grammar.Visit):
-        admission = await service.record_visit(
+        admission = await admissions.record_visit(
             unit, reference=command.reference, visited_on=command.visited_on
         )
         text = (
@@ -42,7 +42,7 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
         )
         return plain(text, tone="success")
     if isinstance(command, grammar.Outcome):
-        recorded = await service.record_outcome(
+        recorded = await outcomes.record_outcome(
             unit,
             reference=command.reference,
             decision=command.decision,
@@ -52,18 +52,18 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
         )
         return views.outcome_recorded(recorded, today=today)
     if isinstance(command, grammar.AgendaPost):
-        meeting_on = service.next_meeting(unit)
-        meeting, posted = await service.post_agenda(
+        meeting_on = meetings.next_meeting(unit)
+        meeting, posted = await meetings.post_agenda(
             unit, meeting_on=meeting_on, posted_by=unit.actor.email
         )
         return views.agenda_posted(meeting, posted=posted, policy=unit.services.policy, today=today)
     if isinstance(command, grammar.AgendaPreview):
         built = agenda.build(
-            await service.agenda_data(unit), today=today, policy=unit.services.policy
+            await meetings.agenda_data(unit), today=today, policy=unit.services.policy
         )
         return agenda.as_message(built, ephemeral=True)
     if isinstance(command, grammar.Add):
-        young_person = await service.add(
+        young_person = await register.add(
             unit,
             reference=command.reference,
             age_band=command.age_band,
@@ -73,12 +73,12 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
         )
         return views.added(young_person, today=today)
     if isinstance(command, grammar.Rate):
-        young_person, follow_up = await service.rate(
+        young_person, follow_up = await register.rate(
             unit, reference=command.reference, rating=command.rating, rationale=command.rationale
         )
         return views.rated(young_person, follow_up, today=today)
     if isinstance(command, grammar.Admit):
-        young_person, admission, follow_up = await service.admit(
+        young_person, admission, follow_up = await admissions.admit(
             unit,
             reference=command.reference,
             admitted_on=command.admitted_on,
@@ -87,23 +87,23 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
         )
         return views.admitted(young_person, admission, follow_up, today=today)
     if isinstance(command, grammar.Discharge):
-        young_person, admission = await service.discharge(
+        young_person, admission = await admissions.discharge(
             unit, reference=command.reference, discharged_on=command.discharged_on
         )
         return views.discharged(young_person, admission, today=today)
     if isinstance(command, grammar.Keyworker):
         person = await resolve(unit, command.person, platform=platform)
-        young_person, network = await service.set_keyworker(
+        young_person, network = await register.set_keyworker(
             unit, reference=command.reference, person=person
         )
         return views.keyworker_set(young_person, person, network)
     if isinstance(command, grammar.Transition):
-        young_person = await service.set_transition(
+        young_person = await register.set_transition(
             unit, reference=command.reference, month=command.month
         )
         return views.transition_set(young_person)
     if isinstance(command, grammar.StepDown):
-        done = await service.step_down(
+        done = await register.step_down(
             unit, reference=command.reference, on=command.on, note=command.note
         )
         return views.stepped_down(done)
@@ -117,13 +117,13 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
             quarter_label=sent.report.quarter.label, where=sent.where, files=sent.files
         )
     if isinstance(command, grammar.Show):
-        found = await service.entry(unit, reference=command.reference)
+        found = await entries.entry(unit, reference=command.reference)
         return views.entry(found, today=today, calendar=unit.services.calendar)
     if isinstance(command, grammar.ListRegister):
-        lines, total = await service.listing(unit, only=command.only)
+        lines, total = await entries.listing(unit, only=command.only)
         return views.register_list(lines, total, only=command.only)
     assert isinstance(command, grammar.Remove)
-    young_person, network = await service.remove(
+    young_person, network = await register.remove(
         unit, reference=command.reference, reason=command.reason
     )
     return views.removed(young_person, network)

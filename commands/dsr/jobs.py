@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.dates import format_day_year
 from bot.invocation import Actor, Conversation
 from commands.context import Services, unit_of_work
-from commands.dsr import service
+from commands.dsr import meetings
 from store import chasing
 
 
@@ -23,7 +23,7 @@ class AgendaReport:
 
 
 async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
-    due_at, meeting_on = service.agenda_due_at(now=now, services=services)
+    due_at, meeting_on = meetings.agenda_due_at(now=now, services=services)
     today = services.calendar.local_date(now)
     when = format_day_year(meeting_on, today=today)
     if now < due_at:
@@ -43,7 +43,7 @@ async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
         actor=Actor(platform="console", platform_user_id=chair.email, email=chair.email),
         conversation=Conversation(platform="console", conversation_id="scheduler"),
     ) as unit:
-        _, posted = await service.post_agenda(
+        _, posted = await meetings.post_agenda(
             unit, meeting_on=meeting_on, posted_by="teamaround:scheduler"
         )
     if posted:

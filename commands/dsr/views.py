@@ -19,15 +19,10 @@ from bot.messages import (
     record_card,
 )
 from bot.policy import Policy
+from commands.dsr.entries import LIST_LINES, Entry, Line
 from commands.dsr.grammar import CONSENT_LABEL
-from commands.dsr.service import (
-    LIST_LINES,
-    Entry,
-    FollowUp,
-    Line,
-    OutcomeRecorded,
-    SteppedDown,
-)
+from commands.dsr.outcomes import OutcomeRecorded
+from commands.dsr.register import FollowUp, SteppedDown
 from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 

@@ -1,0 +1,148 @@
+"""Admissions to hospital (Blue), discharges and commissioners' oversight visits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.dates import format_numeric
+from bot.errors import UserError
+from commands.cetr import service as cetr_service
+from commands.context import Unit
+from commands.dsr.register import (
+    FollowUp,
+    chair,
+    change_rating,
+    find,
+    network_action_blocker,
+    record,
+    snapshot,
+)
+from store import audit, queries
+from store.models import Admission, YoungPerson
+
+
+async def admit(
+    unit: Unit, *, reference: str, admitted_on: date, setting: str, out_of_area: bool
+) -> tuple[YoungPerson, Admission, FollowUp]:
+    """Record an admission: the rating becomes Blue and the post-admission
+    review is scheduled where it can be."""
+    young_person = await find(unit, reference=reference)
+    if admitted_on > unit.today:
+        raise UserError("Record an admission once it has happened.")
+    ref = young_person.reference
+    current = await queries.open_admission(unit.session, young_person_id=young_person.id)
+    if current is not None:
+        raise UserError(
+            f"{ref} is already recorded as admitted to {current.setting} since "
+            f"{format_numeric(current.admitted_on)}.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
+        )
+    admission = Admission(
+        young_person_id=young_person.id,
+        admitted_on=admitted_on,
+        setting=setting,
+        out_of_area=out_of_area,
+        recorded_by_id=unit.actor.id,
+        created_at=unit.now,
+    )
+    unit.session.add(admission)
+    before = snapshot(young_person)
+    change_rating(unit, young_person, rating="blue", rationale=f"Admitted to {setting}")
+    await unit.session.flush()
+    record(
+        unit,
+        young_person,
+        verb="register.admit",
+        before=before,
+        extra={
+            "admission_id": admission.id,
+            "admitted_on": admitted_on.isoformat(),
+            "setting": setting,
+            "out_of_area": out_of_area,
+        },
+    )
+    follow_up = FollowUp()
+    chair_person = await chair(unit)
+    network, blocker = await network_action_blocker(
+        unit,
+        young_person=young_person,
+        chair_person=chair_person,
+        what="the post-admission review",
+    )
+    if blocker is not None or network is None or chair_person is None:
+        follow_up.notes.append(
+            (blocker or "").replace("I couldn't create", "I couldn't schedule", 1)
+        )
+        return young_person, admission, follow_up
+    follow_up.action = await cetr_service.schedule_post_admission_review(
+        unit, network=network, commissioner=chair_person, admitted_on=admitted_on
+    )
+    return young_person, admission, follow_up
+
+
+async def discharge(
+    unit: Unit, *, reference: str, discharged_on: date
+) -> tuple[YoungPerson, Admission]:
+    """End the open admission. The rating is left for people to decide."""
+    young_person = await find(unit, reference=reference)
+    ref = young_person.reference
+    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
+    if admission is None:
+        raise UserError(
+            f"{ref} has no open admission to end.",
+            hint=f"To record an admission: /dsr admit {ref} DATE --setting NAME",
+        )
+    if discharged_on < admission.admitted_on:
+        raise UserError(
+            f"{ref} was admitted on {format_numeric(admission.admitted_on)}, so the discharge "
+            "can't be before that.",
+            hint=f"For example: /dsr discharge {ref} today",
+        )
+    if discharged_on > unit.today:
+        raise UserError("Record a discharge once it has happened.")
+    admission.discharged_on = discharged_on
+    record(
+        unit,
+        young_person,
+        verb="register.discharge",
+        before=snapshot(young_person),
+        extra={
+            "admission_id": admission.id,
+            "setting": admission.setting,
+            "discharged_on": discharged_on.isoformat(),
+        },
+    )
+    return young_person, admission
+
+
+async def record_visit(unit: Unit, *, reference: str, visited_on: date) -> Admission:
+    """The commissioner's oversight visit to an inpatient (DOMAIN.md C4)."""
+    young_person = await find(unit, reference=reference)
+    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
+    if admission is None:
+        raise UserError(
+            f"{young_person.reference} isn't in hospital on the register, so there is no "
+            "admission to visit.",
+            hint=f"Record the admission first: /dsr admit {young_person.reference} DATE "
+            "--setting NAME",
+        )
+    if visited_on < admission.admitted_on:
+        raise UserError(
+            f"That is before the admission on {format_numeric(admission.admitted_on)}.",
+            hint=f"For example: /dsr visit {young_person.reference} today",
+        )
+    before = {
+        "last_visit_on": admission.last_visit_on.isoformat() if admission.last_visit_on else None
+    }
+    admission.last_visit_on = visited_on
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="register.visit",
+        object_type="young_person",
+        object_id=young_person.id,
+        before=before,
+        after={"last_visit_on": visited_on.isoformat()},
+    )
+    return admission

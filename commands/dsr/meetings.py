@@ -1,0 +1,245 @@
+"""The weekly DSR review meeting: when it is, what its agenda holds, and
+posting the agenda once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+
+from bot.policy import WEEKDAYS
+from commands.context import Services, Unit
+from commands.dsr import agenda
+from commands.dsr.entries import facts_for, flags_of
+from commands.dsr.register import require_register_access
+from commands.vocabulary import is_review_to_hold
+from store import audit, chasing, outbox
+from store.models import (
+    Action,
+    Admission,
+    Agency,
+    Meeting,
+    Network,
+    Person,
+    RatingChange,
+    YoungPerson,
+)
+
+
+def next_meeting(unit: Unit) -> date:
+    """The day of this week's DSR meeting: today if it is the meeting day,
+    otherwise the next one."""
+    weekday = _weekday(unit.services.policy.register_rules.meeting_day)
+    return unit.today + timedelta(days=(weekday - unit.today.weekday()) % 7)
+
+
+async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.AgendaData:
+    """Everything the agenda shows, in a fixed number of queries however many
+    young people and actions the register holds."""
+    require_register_access(unit)
+    register = await unit.register()
+    session, cal = unit.session, unit.services.calendar
+    meeting_on = meeting_on or next_meeting(unit)
+    # Since the last meeting whose agenda was posted, or a week before this one.
+    last = await session.scalar(
+        select(func.max(Meeting.meeting_on)).where(
+            Meeting.register_id == register.id, Meeting.meeting_on < meeting_on
+        )
+    )
+    since = last or meeting_on - timedelta(days=7)
+    keyworker = aliased(Person)
+    network = aliased(Network)
+    rows = (
+        await session.execute(
+            select(YoungPerson, keyworker.name)
+            .outerjoin(
+                network, (network.young_person_id == YoungPerson.id) & (network.status == "open")
+            )
+            .outerjoin(
+                keyworker,
+                keyworker.id == func.coalesce(YoungPerson.keyworker_id, network.keyworker_id),
+            )
+            .where(YoungPerson.register_id == register.id, YoungPerson.archived_at.is_(None))
+        )
+    ).all()
+    young_people = [yp for yp, _ in rows]
+    ids = [yp.id for yp in young_people]
+    facts = await facts_for(unit, young_people)
+    admissions = {
+        a.young_person_id: a
+        for a in (
+            await session.scalars(
+                select(Admission).where(
+                    Admission.young_person_id.in_(ids), Admission.discharged_on.is_(None)
+                )
+            )
+        ).all()
+    }
+    # Core rows, not ORM objects: tens of thousands of actions are read here.
+    owner = aliased(Person)
+    open_actions = (
+        select(
+            Network.young_person_id,
+            Action.id,
+            Action.text,
+            Action.source,
+            Action.due_date,
+            Action.escalation_stage,
+            owner.name,
+            Agency.name,
+        )
+        .join(Action, Action.network_id == Network.id)
+        .join(owner, owner.id == Action.owner_id)
+        .join(Agency, Agency.id == Action.agency_id)
+        .where(Network.young_person_id.in_(ids), Network.status == "open", Action.status == "open")
+    )
+    counts: dict[int, int] = defaultdict(int)
+    next_review: dict[int, date] = {}
+    reviews_due: list[agenda.ReviewDue] = []
+    escalated: list[agenda.Escalated] = []
+    reference = {yp.id: yp.reference for yp in young_people}
+    rows_of_actions = (await session.execute(open_actions)).all()
+    for yp_id, action_id, text, source, due, stage, owner_name, agency_name in rows_of_actions:
+        counts[yp_id] += 1
+        if is_review_to_hold(source=source, text=text):
+            if yp_id not in next_review or due < next_review[yp_id]:
+                next_review[yp_id] = due
+            reviews_due.append(agenda.ReviewDue(reference[yp_id], text, due))
+        if stage >= 2:
+            escalated.append(
+                agenda.Escalated(
+                    agency=agency_name,
+                    action_id=action_id,
+                    reference=reference[yp_id],
+                    text=text,
+                    owner=owner_name,
+                    stage=stage,
+                )
+            )
+    changes = (
+        await session.execute(
+            select(RatingChange, YoungPerson.reference)
+            .join(YoungPerson, YoungPerson.id == RatingChange.young_person_id)
+            .where(
+                RatingChange.young_person_id.in_(ids),
+                RatingChange.at >= cal.at_local(since, time(0)),
+            )
+        )
+    ).all()
+    people = []
+    for yp, keyworker_name in rows:
+        admission = admissions.get(yp.id)
+        people.append(
+            agenda.Person(
+                reference=yp.reference,
+                rating=yp.rating,
+                keyworker=keyworker_name,
+                flags=flags_of(unit, facts[yp.id]),
+                added_on=cal.local_date(yp.created_at),
+                rated_on=cal.local_date(yp.rated_at) if yp.rated_at else None,
+                age_band=yp.age_band,
+                admitted_on=admission.admitted_on if admission else None,
+                setting=admission.setting if admission else None,
+                out_of_area=admission.out_of_area if admission else False,
+                last_review=facts[yp.id].last_cetr,
+                next_review=next_review.get(yp.id),
+                open_actions=counts[yp.id],
+            )
+        )
+    return agenda.AgendaData(
+        meeting_on=meeting_on,
+        since=since,
+        people=people,
+        rating_changes=[
+            agenda.RatingChange(ref, change.rating, cal.local_date(change.at), change.rationale)
+            for change, ref in changes
+        ],
+        escalated=escalated,
+        reviews_due=reviews_due,
+    )
+
+
+def _weekday(name: str) -> int:
+    return WEEKDAYS.index(name)
+
+
+def agenda_due_at(*, now: datetime, services: Services) -> tuple[datetime, date]:
+    """This week's agenda posting time (an aware instant, local rules: it
+    follows the clocks going forward or back) and the meeting it is for."""
+    rules, cal = services.policy.register_rules, services.calendar
+    today = cal.local_date(now)
+    week = today - timedelta(days=today.weekday())
+    post_day = week + timedelta(days=_weekday(rules.agenda_day))
+    meeting = week + timedelta(days=_weekday(rules.meeting_day))
+    if meeting < post_day:
+        meeting += timedelta(days=7)
+    return cal.at_local(post_day, rules.agenda_at), meeting
+
+
+async def post_agenda(unit: Unit, *, meeting_on: date, posted_by: str) -> tuple[Meeting, bool]:
+    """Store the meeting's agenda and send it, once: the meeting's unique key
+    decides, whichever process or re-run gets there first. Returns the
+    meeting and whether this call posted it."""
+    require_register_access(unit)
+    register = await unit.register()
+    data = await agenda_data(unit, meeting_on=meeting_on)
+    built = agenda.build(data, today=unit.today, policy=unit.services.policy)
+    markdown = agenda.as_markdown(built)
+    dialect = unit.session.bind.dialect.name if unit.session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await unit.session.execute(
+        insert(Meeting)
+        .values(
+            register_id=register.id,
+            meeting_on=meeting_on,
+            agenda_markdown=markdown,
+            posted_by=posted_by,
+            created_at=unit.now,
+        )
+        .on_conflict_do_nothing(index_elements=["register_id", "meeting_on"])
+    )
+    meeting = await unit.session.scalar(
+        select(Meeting).where(Meeting.register_id == register.id, Meeting.meeting_on == meeting_on)
+    )
+    assert meeting is not None
+    if not getattr(result, "rowcount", 0):
+        return meeting, False
+    rules = unit.services.policy.register_rules
+    send_at = unit.services.calendar.next_service_time(unit.now)
+    # (target kind, person id, "platform:conversation"): the chair's channel,
+    # or each DSR chair directly.
+    targets: list[tuple[str, int, str | None]]
+    if rules.agenda_channel:
+        targets = [("conversation", 0, rules.agenda_channel)]
+    else:
+        chairs = await chasing.chairs(unit.session, email=unit.services.policy.chair_email)
+        targets = [("person", p.id, None) for p in chairs]
+    messages = agenda.as_messages(built)
+    for kind, target_id, ref in targets:
+        for n, message in enumerate(messages):
+            unit.outgoing.append(
+                outbox.row(
+                    key=f"agenda:r{register.id}:{meeting_on.isoformat()}:{ref or target_id}:{n}",
+                    target_kind=kind,
+                    target_id=target_id,
+                    target_ref=ref,
+                    op="post" if kind == "conversation" else "dm",
+                    message=message,
+                    now=unit.now,
+                    not_before=send_at,
+                )
+            )
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="register.agenda",
+        object_type="meeting",
+        object_id=meeting.id,
+        after={"meeting_on": meeting_on.isoformat(), "posted_by": posted_by},
+    )
+    return meeting, True

@@ -1,0 +1,378 @@
+"""The register itself: who is on it, their consent, rating, keyworker and
+transition, and how they leave it. Keyword-only services inside the caller's
+unit of work.
+
+The register is kept by DSR chairs, keyworkers and administrators. Every
+change writes an audit event; every rating change also writes a
+RatingChange (who, when, why), so the whole history is kept. Young people are
+known by their pseudonymous reference only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.dates import format_numeric
+from bot.errors import NotFound, PermissionDenied, UserError
+from commands import permissions
+from commands.action import service as action_service
+from commands.context import Unit
+from commands.dsr import grammar
+from commands.network import service as network_service
+from commands.vocabulary import REVIEW_TO_HOLD
+from store import audit, chasing, history, queries
+from store.models import (
+    Action,
+    Cetr,
+    Network,
+    Person,
+    RatingChange,
+    YoungPerson,
+)
+
+RED_CETR_TEXT = f"{REVIEW_TO_HOLD}a C(E)TR (rated Red)"
+
+
+def require_register_access(unit: Unit) -> None:
+    if not permissions.is_coordinator(unit.actor):
+        raise PermissionDenied(
+            "Only DSR chairs, keyworkers and administrators can use the DSR register.",
+            hint="The register holds sensitive ratings, so it is kept to them. If something "
+            "needs changing, ask the young person's keyworker or your DSR chair.",
+        )
+
+
+def snapshot(young_person: YoungPerson) -> dict[str, Any]:
+    return {
+        "reference": young_person.reference,
+        "age_band": young_person.age_band,
+        "ehcp": young_person.ehcp,
+        "consent_basis": young_person.consent_basis,
+        "consent_date": young_person.consent_date.isoformat(),
+        "rating": young_person.rating,
+        "keyworker_id": young_person.keyworker_id,
+        "transition_month": young_person.transition_month.isoformat()
+        if young_person.transition_month
+        else None,
+        "archived": young_person.archived_at is not None,
+        "archive_reason": young_person.archive_reason,
+        "left_on": young_person.left_on.isoformat() if young_person.left_on else None,
+        "leaving_reason": young_person.leaving_reason,
+    }
+
+
+def record(
+    unit: Unit,
+    young_person: YoungPerson,
+    *,
+    verb: str,
+    before: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb=verb,
+        object_type="young_person",
+        object_id=young_person.id,
+        before=before,
+        after={**snapshot(young_person), **(extra or {})},
+    )
+
+
+async def find(unit: Unit, *, reference: str, live: bool = True) -> YoungPerson:
+    """The young person on this register; with ``live``, refused if removed."""
+    require_register_access(unit)
+    register = await unit.register()
+    young_person = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    if young_person is None:
+        raise NotFound(
+            f"{reference} isn't on the {register.name} register.",
+            hint="Check the reference: `/dsr list` shows who is on it, and "
+            "`/dsr add REF …` adds someone.",
+        )
+    if live and young_person.archived_at is not None:
+        raise UserError(
+            f"{young_person.reference} was removed from the register on "
+            f"{format_numeric(unit.services.calendar.local_date(young_person.archived_at))}, "
+            "so I can't change their entry.",
+            hint=f"Their history is kept: /dsr show {young_person.reference}",
+        )
+    return young_person
+
+
+async def add(
+    unit: Unit,
+    *,
+    reference: str,
+    age_band: str,
+    ehcp: bool,
+    consent_basis: str,
+    consent_date: date,
+) -> YoungPerson:
+    """Put a young person on the register, with the basis of their consent."""
+    require_register_access(unit)
+    if consent_basis not in grammar.CONSENT_BASES or consent_date is None:
+        raise UserError(
+            "Nobody goes on the DSR without a consent basis and its date.",
+            hint=f"For example: {grammar.ADD_EXAMPLE}",
+        )
+    if consent_date > unit.today:
+        raise UserError("The consent date can't be in the future.")
+    if age_band not in grammar.AGE_BANDS:
+        raise UserError("The age band is under-18 or 18-25.")
+    register = await unit.register()
+    existing = await queries.young_person_by_ref(
+        unit.session, register_id=register.id, reference=reference
+    )
+    if existing is not None:
+        if existing.archived_at is not None:
+            raise UserError(
+                f"{existing.reference} was on the register and was removed; its history is "
+                "kept, so please use a new reference.",
+            )
+        raise UserError(
+            f"{existing.reference} is already on the register.",
+            hint=f"See their entry with /dsr show {existing.reference}",
+        )
+    young_person = YoungPerson(
+        register_id=register.id,
+        reference=reference,
+        age_band=age_band,
+        ehcp=ehcp,
+        consent_basis=consent_basis,
+        consent_date=consent_date,
+        consent_recorded_by_id=unit.actor.id,
+        rating=None,
+        created_at=unit.now,
+    )
+    unit.session.add(young_person)
+    await unit.session.flush()
+    record(unit, young_person, verb="register.add", before=None)
+    return young_person
+
+
+async def effective_keyworker(unit: Unit, *, young_person: YoungPerson) -> Person | None:
+    """The register's keyworker, or else the keyworker of their open network."""
+    keyworker_id = young_person.keyworker_id
+    if keyworker_id is None:
+        network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+        keyworker_id = network.keyworker_id if network else None
+    return await unit.session.get(Person, keyworker_id) if keyworker_id else None
+
+
+async def chair(unit: Unit) -> Person | None:
+    """The DSR chair: the policy's, or the first person whose role names a chair."""
+    found = await chasing.chairs(unit.session, email=unit.services.policy.chair_email)
+    return next((p for p in found if p.active), None)
+
+
+def change_rating(
+    unit: Unit, young_person: YoungPerson, *, rating: str, rationale: str
+) -> RatingChange:
+    change = RatingChange(
+        young_person_id=young_person.id,
+        rating=rating,
+        rationale=rationale,
+        actor_id=unit.actor.id,
+        at=unit.now,
+    )
+    unit.session.add(change)
+    young_person.rating, young_person.rated_at = rating, unit.now
+    return change
+
+
+@dataclass
+class FollowUp:
+    """What a change set off, or couldn't, for the reply."""
+
+    action: Action | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+async def network_action_blocker(
+    unit: Unit, *, young_person: YoungPerson, chair_person: Person | None, what: str
+) -> tuple[Network | None, str | None]:
+    """The open network an action for the chair can go in, or why it can't."""
+    ref = young_person.reference
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    if network is None:
+        return None, (
+            f"I couldn't create {what}: {ref} has no open network. Open one with "
+            f"/network open {ref}, add the DSR chair with /network add @chair, then assign it "
+            "there with /action assign."
+        )
+    if chair_person is None:
+        return None, (
+            f"I couldn't create {what}: no DSR chair is set (the policy's chair_email, or "
+            "someone whose directory role names a chair). Assign it in the network's channel "
+            "with /action assign."
+        )
+    if not await queries.is_member(unit.session, network_id=network.id, person_id=chair_person.id):
+        return None, (
+            f"I couldn't create {what}: {chair_person.name}, the DSR chair, isn't in "
+            f"{ref}'s network. In #{network.space_name}, add them with "
+            f"/network add {chair_person.email}, then assign it with /action assign."
+        )
+    if not await unit.is_member(network):
+        return None, (
+            f"I couldn't create {what}: you aren't in {ref}'s network (#{network.space_name}). "
+            "Ask its keyworker to add you, or to assign it there with /action assign."
+        )
+    return network, None
+
+
+async def rate(
+    unit: Unit, *, reference: str, rating: str, rationale: str
+) -> tuple[YoungPerson, FollowUp]:
+    """Change the rating, keeping the history; Red and Amber set off what they call for."""
+    young_person = await find(unit, reference=reference)
+    if rating not in grammar.RATINGS:
+        raise UserError("Ratings are red, amber, green or blue.")
+    before = snapshot(young_person)
+    change_rating(unit, young_person, rating=rating, rationale=rationale)
+    await unit.session.flush()
+    record(unit, young_person, verb="register.rate", before=before, extra={"rationale": rationale})
+    follow_up = FollowUp()
+    ref = young_person.reference
+    if (
+        rating in ("red", "amber")
+        and await effective_keyworker(unit, young_person=young_person) is None
+    ):
+        follow_up.notes.append(
+            f"{ref} has no keyworker: please make a keyworking referral (0–25), then record "
+            f"the keyworker with /dsr keyworker {ref} @person."
+        )
+    if rating != "red":
+        return young_person, follow_up
+    rules = unit.services.policy.register_rules
+    since = unit.today - timedelta(weeks=rules.red_cetr_window_weeks)
+    recent = await unit.session.scalar(
+        select(func.max(Cetr.held_on)).where(
+            Cetr.young_person_id == young_person.id, Cetr.held_on >= since
+        )
+    )
+    if recent is not None:
+        follow_up.notes.append(
+            f"A C(E)TR was held on {format_numeric(recent)}, within the last "
+            f"{rules.red_cetr_window_weeks} weeks, so I haven't asked for another."
+        )
+        return young_person, follow_up
+    chair_person = await chair(unit)
+    network, blocker = await network_action_blocker(
+        unit, young_person=young_person, chair_person=chair_person, what="the C(E)TR action"
+    )
+    if blocker is not None or network is None or chair_person is None:
+        follow_up.notes.append(
+            f"A Red rating means a C(E)TR must take place. {blocker or ''}".strip()
+        )
+        return young_person, follow_up
+    due = unit.services.calendar.add_working_days(
+        unit.today, unit.services.policy.register_rules.red_cetr_working_days
+    )
+    follow_up.action = await action_service.assign(
+        unit, network=network, owner=chair_person, text=RED_CETR_TEXT, due=due, source="review"
+    )
+    return young_person, follow_up
+
+
+async def set_keyworker(
+    unit: Unit, *, reference: str, person: Person
+) -> tuple[YoungPerson, Network | None]:
+    """Record the keyworker; their open network (if any) gets the same keyworker."""
+    young_person = await find(unit, reference=reference)
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    network_done = network is None or network.keyworker_id == person.id
+    if young_person.keyworker_id == person.id and network_done:
+        raise UserError(f"{person.name} is already {young_person.reference}'s keyworker.")
+    if young_person.keyworker_id != person.id:
+        before = snapshot(young_person)
+        history.set_keyworker(
+            unit.session, young_person, keyworker_id=person.id, actor_id=unit.actor.id, at=unit.now
+        )
+        record(
+            unit,
+            young_person,
+            verb="register.keyworker",
+            before=before,
+            extra={"keyworker": person.email},
+        )
+    if network is not None and not network_done:
+        # Also adds them to the network (and its channel), with its own audit event.
+        await network_service.set_keyworker(unit, network=network, person=person)
+    return young_person, network
+
+
+async def set_transition(unit: Unit, *, reference: str, month: date) -> YoungPerson:
+    young_person = await find(unit, reference=reference)
+    before = snapshot(young_person)
+    young_person.transition_month = month.replace(day=1)
+    record(unit, young_person, verb="register.transition", before=before)
+    return young_person
+
+
+async def remove(unit: Unit, *, reference: str, reason: str) -> tuple[YoungPerson, Network | None]:
+    """Archive an entry (consent withdrawn, stepped down, moved away); its history stays."""
+    young_person = await find(unit, reference=reference)
+    before = snapshot(young_person)
+    young_person.archived_at, young_person.archive_reason = unit.now, reason
+    young_person.left_on, young_person.leaving_reason = unit.today, "removed"
+    record(unit, young_person, verb="register.remove", before=before)
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    return young_person, network
+
+
+STEPPED_DOWN = "Stepped down: outcomes met, support no longer needed"
+
+
+@dataclass(frozen=True)
+class SteppedDown:
+    young_person: YoungPerson
+    keyworker: Person | None
+    network: Network | None
+
+
+async def step_down(unit: Unit, *, reference: str, on: date, note: str) -> SteppedDown:
+    """Keyworking ends because its outcomes were met ("task and finish"): they
+    leave the register on ``on``, and the quarterly report counts the
+    step-down for them and their keyworker. Their history stays."""
+    young_person = await find(unit, reference=reference)
+    ref = young_person.reference
+    joined = unit.services.calendar.local_date(young_person.created_at)
+    if on < joined:
+        raise UserError(
+            f"{ref} joined the register on {format_numeric(joined)}, so they can't have been "
+            "stepped down before that.",
+            hint=f"For example: /dsr step-down {ref} --on {format_numeric(unit.today)}",
+        )
+    if on > unit.today:
+        raise UserError("Record a step-down once it has happened.")
+    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
+    if admission is not None:
+        raise UserError(
+            f"{ref} is recorded as in hospital ({admission.setting}, since "
+            f"{format_numeric(admission.admitted_on)}), so their keyworking support can't end "
+            "with its outcomes met yet.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
+        )
+    keyworker = await effective_keyworker(unit, young_person=young_person)
+    before = snapshot(young_person)
+    young_person.archived_at = unit.now
+    young_person.archive_reason = f"{STEPPED_DOWN}. {note}" if note else STEPPED_DOWN
+    young_person.left_on, young_person.leaving_reason = on, "stepped-down"
+    record(
+        unit,
+        young_person,
+        verb="register.step_down",
+        before=before,
+        extra={"keyworker": keyworker.email if keyworker else None},
+    )
+    network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
+    return SteppedDown(young_person=young_person, keyworker=keyworker, network=network)
