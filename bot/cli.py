@@ -481,12 +481,11 @@ def export_agenda(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
 ) -> None:
-    """A DSR meeting's agenda as posted, as a Markdown document."""
+    """A DSR meeting's agenda as posted, with the outcomes recorded against
+    it, as a Markdown document."""
     from datetime import date as date_type
 
-    from sqlalchemy import select
-
-    from store.models import Meeting
+    from commands.dsr.outcomes import agenda_record
 
     try:
         day = date_type.fromisoformat(meeting) if meeting else None
@@ -496,10 +495,7 @@ def export_agenda(
 
     async def main(app: App) -> str | None:
         async with app.db.reader() as session:
-            query = select(Meeting.agenda_markdown).order_by(Meeting.meeting_on.desc()).limit(1)
-            if day is not None:
-                query = query.where(Meeting.meeting_on == day)
-            return await session.scalar(query)
+            return await agenda_record(session, meeting_on=day)
 
     text = _run(main)
     if text is None:

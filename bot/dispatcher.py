@@ -47,7 +47,7 @@ class Dispatcher:
 
 def error_message(error: UserError) -> Message:
     text = error.message if not error.hint else f"{error.message}\n{error.hint}"
-    return Message(text=text, blocks=(Section(text=text),), ephemeral=True, tone="error")
+    return Message(text=text, blocks=(Section(text=text),), tone="error")
 
 
 def new_reference() -> str:

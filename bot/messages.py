@@ -92,13 +92,23 @@ class Attachment(_Frozen):
         return self.media_type.startswith("image/")
 
 
+Audience = Literal["asker", "space"]
+
+
 class Message(_Frozen):
     """One message. ``text`` is the mandatory plain-text fallback (notifications,
     screen readers, platforms that cannot render blocks)."""
 
     text: str
     blocks: tuple[Block, ...] = ()
-    ephemeral: bool = False
+    # Who sees a reply to a command: only the person who asked ("asker", the
+    # default), or everyone in the space it was typed in ("space"), which a
+    # feature declares only for a reply about the network whose space that is
+    # (``commands.replies.public_in``). Adapters render it and never decide it:
+    # Slack shows an "asker" reply ephemerally, Teams sends it to the asker's
+    # 1:1 chat when asked in a shared chat, the console marks it "only you can
+    # see this". Messages sent through the outbox go where their row says.
+    audience: Audience = "asker"
     tone: Literal["info", "success", "warning", "error"] = "info"
     # A card (by its key, e.g. "action:12") this message should link to, where
     # the platform can link to a message.
@@ -113,16 +123,11 @@ class Message(_Frozen):
 def plain(
     text: str,
     *,
-    ephemeral: bool = True,
+    audience: Audience = "asker",
     tone: Literal["info", "success", "warning", "error"] = "info",
 ) -> Message:
-    """A one-section message, ephemeral by default (replies to the caller)."""
-    return Message(
-        text=text,
-        blocks=(Section(text=text),),
-        ephemeral=ephemeral,
-        tone=tone,
-    )
+    """A one-section message, to the person who asked unless declared otherwise."""
+    return Message(text=text, blocks=(Section(text=text),), audience=audience, tone=tone)
 
 
 def help_card(title: str, lines: Sequence[str]) -> Message:
@@ -130,21 +135,18 @@ def help_card(title: str, lines: Sequence[str]) -> Message:
     return Message(
         text="\n".join(lines),
         blocks=(Header(text=title), BulletList(items=tuple(lines))),
-        ephemeral=True,
     )
 
 
-def record_card(title: str, facts: Sequence[Fact], heading: str, items: Sequence[str]) -> Message:
-    """One record for the caller: a title, its facts, then a headed list
-    (a review and its follow-ups, a young person and their rating history)."""
-    text = "\n".join((title, *(f"{f.label}: {f.value}" for f in facts), heading + ":", *items))
-    return Message(
-        text=text,
-        blocks=(
-            Header(text=title),
-            Facts(facts=tuple(facts)),
-            Header(text=heading),
-            BulletList(items=tuple(items)),
-        ),
-        ephemeral=True,
-    )
+def record_card(
+    title: str, facts: Sequence[Fact], lists: Sequence[tuple[str, Sequence[str]]]
+) -> Message:
+    """One record for the caller: a title, its facts, then headed lists
+    (a review and its follow-ups; a young person, their rating history and
+    what DSR meetings decided about them)."""
+    text = [title, *(f"{f.label}: {f.value}" for f in facts)]
+    blocks: list[Block] = [Header(text=title), Facts(facts=tuple(facts))]
+    for heading, items in lists:
+        text += [heading + ":", *items]
+        blocks += [Header(text=heading), BulletList(items=tuple(items))]
+    return Message(text="\n".join(text), blocks=tuple(blocks))

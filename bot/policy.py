@@ -86,6 +86,25 @@ class ReviewPolicy(BaseModel):
     report_working_days: int = Field(10, ge=1, le=60)
 
 
+# Register changes that a young person's own keyworker may make, where the
+# policy allows it (DSR chairs and admins always may).
+KeyworkerMay = Literal[
+    "rate",
+    "admit",
+    "discharge",
+    "transition",
+    "keyworker",
+    "remove",
+    "step-down",
+    "outcome",
+    "visit",
+]
+
+
+def _keyworker_may() -> list[KeyworkerMay]:
+    return ["rate", "admit", "discharge", "transition"]
+
+
 class RegisterPolicy(BaseModel):
     """Rules of the DSR register (DOMAIN.md D4, section 7 item 2)."""
 
@@ -119,6 +138,8 @@ class RegisterPolicy(BaseModel):
     # people is flagged.
     readmission_months: int = Field(12, ge=1, le=60)
     caseload_limit: int = Field(20, ge=1, le=200)
+    # What a young person's own keyworker may change on the register.
+    keyworker_may: list[KeyworkerMay] = Field(default_factory=_keyworker_may)
 
     @field_validator("agenda_channel")
     @classmethod

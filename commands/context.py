@@ -17,6 +17,7 @@ from bot.errors import NeedsIdentity, UserError
 from bot.invocation import Actor, Conversation, Invocation, Reply
 from bot.messages import Message
 from bot.policy import Policy
+from commands.authority import Decisions
 from store import outbox, queries
 from store.db import Database
 from store.models import Network, Person, Register
@@ -54,6 +55,8 @@ class Unit:
     _member_of: set[int] = field(default_factory=set)
     # Outbox rows (``store.outbox.row``), written together just before commit.
     outgoing: list[dict[str, Any]] = field(default_factory=list)
+    # Permission decisions taken in this unit of work (commands.authority).
+    decisions: Decisions = field(default_factory=Decisions)
 
     @property
     def today(self) -> date:
@@ -96,6 +99,24 @@ class Unit:
             self._member_of.add(network.id)
             return True
         return False
+
+
+def in_space_of(unit: Unit, network: Network) -> bool:
+    """Whether the command was typed in ``network``'s own space."""
+    conversation = unit.conversation
+    return (
+        network.space_id is not None
+        and network.space_platform == conversation.platform
+        and network.space_id == conversation.conversation_id
+    )
+
+
+def public_in(unit: Unit, network: Network, message: Message) -> Message:
+    """Declare a reply public to ``network``: seen by its space when typed
+    there; typed anywhere else (#general, another young person's network, a
+    shared chat) it stays with the person who asked."""
+    audience = "space" if in_space_of(unit, network) else "asker"
+    return message.model_copy(update={"audience": audience})
 
 
 async def resolve_actor(

@@ -188,6 +188,33 @@ class Action(Base):
     assigned_by: Mapped[Person] = relationship(foreign_keys=[assigned_by_id], lazy="joined")
 
 
+class ActionGrant(Base):
+    """Access to one action for someone an escalation stage asked to help
+    (stage 2 and up: a line manager, a senior contact, the DSR chair). While
+    it lasts they may see that action (its card and trail, the network's
+    reference and keyworker: nothing else of the network) and act on it
+    (see ``commands/authority.py``). It ends when the action is done or
+    cancelled, or leaves their stage; ``end_reason`` says which."""
+
+    __tablename__ = "action_grants"
+    __table_args__ = (Index("ix_action_grants_person_open", "person_id", "ended_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    stage: Mapped[int] = mapped_column(Integer)
+    # The ladder's contact kind that reached them: line-manager | senior | chair
+    contact: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime]
+    # Who escalated by hand (None: the chase sweep).
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    last_used_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # done | cancelled | moved (another stage reached) | reset (a new due date)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
 class Cetr(Base):
     """A Care (Education) and Treatment Review, or a local area emergency
     protocol meeting. Panel experts are independent of the network, so they

@@ -285,6 +285,19 @@ def _processed_insert(dialect: str) -> Any:
     )
 
 
+async def holds_anyone(session: AsyncSession, *, person_id: int) -> bool:
+    """Whether someone is the keyworker of anyone on a register, or of an
+    open network."""
+    on_register = select(YoungPerson.id).where(
+        YoungPerson.keyworker_id == person_id, YoungPerson.archived_at.is_(None)
+    )
+    in_network = select(Network.id).where(
+        Network.keyworker_id == person_id, Network.status == "open"
+    )
+    found = await session.scalar(select(on_register.exists() | in_network.exists()))
+    return bool(found)
+
+
 async def open_admission(session: AsyncSession, *, young_person_id: int) -> Admission | None:
     """The young person's admission that has no discharge yet, if any."""
     return await session.scalar(

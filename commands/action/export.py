@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingCalendar
-from commands.action.views import EVENT_LABEL, STATUS_LABEL
+from commands.action.views import STATUS_LABEL, event_line
 from store.models import Action, ActionEvent
 
 FIELDS = (
@@ -92,8 +92,10 @@ async def action_record(
             select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.id)
         )
     ).all()
+    keyworker = action.network.keyworker
     lines = [
         f"Action #{action.id} — {action.network.young_person.reference}",
+        f"Keyworker: {keyworker.name} ({keyworker.email})" if keyworker else "Keyworker: none",
         f"What: {action.text}",
         f"Owner: {action.owner.name} ({action.agency.name}), {action.owner.email}",
         f"Assigned by: {action.assigned_by.name} on "
@@ -109,10 +111,6 @@ async def action_record(
     if action.evidence:
         lines.append(f"Evidence: {action.evidence}")
     lines += ["", "History (local time):"]
-    for event in events:
-        when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
-        who = event.actor.name if event.actor else "Teamaround"
-        note = f": {event.note}" if event.note else ""
-        lines.append(f"{when}  {EVENT_LABEL.get(event.kind, event.kind)} by {who}{note}")
+    lines += [event_line(event, calendar=calendar, gap="  ") for event in events]
     lines += ["", f"Exported from Teamaround on {today.strftime('%d/%m/%Y')}."]
     return "\n".join(lines) + "\n"

@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from bot.dates import format_day_year
 from bot.invocation import Invocation, Reply
-from bot.messages import Message, Section, plain
+from bot.messages import Message, plain
 from commands.action import grammar, service, views
-from commands.context import Services, Unit, run_in_unit
+from commands.authority import Verb, authorise
+from commands.context import Services, Unit, public_in, run_in_unit
 from commands.people import resolve
 from store import queries
+
+
+def verb_of(command: grammar.ActionCommand) -> Verb:
+    """Each sub-command's permission entry (exhaustive: a new sub-command
+    does not type-check until it has one)."""
+    match command:
+        case grammar.Assign():
+            return Verb.ACTION_ASSIGN
+        case grammar.ListActions(scope="mine"):
+            return Verb.ACTION_LIST_MINE
+        case grammar.ListActions():
+            return Verb.ACTION_LIST
+        case grammar.Show():
+            return Verb.ACTION_SHOW
+        case grammar.Done():
+            return Verb.ACTION_DONE
+        case grammar.Update():
+            return Verb.ACTION_UPDATE
+        case grammar.Due():
+            return Verb.ACTION_DUE
+        case grammar.Reassign():
+            return Verb.ACTION_REASSIGN
+        case grammar.Cancel():
+            return Verb.ACTION_CANCEL
+        case grammar.Chase():
+            return Verb.ACTION_CHASE
+        case grammar.Escalate():
+            return Verb.ACTION_ESCALATE
+        case grammar.Snooze():
+            return Verb.ACTION_SNOOZE
+        case grammar.Help():
+            return Verb.ACTION_HELP
+        case _:
+            assert_never(command)
 
 
 async def handle(invocation: Invocation, services: Services) -> Reply:
@@ -29,103 +66,112 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
 
 
 async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> Message:
-    cal = unit.services.calendar
+    verb = verb_of(command)
     if isinstance(command, grammar.Assign):
-        network = await unit.network_here()
-        owner = await resolve(unit, command.owner, platform=platform)
-        action = await service.assign(
-            unit,
-            network=network,
-            owner=owner,
-            text=command.text,
-            due=command.due,
-            agency_name=command.agency,
-        )
-        text = (
-            f"Action #{action.id} is with {owner.name} ({action.agency.name}), due "
-            f"{format_day_year(action.due_date, today=unit.today)}."
-        )
-        if command.due_note:
-            text += f" Note: {command.due_note}"
-        return plain(text, tone="success", ephemeral=False)
+        return await _assign(unit, command, platform=platform)
     if isinstance(command, grammar.ListActions):
-        return await _list(unit, command, platform=platform)
-    assert not isinstance(command, grammar.Help)
-    action = await service.get_visible(unit, action_id=command.action_id)
-    if isinstance(command, grammar.Show):
-        events = await service.history(unit, action=action)
-        return views.action_detail(action, events, today=unit.today, calendar=cal)
-    if isinstance(command, grammar.Done):
-        await service.complete(unit, action=action, evidence=command.evidence)
-        return plain(f"Action #{action.id} is done. Thank you.", tone="success")
-    if isinstance(command, grammar.Update):
-        await service.add_update(unit, action=action, note=command.note, until=command.until)
-        if command.until:
-            until = format_day_year(command.until, today=unit.today)
+        return await _list(unit, command, verb=verb, platform=platform)
+    if isinstance(command, grammar.Help):
+        return views.help_message()
+    action = await service.get(unit, action_id=command.action_id, verb=verb)
+    today = unit.today
+    match command:
+        case grammar.Show():
+            events = await service.history(unit, action=action)
+            return views.action_detail(action, events, today=today, calendar=unit.services.calendar)
+        case grammar.Done():
+            await service.complete(unit, action=action, evidence=command.evidence)
+            return plain(f"Action #{action.id} is done. Thank you.", tone="success")
+        case grammar.Update():
+            await service.add_update(unit, action=action, note=command.note, until=command.until)
+            if command.until:
+                until = format_day_year(command.until, today=today)
+                return plain(
+                    f"Update added to action #{action.id}; chasing waits until {until}. "
+                    "The keyworker can agree a new due date with /action due.",
+                    tone="success",
+                )
+            return plain(f"Update added to action #{action.id}.", tone="success")
+        case grammar.Chase():
+            await service.chase_now(unit, action=action)
             return plain(
-                f"Update added to action #{action.id}; chasing waits until {until}. "
-                "The keyworker can agree a new due date with /action due.",
+                f"I've asked {action.owner.name} for an update on action #{action.id}, in the "
+                "channel and by direct message.",
                 tone="success",
             )
-        return plain(f"Update added to action #{action.id}.", tone="success")
-    if isinstance(command, grammar.Chase):
-        await service.chase_now(unit, action=action)
-        return plain(
-            f"I've asked {action.owner.name} for an update on action #{action.id}, in the "
-            "channel and by direct message.",
-            tone="success",
-        )
-    if isinstance(command, grammar.Escalate):
-        await service.escalate(unit, action=action, stage=command.stage, reason=command.reason)
-        return plain(
-            f"Action #{action.id} is now at stage {action.escalation_stage}; "
-            "the people that stage names have been told.",
-            tone="success",
-        )
-    if isinstance(command, grammar.Snooze):
-        await service.snooze(unit, action=action, until=command.until, reason=command.reason)
-        until = format_day_year(command.until, today=unit.today)
-        return plain(f"Chasing of action #{action.id} is snoozed until {until}.", tone="success")
-    if isinstance(command, grammar.Due):
-        await service.change_due(unit, action=action, due=command.due, reason=command.reason)
-        text = (
-            f"Action #{action.id} is now due {format_day_year(action.due_date, today=unit.today)}."
-        )
-        if command.due_note:
-            text += f" Note: {command.due_note}"
-        return plain(text, tone="success")
-    if isinstance(command, grammar.Reassign):
-        owner = await resolve(unit, command.owner, platform=platform)
-        await service.reassign(unit, action=action, owner=owner, reason=command.reason)
-        return plain(
-            f"Action #{action.id} is now with {owner.name} ({action.agency.name}).", tone="success"
-        )
-    assert isinstance(command, grammar.Cancel)
-    await service.cancel(unit, action=action, reason=command.reason)
-    return plain(f"Action #{action.id} is cancelled.", tone="success")
+        case grammar.Escalate():
+            await service.escalate(unit, action=action, stage=command.stage, reason=command.reason)
+            return plain(
+                f"Action #{action.id} is now at stage {action.escalation_stage}; "
+                "the people that stage names have been told.",
+                tone="success",
+            )
+        case grammar.Snooze():
+            await service.snooze(unit, action=action, until=command.until, reason=command.reason)
+            until = format_day_year(command.until, today=today)
+            return plain(
+                f"Chasing of action #{action.id} is snoozed until {until}.", tone="success"
+            )
+        case grammar.Due():
+            await service.change_due(unit, action=action, due=command.due, reason=command.reason)
+            text = (
+                f"Action #{action.id} is now due {format_day_year(action.due_date, today=today)}."
+            )
+            if command.due_note:
+                text += f" Note: {command.due_note}"
+            return plain(text, tone="success")
+        case grammar.Reassign():
+            owner = await resolve(unit, command.owner, platform=platform)
+            await service.reassign(unit, action=action, owner=owner, reason=command.reason)
+            return plain(
+                f"Action #{action.id} is now with {owner.name} ({action.agency.name}).",
+                tone="success",
+            )
+        case grammar.Cancel():
+            await service.cancel(unit, action=action, reason=command.reason)
+            return plain(f"Action #{action.id} is cancelled.", tone="success")
+        case _:
+            assert_never(command)
 
 
-async def _list(unit: Unit, command: grammar.ListActions, *, platform: str) -> Message:
+async def _assign(unit: Unit, command: grammar.Assign, *, platform: str) -> Message:
+    network = await unit.network_here()
+    await authorise(unit, Verb.ACTION_ASSIGN, network=network)
+    owner = await resolve(unit, command.owner, platform=platform)
+    action = await service.assign(
+        unit,
+        network=network,
+        owner=owner,
+        text=command.text,
+        due=command.due,
+        agency_name=command.agency,
+    )
+    text = (
+        f"Action #{action.id} is with {owner.name} ({action.agency.name}), due "
+        f"{format_day_year(action.due_date, today=unit.today)}."
+    )
+    if command.due_note:
+        text += f" Note: {command.due_note}"
+    return public_in(unit, network, plain(text, tone="success"))
+
+
+async def _list(unit: Unit, command: grammar.ListActions, *, verb: Verb, platform: str) -> Message:
     cal = unit.services.calendar
     today = unit.today
     limit = views.LIST_LIMIT + 1  # one more than shown, to know there are more
     if command.scope == "mine":
         lines = await queries.action_lines(unit.session, owner_id=unit.actor.id, limit=limit)
+        escalated = await service.escalated_to(unit)
         return views.action_list(
             lines,
             title="Your open actions",
             today=today,
             calendar=cal,
             empty="You have no open actions. 🎉",
+            escalated=escalated,
         )
     network = await unit.network_here()
-    if not await unit.is_member(network):
-        return Message(
-            text="Only members of this network can see its actions.",
-            blocks=(Section(text="Only members of this network can see its actions."),),
-            ephemeral=True,
-            tone="error",
-        )
+    await authorise(unit, verb, network=network)
     ref = network.young_person.reference
     if command.scope == "all":
         lines = await queries.action_lines(

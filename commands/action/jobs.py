@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -26,12 +26,12 @@ from sqlalchemy import Table, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import Message
-from commands.action import ladder, views
+from bot.policy import Contact, LadderStage
+from commands.action import access, ladder, views
+from commands.action.access import JOB_ACTOR
 from commands.context import Services
 from store import chasing, outbox
 from store.models import Action, ActionEvent, AuditEvent, Person
-
-JOB_ACTOR = "teamaround:jobs"
 
 
 @dataclass
@@ -154,7 +154,7 @@ async def run_reminders(
 class Move:
     action: Action
     stage: int
-    contact: str
+    contact: Contact
     contacted: list[Person]
     missing: str | None = None  # who should have been contacted but could not be
 
@@ -183,11 +183,11 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
                 version=f"s{move.stage}:{today.isoformat()}",
                 message=views.action_card(move.action, today=today, calendar=cal),
             )
-        queue_chase_messages(mail, moves, overdue=overdue, today=today)
+        queue_chase_messages(mail, moves, overdue=overdue, today=today, ladder=policy.ladder)
         await outbox.enqueue_many(session, mail.rows)
     report.actions, report.messages = len(moves), len(mail.rows)
     report.details = [
-        f"#{m.action.id} stage {m.stage} ({ladder.STAGE_LABEL[m.contact]})" for m in moves
+        f"#{m.action.id} stage {m.stage} ({ladder.CONTACTS[m.contact].label})" for m in moves
     ]
     return report
 
@@ -195,7 +195,8 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
 async def resolve_contacts(
     session: Any, stages: list[tuple[Action, int]], *, services: Services
 ) -> list[Move]:
-    """Who each stage contacts, found with a fixed number of queries."""
+    """Who each stage contacts (``ladder.CONTACTS``), found with a fixed
+    number of queries."""
     policy = services.policy
     contacts = {n: policy.ladder[n - 1].contact for _, n in stages}
     managers = await chasing.people_by_ids(
@@ -210,34 +211,21 @@ async def resolve_contacts(
         if "chair" in contacts.values()
         else []
     )
+    directory = ladder.Directory(managers=managers, by_email=by_email, chairs=chairs)
     moves = []
     for action, stage in stages:
         contact = contacts[stage]
-        people: list[Person] = []
-        missing = None
-        if contact == "owner":
-            people = [action.owner]
-        elif contact == "line-manager":
-            manager = managers.get(action.owner.line_manager_id or 0) or by_email.get(
-                (action.agency.stage2_contact_email or "").lower()
-            )
-            people = [manager] if manager else []
-            missing = None if manager else f"{action.owner.name}'s line manager"
-        elif contact == "senior":
-            senior = by_email.get((action.agency.senior_contact_email or "").lower())
-            people = [senior] if senior else []
-            missing = None if senior else f"a senior contact for {action.agency.name}"
-        else:
-            people = chairs
-            missing = None if chairs else "the DSR chair"
-        moves.append(Move(action, stage, contact, [p for p in people if p.active], missing))
+        found = ladder.CONTACTS[contact].find(action, directory)
+        moves.append(
+            Move(action, stage, contact, [p for p in found.people if p.active], found.missing)
+        )
     return moves
 
 
 def _evidence(move: Move, *, reason: str | None) -> tuple[str, dict[str, Any]]:
     """The trail's note and data for one stage reached: who was contacted and why."""
     contacted = ", ".join(f"{p.name} ({p.email})" for p in move.contacted) or "nobody"
-    note = f"Stage {move.stage}, {ladder.STAGE_LABEL[move.contact]}: asked {contacted}"
+    note = f"Stage {move.stage}, {ladder.CONTACTS[move.contact].label}: asked {contacted}"
     if move.missing:
         note += f"; I couldn't find {move.missing} in the directory, so the keyworker was asked"
     if reason:
@@ -266,14 +254,22 @@ async def apply_moves(
     reason: str | None = None,
 ) -> None:
     """Record stages reached (by the sweep, or by hand with ``actor`` and
-    ``reason``): ladder state, evidence trail and audit, written in batches
-    with Core — one UPDATE per stage, one INSERT for the trail and one for the
-    audit, not three statements per action. The loaded objects are given the
-    new values without being marked changed, so the cards rendered next show
-    them."""
+    ``reason``): ladder state, evidence trail, escalation grants and audit,
+    written in batches with Core — one UPDATE per stage, one SELECT and one
+    UPDATE for the grants that end, one INSERT for those that begin, one
+    INSERT for the trail and one for the audit, not statements per action.
+    The loaded objects are given the new values without being marked
+    changed, so the cards rendered next show them."""
     by_stage: dict[tuple[int, bool], list[int]] = defaultdict(list)
-    events, audits = [], []
+    events: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
     actor_id = actor.id if actor else None
+    # Whoever the previous stage let in loses access; whoever this one asks gains it.
+    granting = [
+        granted
+        for move in moves
+        for granted in access.to_grant(move.stage, move.contact, move.contacted, move.action)
+    ]
     for move in moves:
         action = move.action
         flagged = action.flagged_for_agenda or move.contact == "chair"
@@ -315,8 +311,16 @@ async def apply_moves(
                 )
                 .execution_options(synchronize_session=False)
             )
-    await session.execute(insert(cast(Table, ActionEvent.__table__)), events)
-    await session.execute(insert(cast(Table, AuditEvent.__table__)), audits)
+    grant_events, grant_audits = await access.end_and_grant(
+        session,
+        ending=[m.action.id for m in moves],
+        reason="moved",
+        granting=granting,
+        now=now,
+        actor=actor,
+    )
+    await session.execute(insert(cast(Table, ActionEvent.__table__)), events + grant_events)
+    await session.execute(insert(cast(Table, AuditEvent.__table__)), audits + grant_audits)
 
 
 def queue_chase_messages(
@@ -325,6 +329,7 @@ def queue_chase_messages(
     *,
     overdue: Iterable[Action],
     today: date,
+    ladder: Sequence[LadderStage],
     channel_kind: str = "chase-digest",
     title: str | None = None,
 ) -> None:
@@ -342,7 +347,9 @@ def queue_chase_messages(
         mail.channel(
             network_id,
             kind=channel_kind,
-            message=views.chase_digest(actions, newly_chased=stage_one, today=today, title=title),
+            message=views.chase_digest(
+                actions, newly_chased=stage_one, today=today, ladder=ladder, title=title
+            ),
         )
     # Everyone a stage concerns: the owner, whoever the stage contacts, and the
     # keyworker (told of every escalation beyond the owner).

@@ -23,18 +23,106 @@ The rules (DOMAIN.md, section 4; every number comes from the policy):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from bot.calendar import WorkingCalendar
-from bot.policy import LadderStage
+from bot.policy import Contact, LadderStage
+from store.models import Action, Person
 
-STAGE_LABEL = {
-    "owner": "the owner",
-    "line-manager": "the owner's line manager",
-    "senior": "the agency's senior contact",
-    "chair": "the DSR chair",
+
+@dataclass(frozen=True)
+class Directory:
+    """Who the stages can reach, read once for a whole run (a fixed number
+    of queries however many actions move)."""
+
+    managers: Mapping[int, Person] = field(default_factory=dict)  # by id
+    by_email: Mapping[str, Person] = field(default_factory=dict)  # agencies' contacts
+    chairs: Sequence[Person] = ()
+
+
+@dataclass(frozen=True)
+class Found:
+    people: list[Person]
+    # Who should have been contacted but could not be found.
+    missing: str | None = None
+
+
+def _owner(action: Action, directory: Directory) -> Found:
+    return Found([action.owner])
+
+
+def _line_manager(action: Action, directory: Directory) -> Found:
+    manager = directory.managers.get(action.owner.line_manager_id or 0) or directory.by_email.get(
+        (action.agency.stage2_contact_email or "").lower()
+    )
+    if manager is None:
+        return Found([], f"{action.owner.name}'s line manager")
+    return Found([manager])
+
+
+def _senior(action: Action, directory: Directory) -> Found:
+    senior = directory.by_email.get((action.agency.senior_contact_email or "").lower())
+    if senior is None:
+        return Found([], f"a senior contact for {action.agency.name}")
+    return Found([senior])
+
+
+def _chair(action: Action, directory: Directory) -> Found:
+    if not directory.chairs:
+        return Found([], "the DSR chair")
+    return Found(list(directory.chairs))
+
+
+@dataclass(frozen=True)
+class ContactKind:
+    """One kind of contact a ladder stage can name (``LadderStage.contact``)."""
+
+    label: str  # in the trail: "Stage 2, the owner's line manager: asked …"
+    short: str  # on cards, digests and direct messages: "line manager"
+    found_by: str  # how the contact is found, in words
+    # Whether reaching this stage lets the contact open and act on the action.
+    grants: bool
+    find: Callable[[Action, Directory], Found]
+
+
+# The one table of contact kinds: every label and every look-up comes from here.
+CONTACTS: Mapping[Contact, ContactKind] = {
+    "owner": ContactKind(
+        label="the owner",
+        short="owner chased",
+        found_by="the action's owner",
+        grants=False,
+        find=_owner,
+    ),
+    "line-manager": ContactKind(
+        label="the owner's line manager",
+        short="line manager",
+        found_by="the owner's line manager in the directory, or else the agency's stage-2 contact",
+        grants=True,
+        find=_line_manager,
+    ),
+    "senior": ContactKind(
+        label="the agency's senior contact",
+        short="senior contact",
+        found_by="the agency's senior contact",
+        grants=True,
+        find=_senior,
+    ),
+    "chair": ContactKind(
+        label="the DSR chair",
+        short="DSR chair",
+        found_by="the policy's chair_email, or everyone whose directory role names a chair",
+        grants=True,
+        find=_chair,
+    ),
 }
+
+
+def contact_at(stage: int, ladder: Sequence[LadderStage]) -> ContactKind:
+    """The contact kind a stage (1 = the first) names in this policy's ladder."""
+    return CONTACTS[ladder[min(max(stage, 1), len(ladder)) - 1].contact]
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from bot.dates import format_day_year
 from bot.errors import NotFound, UserError
-from commands import notify, permissions
-from commands.action import jobs, views
+from commands import notify
+from commands.action import access, jobs, views
+from commands.authority import Decision, Verb, authorise
 from commands.context import Unit
 from store import audit, outbox, queries
-from store.models import Action, ActionEvent, Agency, Network, Person
+from store.models import Action, ActionEvent, ActionGrant, Agency, Network, Person
+from store.queries import ActionLine
 
 
 def snapshot(action: Action) -> dict[str, Any]:
@@ -32,16 +35,16 @@ def snapshot(action: Action) -> dict[str, Any]:
     }
 
 
-async def get_visible(unit: Unit, *, action_id: int) -> Action:
-    """An action the caller may see (a member of its network), or NotFound."""
+async def get(unit: Unit, *, action_id: int, verb: Verb) -> Action:
+    """An action the caller may do ``verb`` on: NotFound if there is none,
+    the refusal (saying who can) if they may not."""
     action = await unit.session.get(Action, action_id)
-    if action is None or not await queries.is_member(
-        unit.session, network_id=action.network_id, person_id=unit.actor.id
-    ):
+    if action is None:
         raise NotFound(
-            f"I can't find action #{action_id} in any network you belong to.",
+            f"There is no action #{action_id}.",
             hint="`/action list mine` shows your actions.",
         )
+    await authorise(unit, verb, action=action)
     return action
 
 
@@ -59,15 +62,21 @@ async def _record(
     before: dict[str, Any] | None,
     note: str | None = None,
     data: dict[str, Any] | None = None,
+    decision: Decision | None = None,
 ) -> ActionEvent:
     action.updated_at = unit.now
+    data = dict(data or {})
+    grant = decision.grant if decision is not None else None
+    if grant is not None:
+        # Done through an escalation grant: the trail says in what capacity.
+        data["via"] = access.capacity(stage=grant.stage, contact=grant.contact)
     event = ActionEvent(
         action_id=action.id,
         kind=kind,
         actor_id=unit.actor.id,
         at=unit.now,
         note=note,
-        data=data or {},
+        data=data,
     )
     unit.session.add(event)
     audit.record(
@@ -104,9 +113,11 @@ async def _agency_for(unit: Unit, *, owner: Person, name: str | None) -> Agency:
 
 async def _require_member(unit: Unit, *, network: Network, person: Person) -> None:
     if not await queries.is_member(unit.session, network_id=network.id, person_id=person.id):
+        keyworker = f" ({network.keyworker.name})" if network.keyworker else ""
         raise UserError(
-            f"{person.name} isn't in this network, so they couldn't see the action.",
-            hint=f"Ask the keyworker to add them first: /network add {person.email}",
+            f"{person.name} isn't in {network.young_person.reference}'s network, so they "
+            "couldn't see the action.",
+            hint=f"Ask the keyworker{keyworker} to add them first: /network add {person.email}",
         )
 
 
@@ -124,8 +135,7 @@ async def assign(
     """Give ``owner`` an action in ``network``. ``source`` says where it came
     from: "manual", "cetr" (a review's recommendation, with ``cetr_id``) or
     "review" (a review that falls due, owned by the commissioner)."""
-    if not await unit.is_member(network):
-        raise NotFound("Only members of this network can give actions here.")
+    await authorise(unit, Verb.ACTION_ASSIGN, network=network)
     await _require_member(unit, network=network, person=owner)
     agency = await _agency_for(unit, owner=owner, name=agency_name)
     action = Action(
@@ -150,7 +160,14 @@ async def assign(
     )
     unit.session.add(action)
     await unit.session.flush()
-    event = await _record(unit, action, kind="created", verb="action.assign", before=None)
+    event = await _record(
+        unit,
+        action,
+        kind="created",
+        verb="action.assign",
+        before=None,
+        data={"owner": owner.name, "agency": agency.name, "due": due.isoformat()},
+    )
     await notify.dm(
         unit,
         person=owner,
@@ -161,11 +178,20 @@ async def assign(
 
 
 async def complete(unit: Unit, *, action: Action, evidence: str | None) -> Action:
-    permissions.require_owner_or_manager(unit.actor, action, doing="complete")
+    decision = await authorise(unit, Verb.ACTION_DONE, action=action)
     _require_open(action, doing="complete")
     before = snapshot(action)
     action.status, action.evidence, action.closed_at = "done", evidence, unit.now
-    await _record(unit, action, kind="done", verb="action.done", before=before, note=evidence)
+    await _record(
+        unit,
+        action,
+        kind="done",
+        verb="action.done",
+        before=before,
+        note=evidence,
+        decision=decision,
+    )
+    await access.end_for(unit, action=action, reason="done")
     return action
 
 
@@ -173,7 +199,7 @@ async def add_update(unit: Unit, *, action: Action, note: str, until: date | Non
     """A progress update. Once the action is being chased, an update restarts
     the wait for the next stage; with ``until`` (the owner's proposed date)
     chasing pauses until that date has passed."""
-    permissions.require_owner_or_manager(unit.actor, action, doing="update")
+    decision = await authorise(unit, Verb.ACTION_UPDATE, action=action)
     _require_open(action, doing="update")
     before = snapshot(action)
     action.latest_update = note
@@ -184,7 +210,14 @@ async def add_update(unit: Unit, *, action: Action, note: str, until: date | Non
         action.paused_until = until
         data["proposed"] = until.isoformat()
     await _record(
-        unit, action, kind="update", verb="action.update", before=before, note=note, data=data
+        unit,
+        action,
+        kind="update",
+        verb="action.update",
+        before=before,
+        note=note,
+        data=data,
+        decision=decision,
     )
     return action
 
@@ -192,7 +225,7 @@ async def add_update(unit: Unit, *, action: Action, note: str, until: date | Non
 async def chase_now(unit: Unit, *, action: Action) -> Action:
     """A keyworker's manual chase: the owner is asked in the channel and by DM
     (in service hours); the ladder is not moved."""
-    permissions.require_manager(unit.actor, action, doing="chase")
+    await authorise(unit, Verb.ACTION_CHASE, action=action)
     _require_open(action, doing="chase")
     when = unit.services.calendar.next_service_time(unit.now)
     message = views.manual_chase(action, by=unit.actor, today=unit.today)
@@ -202,7 +235,7 @@ async def chase_now(unit: Unit, *, action: Action) -> Action:
         kind="chased",
         verb="action.chase",
         before=None,
-        note=f"Chased by {unit.actor.name}: asked {action.owner.name} for an update",
+        note=f"asked {action.owner.name} for an update, in the channel and by direct message",
         data={"contacted": [action.owner.email], "by": unit.actor.email},
     )
     for where, target_kind, target_id in (
@@ -226,7 +259,7 @@ async def chase_now(unit: Unit, *, action: Action) -> Action:
 async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str) -> Action:
     """Move an action up the ladder now (to ``stage``, skipping stages when risk
     is immediate), telling whoever that stage names; the reason is recorded."""
-    permissions.require_manager(unit.actor, action, doing="escalate")
+    await authorise(unit, Verb.ACTION_ESCALATE, action=action)
     _require_open(action, doing="escalate")
     stages = len(unit.services.policy.ladder)
     target = stage or action.escalation_stage + 1
@@ -256,6 +289,7 @@ async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str
         [move],
         overdue=[action],
         today=today,
+        ladder=unit.services.policy.ladder,
         channel_kind=f"escalation-{unit.change_id}",
         title=f"Action #{action.id} escalated to stage {target} by {unit.actor.name}: {reason}",
     )
@@ -266,7 +300,7 @@ async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str
 async def snooze(unit: Unit, *, action: Action, until: date, reason: str) -> Action:
     """Hold chasing until ``until`` (at most the policy's working days away).
     The ladder is not reset: a stage that falls due meanwhile follows after."""
-    permissions.require_manager(unit.actor, action, doing="snooze chasing of")
+    await authorise(unit, Verb.ACTION_SNOOZE, action=action)
     _require_open(action, doing="snooze")
     cal, limit = unit.services.calendar, unit.services.policy.snooze_max_working_days
     latest = cal.add_working_days(unit.today, limit)
@@ -285,20 +319,14 @@ async def snooze(unit: Unit, *, action: Action, until: date, reason: str) -> Act
         kind="snoozed",
         verb="action.snooze",
         before=before,
-        note=f"Snoozed until {format_day_year(until, today=unit.today)}: {reason}",
+        note=reason,
         data={"until": until.isoformat(), "reason": reason},
     )
     return action
 
 
 async def change_due(unit: Unit, *, action: Action, due: date, reason: str | None) -> Action:
-    permissions.require_manager(
-        unit.actor,
-        action,
-        doing="change the due date of",
-        owner_hint=f"You can propose a new date with an update: /action update {action.id} "
-        "Can we move this to 19/12? …",
-    )
+    decision = await authorise(unit, Verb.ACTION_DUE, action=action)
     _require_open(action, doing="change the due date of")
     if due == action.due_date:
         raise UserError(f"Action #{action.id} is already due on that day.")
@@ -322,7 +350,10 @@ async def change_due(unit: Unit, *, action: Action, due: date, reason: str | Non
         before=before,
         note=reason,
         data=data,
+        decision=decision,
     )
+    # The ladder starts again: nobody is asked to help any more.
+    await access.end_for(unit, action=action, reason="reset")
     await notify.dm(
         unit,
         person=action.owner,
@@ -335,13 +366,21 @@ async def change_due(unit: Unit, *, action: Action, due: date, reason: str | Non
 
 
 async def reassign(unit: Unit, *, action: Action, owner: Person, reason: str | None) -> Action:
-    permissions.require_manager(unit.actor, action, doing="reassign")
+    """Give the action to someone else. The keyworker, the assigner, a DSR
+    chair or an admin may give it to anyone in the network; someone it is
+    escalated to may give it to someone in their own agency, who joins the
+    network to do it (the keyworker is told)."""
+    decision = await authorise(unit, Verb.ACTION_REASSIGN, action=action, reassign_to=owner)
     _require_open(action, doing="reassign")
     if owner.id == action.owner_id:
         raise UserError(f"{owner.name} already owns action #{action.id}.")
-    await _require_member(unit, network=action.network, person=owner)
+    network = action.network
+    if decision.grant is not None:
+        await _join_for_action(unit, action=action, person=owner)
+    else:
+        await _require_member(unit, network=network, person=owner)
     before = snapshot(action)
-    previous = action.owner.email
+    previous = action.owner
     action.owner, action.agency = owner, owner.agency
     event = await _record(
         unit,
@@ -350,7 +389,13 @@ async def reassign(unit: Unit, *, action: Action, owner: Person, reason: str | N
         verb="action.reassign",
         before=before,
         note=reason,
-        data={"from": previous, "to": owner.email},
+        data={
+            "from": previous.email,
+            "to": owner.email,
+            "from_name": previous.name,
+            "to_name": owner.name,
+        },
+        decision=decision,
     )
     await notify.dm(
         unit,
@@ -362,15 +407,49 @@ async def reassign(unit: Unit, *, action: Action, owner: Person, reason: str | N
 
 
 async def cancel(unit: Unit, *, action: Action, reason: str) -> Action:
-    permissions.require_manager(unit.actor, action, doing="cancel")
+    await authorise(unit, Verb.ACTION_CANCEL, action=action)
     _require_open(action, doing="cancel")
     before = snapshot(action)
     action.status, action.closed_at = "cancelled", unit.now
     await _record(unit, action, kind="cancelled", verb="action.cancel", before=before, note=reason)
+    await access.end_for(unit, action=action, reason="cancelled")
     return action
 
 
+async def _join_for_action(unit: Unit, *, action: Action, person: Person) -> None:
+    """The new owner an escalation contact chose joins the network (to see
+    the action and its channel); the keyworker is told who and why."""
+    from commands.network import service as network_service
+
+    network = action.network
+    if await queries.is_member(unit.session, network_id=network.id, person_id=person.id):
+        return
+    await network_service.join_for_action(unit, network=network, person=person, action=action)
+
+
+async def escalated_to(unit: Unit, *, limit: int = views.LIST_LIMIT) -> list[ActionLine]:
+    """Open actions escalated to the caller that they may open now (their
+    open escalation grants), soonest due first."""
+    owner = aliased(Person)
+    rows = await unit.session.execute(
+        select(Action.id, Action.text, owner.name, Agency.name, Action.due_date, Action.status)
+        .join(owner, owner.id == Action.owner_id)
+        .join(Agency, Agency.id == Action.agency_id)
+        .join(ActionGrant, ActionGrant.action_id == Action.id)
+        .where(
+            ActionGrant.person_id == unit.actor.id,
+            ActionGrant.ended_at.is_(None),
+            Action.status == "open",
+        )
+        .distinct()
+        .order_by(Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return [ActionLine._make(row) for row in rows.all()]
+
+
 async def history(unit: Unit, *, action: Action) -> list[ActionEvent]:
+    await unit.session.flush()
     rows = await unit.session.scalars(
         select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
     )

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.calendar import WorkingCalendar
-from bot.dates import format_day_year
+from bot.dates import format_day_year, format_numeric
 from bot.messages import (
     Actions,
     Block,
@@ -21,6 +21,8 @@ from bot.messages import (
     Section,
     help_card,
 )
+from bot.policy import LadderStage
+from commands.action.ladder import CONTACTS, contact_at
 from store.models import Action, ActionEvent
 from store.queries import ActionLine
 
@@ -126,23 +128,39 @@ LIST_LIMIT = 40
 
 
 def action_list(
-    actions: Sequence[ActionLine], *, title: str, today: date, calendar: WorkingCalendar, empty: str
+    actions: Sequence[ActionLine],
+    *,
+    title: str,
+    today: date,
+    calendar: WorkingCalendar,
+    empty: str,
+    escalated: Sequence[ActionLine] = (),
 ) -> Message:
-    """At most LIST_LIMIT lines; callers fetch one more to know there are more."""
+    """At most LIST_LIMIT lines; callers fetch one more to know there are
+    more. ``escalated``: actions escalated to the caller, which they may open."""
+    blocks: list[Block] = []
+    text: list[str] = []
     if not actions:
-        return Message(text=empty, blocks=(Section(text=empty),), ephemeral=True)
-    shown = actions[:LIST_LIMIT]
-    lines = tuple(one_line(a, today=today, calendar=calendar) for a in shown)
-    blocks: list[Block] = [Header(text=title), BulletList(items=lines)]
-    text = title + "\n" + "\n".join(lines)
-    if len(actions) > LIST_LIMIT:
-        more = (
-            f"Showing the first {LIST_LIMIT}, soonest due first. Narrow the list with "
-            "/action list overdue or /action list @person."
-        )
-        blocks.append(Context(text=more))
-        text += "\n" + more
-    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
+        blocks.append(Section(text=empty))
+        text.append(empty)
+    else:
+        shown = actions[:LIST_LIMIT]
+        lines = tuple(one_line(a, today=today, calendar=calendar) for a in shown)
+        blocks += [Header(text=title), BulletList(items=lines)]
+        text += [title, *lines]
+        if len(actions) > LIST_LIMIT:
+            more = (
+                f"Showing the first {LIST_LIMIT}, soonest due first. Narrow the list with "
+                "/action list overdue or /action list @person."
+            )
+            blocks.append(Context(text=more))
+            text.append(more)
+    if escalated:
+        heading = "Escalated to you: you can open these with /action show ID"
+        items = tuple(one_line(a, today=today, calendar=calendar) for a in escalated)
+        blocks += [Header(text=heading), BulletList(items=items)]
+        text += [heading, *items]
+    return Message(text="\n".join(text), blocks=tuple(blocks))
 
 
 EVENT_LABEL = {
@@ -157,13 +175,9 @@ EVENT_LABEL = {
     "escalated": "Escalated",
     "chased": "Chased",
     "snoozed": "Chasing snoozed",
-}
-
-STAGE_SHORT = {
-    "owner": "owner chased",
-    "line-manager": "line manager",
-    "senior": "senior contact",
-    "chair": "DSR chair",
+    "access_granted": "Access given",
+    "access_ended": "Access ended",
+    "viewed": "Opened",
 }
 
 
@@ -204,13 +218,20 @@ def reminder_dm(actions: Sequence[Action], *, today: date) -> Message:
 
 
 def chase_digest(
-    actions: Sequence[Action], *, newly_chased: set[int], today: date, title: str | None = None
+    actions: Sequence[Action],
+    *,
+    newly_chased: set[int],
+    today: date,
+    ladder: Sequence[LadderStage],
+    title: str | None = None,
 ) -> Message:
     """A network channel's one chase message of the day: its overdue actions."""
     ref = actions[0].network.young_person.reference
     lines = []
     for a in actions:
-        stage = f", {STAGE_SHORT.get(_contact_of(a), '')}" if a.escalation_stage > 1 else ""
+        stage = (
+            f", {contact_at(a.escalation_stage, ladder).short}" if a.escalation_stage > 1 else ""
+        )
         late = format_day_year(a.due_date, today=today)
         asked = " — please give an update or propose a new date" if a.id in newly_chased else ""
         lines.append(
@@ -243,8 +264,30 @@ def manual_chase(action: Action, *, by: object, today: date) -> Message:
     )
 
 
-def _contact_of(action: Action) -> str:
-    return ("owner", "line-manager", "senior", "chair")[min(action.escalation_stage, 4) - 1]
+# At most this many actions in one direct message carry their own buttons
+# (Slack allows 50 blocks a message); any more are listed.
+DM_CARDS = 15
+
+
+def contact_buttons(action: Action, *, contact: str) -> Actions:
+    """What the person an escalation stage asks can do from its message: open
+    the action, add an update, reassign it within their agency, and for the
+    DSR chair agree a new due date."""
+    value = str(action.id)
+    buttons = [
+        Button(label="Open", action_id="action.show", value=value, style="primary"),
+        Button(label="Add update", action_id="action.update", value=value),
+        Button(label="Reassign", action_id="action.reassign", value=value),
+    ]
+    if contact == "chair":
+        buttons.append(
+            Button(
+                label="Change due date",
+                action_id="action.due",
+                value=f"{value}:{action.due_date.isoformat()}",
+            )
+        )
+    return Actions(buttons=tuple(buttons))
 
 
 def chase_dm(
@@ -254,34 +297,127 @@ def chase_dm(
     today: date,
 ) -> Message:
     """One direct message bundling every chase and escalation that concerns a
-    person today: as owner, as the contact a stage names, or as keyworker."""
-    lines = []
+    person today: as owner, as the contact a stage names (with buttons to act
+    on that one action, which they may open while it is at their stage), or
+    as keyworker."""
+    lines: list[str] = []
+    cards: list[Block] = []
+    listed: list[str] = []
     for action, stage, contact, role, missing in concerns:
         ref = action.network.young_person.reference
         due = format_day_year(action.due_date, today=today)
         who = f"{ref}, {action.owner.name}, {action.agency.name}"
         what = f"#{action.id} {action.text} ({who}), due {due}"
+        short = CONTACTS[contact].short  # type: ignore[index]
         if role == "owner":
             ask = (
                 "please give an update or propose a new date"
                 if contact == "owner"
-                else f"now escalated to {STAGE_SHORT[contact]}"
+                else f"now escalated to {short}"
             )
         elif role == "contact":
-            ask = f"overdue; as {STAGE_SHORT[contact]} please help it get done"
+            ask = f"overdue; as {short} please help it get done"
         else:
-            ask = f"stage {stage} ({STAGE_SHORT[contact]})"
+            ask = f"stage {stage} ({short})"
             if missing:
                 ask += f": I couldn't find {missing}, please escalate it yourself"
-        lines.append(f"{what} — {ask}")
+        line = f"{what} — {ask}"
+        lines.append(line)
+        if role == "contact" and len(cards) < 2 * DM_CARDS:
+            cards += [Section(text=line), contact_buttons(action, contact=contact)]
+        else:
+            listed.append(line)
     title = "Overdue actions that need you"
-    hint = (
-        "Reply in the network's channel: /action update ID NOTE (--until DATE to propose a date)."
-    )
-    return Message(
-        text=title + "\n" + "\n".join(lines),
-        blocks=(Header(text=title), BulletList(items=tuple(lines)), Context(text=hint)),
-    )
+    blocks: list[Block] = [Header(text=title), *cards]
+    if listed:
+        blocks.append(BulletList(items=tuple(listed)))
+    hints = []
+    if cards:
+        hints.append(
+            "The buttons work here: you can open the actions escalated to you and act on "
+            "them until they are done, cancelled or move on (or type /action show ID)."
+        )
+    if any(role != "contact" for _, _, _, role, _ in concerns):
+        hints.append(
+            "In the network's channel: /action update ID NOTE (--until DATE to propose a date)."
+        )
+    blocks += [Context(text=hint) for hint in hints]
+    return Message(text=title + "\n" + "\n".join(lines), blocks=tuple(blocks))
+
+
+def _day(iso: object) -> str:
+    """An ISO date from an event's data as dd/mm/yyyy (as stored, if unreadable)."""
+    try:
+        return format_numeric(date.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso)
+
+
+def _capacity(data: dict[str, object]) -> str:
+    """How a grant holder came to act: "line manager, stage 2"."""
+    contact = CONTACTS.get(str(data.get("contact")))  # type: ignore[call-overload]
+    stage = data.get("stage")
+    return f"{contact.short}, stage {stage}" if contact is not None else f"stage {stage}"
+
+
+def _with_reason(text: str, reason: str | None) -> str:
+    return f"{text} ({reason})" if reason else text
+
+
+def _event_detail(event: ActionEvent) -> str:
+    """What one event changed, from what to what, in words; never the
+    event's own label again (the line already says "Chased by …")."""
+    data: dict[str, object] = dict(event.data or {})
+    note = event.note
+    kind = event.kind
+    if kind == "created" and "owner" in data:
+        return f"to {data['owner']} ({data.get('agency', '')}), due {_day(data.get('due'))}"
+    if kind in ("due_changed", "extension") and "from" in data:
+        change = f"due date {_day(data['from'])} → {_day(data.get('to'))}"
+        if kind == "extension" and data.get("previous_stage"):
+            change += f", agreed at escalation stage {data['previous_stage']}; chasing starts again"
+        return _with_reason(change, note)
+    if kind == "reassigned" and "from" in data:
+        before = data.get("from_name") or data["from"]
+        after = data.get("to_name") or data.get("to")
+        return _with_reason(f"owner {before} → {after}", note)
+    if kind == "update" and data.get("proposed"):
+        proposed = _day(data["proposed"])
+        return f"{note}; proposes {proposed} (--until): chasing waits until then"
+    if kind == "snoozed" and "until" in data:
+        return f"until {_day(data['until'])}: {data.get('reason') or ''}".rstrip(": ")
+    if kind == "access_granted":
+        return (
+            f"{data.get('name')} ({_capacity(data)}) may open this action and act on it "
+            "until it is done, cancelled or moves on"
+        )
+    if kind == "access_ended":
+        reason = str(data.get("reason", ""))
+        why = {
+            "done": "the action is done",
+            "cancelled": "the action was cancelled",
+            "moved": "it moved to another stage",
+            "reset": "a new due date was agreed",
+        }.get(reason, reason)
+        return f"{data.get('name')} ({_capacity(data)}): {why}"
+    return note or ""
+
+
+def event_line(event: ActionEvent, *, calendar: WorkingCalendar, gap: str = " ") -> str:
+    """One line of an action's trail, as `/action show` and `teamaround
+    export action` give it: when, what, who (and in what capacity, when
+    they acted through an escalation), and what changed."""
+    when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
+    who = event.actor.name if event.actor else "Teamaround"
+    data = event.data or {}
+    via = data.get("via") if isinstance(data.get("via"), dict) else None
+    if event.kind == "viewed":
+        via = data
+    if via:
+        who += f" ({_capacity(via)})"
+    label = EVENT_LABEL.get(event.kind, event.kind)
+    detail = _event_detail(event)
+    return f"{when}{gap}{label} by {who}{': ' + detail if detail else ''}"
 
 
 def action_detail(
@@ -291,17 +427,26 @@ def action_detail(
     today: date,
     calendar: WorkingCalendar,
 ) -> Message:
+    """The card (without its buttons), the network's keyworker and the whole
+    trail: all an escalation contact may see of the network."""
     card = action_card(action, today=today, calendar=calendar)
-    trail = []
-    for event in events:
-        when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
-        who = event.actor.name if event.actor else "Teamaround"
-        note = f": {event.note}" if event.note else ""
-        trail.append(f"{when} {EVENT_LABEL.get(event.kind, event.kind)} by {who}{note}")
+    trail = [event_line(event, calendar=calendar) for event in events]
+    keyworker = action.network.keyworker
     blocks = [b for b in card.blocks if b.kind != "actions"]
+    blocks.insert(
+        -1,
+        Facts(
+            facts=(
+                Fact(
+                    label="Keyworker",
+                    value=f"{keyworker.name} ({keyworker.email})" if keyworker else "none named",
+                ),
+            )
+        ),
+    )
     blocks.append(Header(text="History"))
     blocks.append(BulletList(items=tuple(trail)))
-    return Message(text=card.text + "\n" + "\n".join(trail), blocks=tuple(blocks), ephemeral=True)
+    return Message(text=card.text + "\n" + "\n".join(trail), blocks=tuple(blocks))
 
 
 HELP_LINES = (

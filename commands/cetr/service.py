@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.dates import add_months, format_numeric
-from bot.errors import NeedsIdentity, NotFound, PermissionDenied, UserError
-from commands import permissions
+from bot.errors import NeedsIdentity, NotFound, UserError
 from commands.action import service as action_service
+from commands.authority import Verb, authorise
 from commands.cetr import grammar
 from commands.context import Unit
 from commands.network import service as network_service
@@ -53,19 +53,9 @@ def next_review_months(unit: Unit, *, network: Network, secure: bool) -> int:
     return reviews.inpatient_months_adult_secure if secure else reviews.inpatient_months_adult
 
 
-async def require_can_see(unit: Unit, *, network: Network) -> None:
-    if not await unit.is_member(network):
-        keyworker = f" ({network.keyworker.name})" if network.keyworker else ""
-        raise PermissionDenied(
-            "Only members of this network can see or add to its reviews.",
-            hint=f"If you need to, ask the keyworker{keyworker} to add you: "
-            f"/network add {unit.actor.email}",
-        )
-
-
 async def get_here(unit: Unit, *, network: Network, cetr_id: int) -> Cetr:
     """A review of this network's young person, or NotFound."""
-    await require_can_see(unit, network=network)
+    await authorise(unit, Verb.CETR_SHOW, network=network)
     cetr = await unit.session.get(Cetr, cetr_id)
     if cetr is None or cetr.young_person_id != network.young_person_id:
         raise NotFound(
@@ -96,12 +86,7 @@ async def record(
     secure: bool = False,
 ) -> tuple[Cetr, list[Action]]:
     """Record a review that was held, and create its follow-up actions."""
-    if not await unit.is_member(network):
-        raise PermissionDenied(
-            "Only members of this network can record its reviews.",
-            hint=f"Ask the keyworker to add you first: /network add {unit.actor.email}",
-        )
-    permissions.require_network_manager(unit.actor, network, doing="record a review")
+    await authorise(unit, Verb.CETR_RECORD, network=network)
     missing = grammar.missing_panel(
         kind,
         has_chair=True,
@@ -216,6 +201,7 @@ async def add_recommendation(
     agency_name: str | None = None,
 ) -> Action:
     """One of the review's recommendations, as an action with one owner and a date."""
+    await authorise(unit, Verb.CETR_REC, network=network)
     return await action_service.assign(
         unit,
         network=network,
@@ -319,13 +305,7 @@ async def add_recommendations(
 
 async def report_sent(unit: Unit, *, network: Network, cetr: Cetr, sent_on: date) -> Action | None:
     """Record the report as sent; completes the open "send the report" follow-up."""
-    if unit.actor.id not in (cetr.chair_id, cetr.recorded_by_id, network.keyworker_id):
-        chair = f" ({cetr.chair.name})" if cetr.chair else ""
-        keyworker = f" ({network.keyworker.name})" if network.keyworker else ""
-        raise PermissionDenied(
-            f"Only the review's chair{chair}, the keyworker{keyworker} or whoever recorded "
-            f"review #{cetr.id} can record its report as sent.",
-        )
+    await authorise(unit, Verb.CETR_REPORT_SENT, review=(cetr, network))
     if cetr.report_sent_on is not None:
         raise UserError(
             f"The report of review #{cetr.id} is already recorded as sent on "
@@ -381,7 +361,7 @@ async def actions_of(unit: Unit, *, cetr: Cetr) -> list[Action]:
 
 async def reviews_of(unit: Unit, *, network: Network) -> list[tuple[Cetr, int]]:
     """This young person's reviews, newest first, each with its number of open actions."""
-    await require_can_see(unit, network=network)
+    await authorise(unit, Verb.CETR_SHOW, network=network)
     cetrs = list(
         (
             await unit.session.scalars(

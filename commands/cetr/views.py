@@ -37,7 +37,7 @@ def recorded(cetr: Cetr, follow_ups: Sequence[Action], *, today: date) -> Messag
         f"Review #{cetr.id} recorded: {KIND_LABEL[cetr.kind]} held on {held(cetr, today=today)}. "
         f"Follow-ups: {made}."
     )
-    return plain(text, tone="success", ephemeral=False)
+    return plain(text, tone="success")
 
 
 def recommendation_added(action: Action, *, cetr_id: int, today: date, note: str | None) -> Message:
@@ -47,7 +47,7 @@ def recommendation_added(action: Action, *, cetr_id: int, today: date, note: str
     )
     if note:
         text += f" Note: {note}"
-    return plain(text, tone="success", ephemeral=False)
+    return plain(text, tone="success")
 
 
 def _understood(line: CheckedLine, *, today: date) -> str:
@@ -81,7 +81,6 @@ def preview(cetr_id: int, lines: Sequence[CheckedLine], *, today: date) -> Messa
     return Message(
         text=text,
         blocks=(Header(text=title), BulletList(items=items), Context(text=footer)),
-        ephemeral=True,
         tone="warning" if problems else "info",
     )
 
@@ -108,7 +107,7 @@ def report_recorded(cetr: Cetr, completed: Action | None, *, today: date) -> Mes
     )
     if completed is not None:
         text += f" Action #{completed.id} is done."
-    return plain(text, tone="success", ephemeral=False)
+    return plain(text, tone="success")
 
 
 STATUS = action_views.STATUS_LABEL
@@ -146,13 +145,13 @@ def review_detail(
     )
     heading = "Follow-ups and recommendations"
     lines = items or ("None yet. Add one with /cetr rec " + f"{cetr.id} @owner what by when",)
-    return record_card(title, facts, heading, lines)
+    return record_card(title, facts, [(heading, lines)])
 
 
 def review_list(reviews: Sequence[tuple[Cetr, int]], *, reference: str, today: date) -> Message:
     if not reviews:
         text = f"No reviews are recorded for {reference} yet. Record one with /cetr record …"
-        return Message(text=text, blocks=(Section(text=text),), ephemeral=True)
+        return Message(text=text, blocks=(Section(text=text),))
     title = f"Reviews for {reference}, newest first"
     items = tuple(
         f"#{cetr.id} {KIND_LABEL[cetr.kind]}, held {held(cetr, today=today)}, chair "
@@ -164,7 +163,6 @@ def review_list(reviews: Sequence[tuple[Cetr, int]], *, reference: str, today: d
     return Message(
         text="\n".join((title, *items)),
         blocks=(Header(text=title), BulletList(items=items)),
-        ephemeral=True,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.dates import format_numeric
 from bot.errors import UserError
+from commands.authority import Verb
 from commands.cetr import service as cetr_service
 from commands.context import Unit
 from commands.dsr.register import (
@@ -26,7 +27,7 @@ async def admit(
 ) -> tuple[YoungPerson, Admission, FollowUp]:
     """Record an admission: the rating becomes Blue and the post-admission
     review is scheduled where it can be."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_ADMIT)
     if admitted_on > unit.today:
         raise UserError("Record an admission once it has happened.")
     ref = young_person.reference
@@ -84,7 +85,7 @@ async def discharge(
     unit: Unit, *, reference: str, discharged_on: date
 ) -> tuple[YoungPerson, Admission]:
     """End the open admission. The rating is left for people to decide."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_DISCHARGE)
     ref = young_person.reference
     admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
     if admission is None:
@@ -117,7 +118,7 @@ async def discharge(
 
 async def record_visit(unit: Unit, *, reference: str, visited_on: date) -> Admission:
     """The commissioner's oversight visit to an inpatient (DOMAIN.md C4)."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_VISIT)
     admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
     if admission is None:
         raise UserError(

@@ -71,6 +71,10 @@ class AgendaData:
     rating_changes: Sequence[RatingChange] = ()
     escalated: Sequence[Escalated] = ()
     reviews_due: Sequence[ReviewDue] = ()
+    # The previous meeting whose agenda was posted, and what it decided
+    # (one line per outcome recorded against it).
+    last_meeting: date | None = None
+    decided: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,17 @@ def build(data: AgendaData, *, today: date, policy: Policy) -> Agenda:
         f"In hospital (Blue) with a named keyworker: {len(inpatients)} of {len(blue)} "
         f"({_percent(len(inpatients), len(blue))})",
     )
+    last: tuple[Section, ...] = ()
+    if data.last_meeting is not None:
+        last = (
+            Section(
+                f"Last meeting ({format_day_year(data.last_meeting, today=today)}) decided",
+                tuple(data.decided),
+                empty="No outcomes were recorded.",
+            ),
+        )
     sections = (
+        *last,
         Section(f"New to the register since {format_numeric(since)}", tuple(map(_line, new))),
         Section("Blue: in hospital", tuple(_blue_line(p, today=today) for p in blue)),
         Section("Red", tuple(map(_line, red))),
@@ -192,7 +206,7 @@ def build(data: AgendaData, *, today: date, policy: Policy) -> Agenda:
     return Agenda(title=title, sections=sections)
 
 
-def as_message(agenda: Agenda, *, ephemeral: bool = False) -> Message:
+def as_message(agenda: Agenda) -> Message:
     blocks: list[Block] = [Header(text=agenda.title)]
     text = [agenda.title]
     for section in agenda.sections:
@@ -205,7 +219,7 @@ def as_message(agenda: Agenda, *, ephemeral: bool = False) -> Message:
     blocks.append(
         Context(text="References only: no names, dates of birth or NHS numbers in this agenda.")
     )
-    return Message(text="\n".join(text), blocks=tuple(blocks), ephemeral=ephemeral)
+    return Message(text="\n".join(text), blocks=tuple(blocks))
 
 
 def as_markdown(agenda: Agenda) -> str:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
+from commands.authority import Verb, authorise
 from commands.context import Unit
 from commands.dsr import flags
+from commands.dsr.outcomes import decided
 from commands.dsr.register import effective_keyworker, find, require_register_access
 from store import queries
 from store.models import (
@@ -40,10 +42,12 @@ class Entry:
     network: Network | None
     open_actions: int
     flags: tuple[str, ...] = ()
+    # What DSR meetings decided about them, newest meeting first.
+    decided: tuple[str, ...] = ()
 
 
 async def entry(unit: Unit, *, reference: str) -> Entry:
-    young_person = await find(unit, reference=reference, live=False)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_SHOW, live=False)
     history = list(
         (
             await unit.session.scalars(
@@ -77,6 +81,10 @@ async def entry(unit: Unit, *, reference: str) -> Entry:
         network=network,
         open_actions=open_actions,
         flags=flags_of(unit, (await facts_for(unit, [young_person]))[young_person.id]),
+        decided=tuple(
+            d.line(with_reference=False, with_meeting=True)
+            for d in await decided(unit.session, young_person_id=young_person.id, limit=10)
+        ),
     )
 
 
@@ -170,10 +178,12 @@ def flags_of(unit: Unit, facts: flags.Facts) -> tuple[str, ...]:
     return tuple(flags.flags(facts, today=unit.today, policy=unit.services.policy))
 
 
-async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
+async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int, bool]:
     """Up to LIST_LINES entries not removed (Red, Amber, Blue, Green, unrated,
-    then by reference), and how many there are in all."""
-    require_register_access(unit)
+    then by reference), how many there are in all, and whether they are
+    only the caller's own (a keyworker sees the young people they hold)."""
+    await require_register_access(unit)
+    decision = await authorise(unit, Verb.DSR_LIST)
     register = await unit.register()
     keyworker = aliased(Person)
     network = aliased(Network)
@@ -187,6 +197,9 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
         .outerjoin(keyworker, keyworker.id == keyworker_id)
         .where(YoungPerson.register_id == register.id, YoungPerson.archived_at.is_(None))
     )
+    own = decision.scope == "own"
+    if own:
+        query = query.where(keyworker_id == unit.actor.id)
     if only == "no-keyworker":
         query = query.where(keyworker_id.is_(None))
     elif only is not None:
@@ -204,4 +217,4 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int]:
         )
         for yp, name in shown
     ]
-    return lines, len(rows)
+    return lines, len(rows), own

@@ -12,10 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from bot.policy import WEEKDAYS
+from commands.authority import Verb, authorise
 from commands.context import Services, Unit
-from commands.dsr import agenda
+from commands.dsr import agenda, outcomes
 from commands.dsr.entries import facts_for, flags_of
-from commands.dsr.register import require_register_access
 from commands.vocabulary import is_review_to_hold
 from store import audit, chasing, outbox
 from store.models import (
@@ -40,17 +40,22 @@ def next_meeting(unit: Unit) -> date:
 async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.AgendaData:
     """Everything the agenda shows, in a fixed number of queries however many
     young people and actions the register holds."""
-    require_register_access(unit)
+    await authorise(unit, Verb.DSR_AGENDA_PREVIEW)
     register = await unit.register()
     session, cal = unit.session, unit.services.calendar
     meeting_on = meeting_on or next_meeting(unit)
     # Since the last meeting whose agenda was posted, or a week before this one.
-    last = await session.scalar(
-        select(func.max(Meeting.meeting_on)).where(
-            Meeting.register_id == register.id, Meeting.meeting_on < meeting_on
+    last_meeting = (
+        await session.execute(
+            select(Meeting.id, Meeting.meeting_on)
+            .where(Meeting.register_id == register.id, Meeting.meeting_on < meeting_on)
+            .order_by(Meeting.meeting_on.desc())
+            .limit(1)
         )
-    )
+    ).first()
+    last = last_meeting[1] if last_meeting else None
     since = last or meeting_on - timedelta(days=7)
+    decided = await outcomes.decided(session, meeting_ids=[last_meeting[0]]) if last_meeting else []
     keyworker = aliased(Person)
     network = aliased(Network)
     rows = (
@@ -160,6 +165,8 @@ async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.A
         ],
         escalated=escalated,
         reviews_due=reviews_due,
+        last_meeting=last,
+        decided=[d.line() for d in decided],
     )
 
 
@@ -184,7 +191,7 @@ async def post_agenda(unit: Unit, *, meeting_on: date, posted_by: str) -> tuple[
     """Store the meeting's agenda and send it, once: the meeting's unique key
     decides, whichever process or re-run gets there first. Returns the
     meeting and whether this call posted it."""
-    require_register_access(unit)
+    await authorise(unit, Verb.DSR_AGENDA_POST)
     register = await unit.register()
     data = await agenda_data(unit, meeting_on=meeting_on)
     built = agenda.build(data, today=unit.today, policy=unit.services.policy)

@@ -2,7 +2,8 @@
 transition, and how they leave it. Keyword-only services inside the caller's
 unit of work.
 
-The register is kept by DSR chairs, keyworkers and administrators. Every
+The register is kept by DSR chairs and admins, and by a young person's own
+keyworker where the policy allows it (``commands/authority.py``). Every
 change writes an audit event; every rating change also writes a
 RatingChange (who, when, why), so the whole history is kept. Young people are
 known by their pseudonymous reference only.
@@ -18,8 +19,10 @@ from sqlalchemy import func, select
 
 from bot.dates import format_numeric
 from bot.errors import NotFound, PermissionDenied, UserError
-from commands import permissions
+from bot.messages import Message, Section
+from commands import authority, notify
 from commands.action import service as action_service
+from commands.authority import Verb, authorise
 from commands.context import Unit
 from commands.dsr import grammar
 from commands.network import service as network_service
@@ -37,13 +40,21 @@ from store.models import (
 RED_CETR_TEXT = f"{REVIEW_TO_HOLD}a C(E)TR (rated Red)"
 
 
-def require_register_access(unit: Unit) -> None:
-    if not permissions.is_coordinator(unit.actor):
-        raise PermissionDenied(
-            "Only DSR chairs, keyworkers and administrators can use the DSR register.",
-            hint="The register holds sensitive ratings, so it is kept to them. If something "
-            "needs changing, ask the young person's keyworker or your DSR chair.",
-        )
+async def require_register_access(unit: Unit) -> None:
+    """The register's door: DSR chairs, admins and keyworkers (by their
+    directory role, or holding someone's network) come in, and then each
+    command decides; anyone else is refused before anything is read, so
+    they learn nothing of who is on it."""
+    standing = authority.standing(unit.actor, unit.services.policy)
+    if standing.chair or standing.admin or standing.keyworker:
+        return
+    if await queries.holds_anyone(unit.session, person_id=unit.actor.id):
+        return
+    raise PermissionDenied(
+        "Only DSR chairs, admins and young people's own keyworkers can use the DSR register.",
+        hint="The register holds sensitive ratings, so it is kept to them. If something "
+        "needs changing, ask the young person's keyworker or your DSR chair.",
+    )
 
 
 def snapshot(young_person: YoungPerson) -> dict[str, Any]:
@@ -85,9 +96,10 @@ def record(
     )
 
 
-async def find(unit: Unit, *, reference: str, live: bool = True) -> YoungPerson:
-    """The young person on this register; with ``live``, refused if removed."""
-    require_register_access(unit)
+async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> YoungPerson:
+    """The young person on this register, if the caller may do ``verb`` to
+    their entry; with ``live``, refused if they were removed."""
+    await require_register_access(unit)
     register = await unit.register()
     young_person = await queries.young_person_by_ref(
         unit.session, register_id=register.id, reference=reference
@@ -98,6 +110,7 @@ async def find(unit: Unit, *, reference: str, live: bool = True) -> YoungPerson:
             hint="Check the reference: `/dsr list` shows who is on it, and "
             "`/dsr add REF …` adds someone.",
         )
+    await authorise(unit, verb, young_person=young_person)
     if live and young_person.archived_at is not None:
         raise UserError(
             f"{young_person.reference} was removed from the register on "
@@ -118,7 +131,7 @@ async def add(
     consent_date: date,
 ) -> YoungPerson:
     """Put a young person on the register, with the basis of their consent."""
-    require_register_access(unit)
+    await authorise(unit, Verb.DSR_ADD)
     if consent_basis not in grammar.CONSENT_BASES or consent_date is None:
         raise UserError(
             "Nobody goes on the DSR without a consent basis and its date.",
@@ -161,11 +174,7 @@ async def add(
 
 async def effective_keyworker(unit: Unit, *, young_person: YoungPerson) -> Person | None:
     """The register's keyworker, or else the keyworker of their open network."""
-    keyworker_id = young_person.keyworker_id
-    if keyworker_id is None:
-        network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
-        keyworker_id = network.keyworker_id if network else None
-    return await unit.session.get(Person, keyworker_id) if keyworker_id else None
+    return await authority.young_person_keyworker(unit.session, young_person)
 
 
 async def chair(unit: Unit) -> Person | None:
@@ -221,10 +230,17 @@ async def network_action_blocker(
             f"{ref}'s network. In #{network.space_name}, add them with "
             f"/network add {chair_person.email}, then assign it with /action assign."
         )
-    if not await unit.is_member(network):
+    may = await authority.for_network(
+        unit.session,
+        Verb.ACTION_ASSIGN,
+        person=unit.actor,
+        network=network,
+        policy=unit.services.policy,
+    )
+    if not may.allowed:
         return None, (
-            f"I couldn't create {what}: you aren't in {ref}'s network (#{network.space_name}). "
-            "Ask its keyworker to add you, or to assign it there with /action assign."
+            f"I couldn't create {what}: you can't give actions in {ref}'s network "
+            f"(#{network.space_name}). Ask {may.who()} to assign it there with /action assign."
         )
     return network, None
 
@@ -233,7 +249,7 @@ async def rate(
     unit: Unit, *, reference: str, rating: str, rationale: str
 ) -> tuple[YoungPerson, FollowUp]:
     """Change the rating, keeping the history; Red and Amber set off what they call for."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_RATE)
     if rating not in grammar.RATINGS:
         raise UserError("Ratings are red, amber, green or blue.")
     before = snapshot(young_person)
@@ -286,13 +302,26 @@ async def rate(
 async def set_keyworker(
     unit: Unit, *, reference: str, person: Person
 ) -> tuple[YoungPerson, Network | None]:
-    """Record the keyworker; their open network (if any) gets the same keyworker."""
-    young_person = await find(unit, reference=reference)
+    """Record the keyworker; their open network (if any) gets the same
+    keyworker. Whoever held them before is told."""
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_KEYWORKER)
     network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
     network_done = network is None or network.keyworker_id == person.id
     if young_person.keyworker_id == person.id and network_done:
         raise UserError(f"{person.name} is already {young_person.reference}'s keyworker.")
     if young_person.keyworker_id != person.id:
+        displaced_id = young_person.keyworker_id
+        # The network's own change tells its keyworker; this tells a register
+        # keyworker who isn't also the network's.
+        if displaced_id is not None and (network is None or network.keyworker_id != displaced_id):
+            displaced = await unit.session.get(Person, displaced_id)
+            if displaced is not None:
+                await notify.dm(
+                    unit,
+                    person=displaced,
+                    key=f"dm:register-keyworker:{young_person.id}:{displaced_id}:{unit.change_id}",
+                    message=_displaced_dm(young_person, by=unit.actor.name, keyworker=person.name),
+                )
         before = snapshot(young_person)
         history.set_keyworker(
             unit.session, young_person, keyworker_id=person.id, actor_id=unit.actor.id, at=unit.now
@@ -310,8 +339,16 @@ async def set_keyworker(
     return young_person, network
 
 
+def _displaced_dm(young_person: YoungPerson, *, by: str, keyworker: str) -> Message:
+    text = (
+        f"{by} recorded {keyworker} as {young_person.reference}'s keyworker on the register, "
+        "in your place. If that is a mistake, ask them or a DSR chair."
+    )
+    return Message(text=text, blocks=(Section(text=text),))
+
+
 async def set_transition(unit: Unit, *, reference: str, month: date) -> YoungPerson:
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_TRANSITION)
     before = snapshot(young_person)
     young_person.transition_month = month.replace(day=1)
     record(unit, young_person, verb="register.transition", before=before)
@@ -320,7 +357,7 @@ async def set_transition(unit: Unit, *, reference: str, month: date) -> YoungPer
 
 async def remove(unit: Unit, *, reference: str, reason: str) -> tuple[YoungPerson, Network | None]:
     """Archive an entry (consent withdrawn, stepped down, moved away); its history stays."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_REMOVE)
     before = snapshot(young_person)
     young_person.archived_at, young_person.archive_reason = unit.now, reason
     young_person.left_on, young_person.leaving_reason = unit.today, "removed"
@@ -343,7 +380,7 @@ async def step_down(unit: Unit, *, reference: str, on: date, note: str) -> Stepp
     """Keyworking ends because its outcomes were met ("task and finish"): they
     leave the register on ``on``, and the quarterly report counts the
     step-down for them and their keyworker. Their history stays."""
-    young_person = await find(unit, reference=reference)
+    young_person = await find(unit, reference=reference, verb=Verb.DSR_STEP_DOWN)
     ref = young_person.reference
     joined = unit.services.calendar.local_date(young_person.created_at)
     if on < joined:

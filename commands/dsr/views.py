@@ -219,22 +219,32 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
         f"{change.rationale} ({change.actor.name if change.actor else 'system'})"
         for change in found.history
     ) or ("No rating changes recorded yet.",)
-    heading = "Rating history, newest first"
-    return record_card(title, facts, heading, history)
+    lists: list[tuple[str, tuple[str, ...]]] = [("Rating history, newest first", history)]
+    if found.decided:
+        lists.append(("Decided at DSR meetings, newest first", found.decided))
+    return record_card(title, facts, lists)
 
 
-def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Message:
+def register_list(
+    lines: Sequence[Line], total: int, *, only: str | None, own: bool = False
+) -> Message:
+    """The register, or (``own``) the part a keyworker holds."""
     which = {
         None: "On the register",
         "no-keyworker": "On the register without a keyworker",
     }.get(only, f"Rated {rating_label(only)}")
+    if own:
+        which = f"{which}, of those you hold" if only else "The young people you hold"
+    if not lines and own:
+        text = f"{which}: nobody." if only else "You aren't anyone's keyworker on the register."
+        hint = "DSR chairs and admins see the whole register."
+        return Message(text=f"{text} {hint}", blocks=(Section(text=text), Context(text=hint)))
     if not lines:
         text = f"{which}: nobody." if only else "Nobody is on the register yet."
         hint = "Add someone with /dsr add REF --age-band … --consent … --consent-date …"
         return Message(
             text=f"{text} {hint}" if not only else text,
             blocks=(Section(text=text),) + (() if only else (Context(text=hint),)),
-            ephemeral=True,
         )
     title = f"{which} ({total})"
     items = tuple(
@@ -254,7 +264,7 @@ def register_list(lines: Sequence[Line], total: int, *, only: str | None) -> Mes
         )
         parts.append(more)
         blocks += (Context(text=more),)
-    return Message(text="\n".join(parts), blocks=blocks, ephemeral=True)
+    return Message(text="\n".join(parts), blocks=blocks)
 
 
 def agenda_posted(meeting: Meeting, *, posted: bool, policy: Policy, today: date) -> Message:
@@ -264,7 +274,7 @@ def agenda_posted(meeting: Meeting, *, posted: bool, policy: Policy, today: date
             f"The agenda for the meeting on {when} was already posted (by {meeting.posted_by}); "
             "I haven't posted it twice."
         )
-        return Message(text=text, blocks=(Section(text=text),), ephemeral=True, tone="warning")
+        return Message(text=text, blocks=(Section(text=text),), tone="warning")
     where = (
         f"to {policy.register_rules.agenda_channel.split(':', 1)[1]}"
         if policy.register_rules.agenda_channel

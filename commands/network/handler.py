@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from bot.errors import UserError
+from typing import assert_never
+
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, plain
-from commands.context import Services, Unit, unit_of_work
+from commands.authority import Verb, authorise
+from commands.context import Services, Unit, public_in, unit_of_work
 from commands.network import grammar, service, views
 from commands.people import resolve, resolve_all
+
+
+def verb_of(command: grammar.NetworkCommand) -> Verb:
+    """Each sub-command's permission entry (exhaustive: a new sub-command
+    does not type-check until it has one)."""
+    match command:
+        case grammar.Open():
+            return Verb.NETWORK_OPEN
+        case grammar.Add():
+            return Verb.NETWORK_ADD
+        case grammar.Remove():
+            return Verb.NETWORK_REMOVE
+        case grammar.Keyworker():
+            return Verb.NETWORK_KEYWORKER
+        case grammar.Show():
+            return Verb.NETWORK_SHOW
+        case grammar.Close():
+            return Verb.NETWORK_CLOSE
+        case grammar.Help():
+            return Verb.NETWORK_HELP
+        case _:
+            assert_never(command)
 
 
 async def handle(invocation: Invocation, services: Services) -> Reply:
@@ -51,48 +75,55 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
                     "I'll invite you and pin the network card there in a moment. "
                     "Add people from that channel with /network add @name."
                 )
+            # The console's new space is where the caller goes next: said there.
+            message = plain(text, tone="success", audience="space" if network.space_id else "asker")
             return Reply(
-                message=plain(text, tone="success", ephemeral=network.space_id is None),
+                message=message,
                 switch_to=network.space_id,
             )
         return Reply(message=await _in_network(unit, command, platform=platform))
 
 
 async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: str) -> Message:
+    if isinstance(command, grammar.Open | grammar.Help):
+        raise AssertionError("handled before")  # pragma: no cover
     if isinstance(command, grammar.Add) and command.reference:
         network = await service.open_network_by_reference(unit, reference=command.reference)
     else:
         network = await unit.network_here()
-    if isinstance(command, grammar.Add):
-        people = await resolve_all(unit, command.people, platform=platform)
-        added, already = await service.add_members(
-            unit, network=network, people=people, role=command.role
-        )
-        parts = []
-        if added:
-            parts.append("Added " + ", ".join(f"{p.name} ({p.agency.name})" for p in added) + ".")
-        if already:
-            parts.append(", ".join(p.name for p in already) + " already in the network.")
-        return plain(" ".join(parts), tone="success", ephemeral=False)
-    if isinstance(command, grammar.Remove):
-        person = await resolve(unit, command.person, platform=platform)
-        await service.remove_member(unit, network=network, person=person)
-        return plain(f"Removed {person.name} from this network.", tone="success", ephemeral=False)
-    if isinstance(command, grammar.Keyworker):
-        person = await resolve(unit, command.person, platform=platform)
-        await service.set_keyworker(unit, network=network, person=person)
-        return plain(
-            f"{person.name} is now the keyworker for {network.young_person.reference}.",
-            tone="success",
-            ephemeral=False,
-        )
-    if isinstance(command, grammar.Show):
-        if not await unit.is_member(network):
-            raise UserError("Only members of this network can see who is in it.")
-        card = await service.card_for(unit, network=network)
-        return card.model_copy(update={"ephemeral": True})
-    assert isinstance(command, grammar.Close)
-    await service.close_network(unit, network=network, reason=command.reason, note=command.note)
-    return plain(
-        f"Closed the network for {network.young_person.reference}.", tone="success", ephemeral=False
-    )
+    # Everyone who may not is refused before anyone is looked up.
+    await authorise(unit, verb_of(command), network=network)
+    match command:
+        case grammar.Add():
+            people = await resolve_all(unit, command.people, platform=platform)
+            added, already = await service.add_members(
+                unit, network=network, people=people, role=command.role
+            )
+            parts = []
+            if added:
+                parts.append(
+                    "Added " + ", ".join(f"{p.name} ({p.agency.name})" for p in added) + "."
+                )
+            if already:
+                parts.append(", ".join(p.name for p in already) + " already in the network.")
+            return public_in(unit, network, plain(" ".join(parts), tone="success"))
+        case grammar.Remove():
+            person = await resolve(unit, command.person, platform=platform)
+            await service.remove_member(unit, network=network, person=person)
+            text = f"Removed {person.name} from the network for {network.young_person.reference}."
+            return public_in(unit, network, plain(text, tone="success"))
+        case grammar.Keyworker():
+            person = await resolve(unit, command.person, platform=platform)
+            await service.set_keyworker(unit, network=network, person=person)
+            text = f"{person.name} is now the keyworker for {network.young_person.reference}."
+            return public_in(unit, network, plain(text, tone="success"))
+        case grammar.Show():
+            return await service.card_for(unit, network=network)
+        case grammar.Close():
+            await service.close_network(
+                unit, network=network, reason=command.reason, note=command.note
+            )
+            text = f"Closed the network for {network.young_person.reference}."
+            return public_in(unit, network, plain(text, tone="success"))
+        case _:
+            assert_never(command)

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.errors import UserError
+from bot.errors import PermissionDenied, UserError
 from bot.messages import Message
-from commands import notify, permissions
+from commands import notify
+from commands.authority import Role, Verb, authorise
 from commands.context import Unit
 from commands.network import views
 from commands.vocabulary import is_review_to_hold
@@ -129,7 +130,8 @@ async def open_network_by_reference(unit: Unit, *, reference: str) -> Network:
 
 
 async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) -> Network:
-    permissions.require_coordinator(unit.actor, doing="open networks")
+    """Open a young person's network. A DSR chair or an admin may, and so may
+    their keyworker, or any keyworker when they have none yet (who becomes it)."""
     register = await unit.register()
     young_person = await queries.young_person_by_ref(
         unit.session, register_id=register.id, reference=reference
@@ -140,15 +142,24 @@ async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) 
             hint="Check the reference. Young people are added to the register, with their "
             "consent basis recorded, before a network is opened.",
         )
+    decision = await authorise(unit, Verb.NETWORK_OPEN, young_person=young_person)
     existing = await queries.open_network_for(unit.session, young_person_id=young_person.id)
     if existing is not None:
         raise UserError(
             f"{young_person.reference} already has an open network: #{existing.space_name}."
         )
+    if decision.via is Role.OTHER_KEYWORKER:
+        # A keyworker opening an unclaimed young person's network holds it.
+        if keyworker is not None and keyworker.id != unit.actor.id:
+            raise PermissionDenied(
+                f"{young_person.reference} has no keyworker yet: opening their network makes "
+                f"you their keyworker, so you can't name {keyworker.name} instead.",
+                hint="Leave out --keyworker, or ask a DSR chair to open it with the keyworker "
+                "they name.",
+            )
+        keyworker = unit.actor
     if keyworker is None and young_person.keyworker_id is not None:
         keyworker = await unit.session.get(Person, young_person.keyworker_id)
-    if keyworker is None and permissions.has_role(unit.actor, "keyworker"):
-        keyworker = unit.actor
     if keyworker is not None and young_person.keyworker_id is None:
         # The register follows the network (with its history, for the reports).
         history.set_keyworker(
@@ -215,7 +226,7 @@ async def open_network(unit: Unit, *, reference: str, keyworker: Person | None) 
 async def add_members(
     unit: Unit, *, network: Network, people: list[Person], role: str | None
 ) -> tuple[list[Person], list[Person]]:
-    permissions.require_network_manager(unit.actor, network, doing="add people to a network")
+    await authorise(unit, Verb.NETWORK_ADD, network=network)
     added, already = [], []
     for person in people:
         if await _add_member(unit, network=network, person=person, role=role):
@@ -245,7 +256,8 @@ async def add_members(
 
 
 async def remove_member(unit: Unit, *, network: Network, person: Person) -> None:
-    permissions.require_network_manager(unit.actor, network, doing="remove people from a network")
+    """Take someone out of the network; they are told."""
+    await authorise(unit, Verb.NETWORK_REMOVE, network=network)
     member = await queries.membership(unit.session, network_id=network.id, person_id=person.id)
     if member is None or member.removed_at is not None:
         raise UserError(f"{person.name} isn't in this network.")
@@ -274,6 +286,12 @@ async def remove_member(unit: Unit, *, network: Network, person: Person) -> None
         before={"member": person.email},
     )
     stamp = unit.change_id
+    await notify.dm(
+        unit,
+        person=person,
+        key=f"dm:removed:{network.id}:{person.id}:{stamp}",
+        message=views.removed_dm(network, by=unit.actor.name),
+    )
     await notify.space(
         unit,
         network_id=network.id,
@@ -286,10 +304,12 @@ async def remove_member(unit: Unit, *, network: Network, person: Person) -> None
 
 
 async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None:
-    permissions.require_network_manager(unit.actor, network, doing="name the keyworker")
+    """Name a new keyworker; whoever held the network before is told."""
+    await authorise(unit, Verb.NETWORK_KEYWORKER, network=network)
     if network.keyworker_id == person.id:
         raise UserError(f"{person.name} is already the keyworker.")
     before = _snapshot(network)
+    displaced = network.keyworker
     network.keyworker_id = person.id
     # The register follows the network (with its history, for the reports).
     history.set_keyworker(
@@ -313,6 +333,13 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
         after=_snapshot(network),
     )
     stamp = unit.change_id
+    if displaced is not None:
+        await notify.dm(
+            unit,
+            person=displaced,
+            key=f"dm:keyworker:{network.id}:{displaced.id}:{stamp}",
+            message=views.displaced_dm(network, by=unit.actor.name, keyworker=person.name),
+        )
     await notify.space(
         unit,
         network_id=network.id,
@@ -333,7 +360,7 @@ async def set_keyworker(unit: Unit, *, network: Network, person: Person) -> None
 
 
 async def close_network(unit: Unit, *, network: Network, reason: str, note: str) -> None:
-    permissions.require_network_manager(unit.actor, network, doing="close a network")
+    await authorise(unit, Verb.NETWORK_CLOSE, network=network)
     still_open = await queries.actions_in_network(unit.session, network_id=network.id)
     if still_open:
         ids = ", ".join(f"#{a.id}" for a in still_open[:10])
@@ -376,3 +403,35 @@ async def close_network(unit: Unit, *, network: Network, reason: str, note: str)
         action="archive",
         name=network.space_name,
     )
+
+
+async def join_for_action(unit: Unit, *, network: Network, person: Person, action: Action) -> None:
+    """Someone an action was escalated to gave it to a colleague in their own
+    agency, who joins the network to carry it out. The keyworker is told who
+    joined and why (they may remove them once it is done)."""
+    await _add_member(unit, network=network, person=person, role=None)
+    stamp = unit.change_id
+    await notify.dm(
+        unit,
+        person=person,
+        key=f"dm:added:{network.id}:{person.id}:{stamp}",
+        message=views.added_dm(network, by=unit.actor.name),
+    )
+    if network.keyworker is not None:
+        await notify.dm(
+            unit,
+            person=network.keyworker,
+            key=f"dm:joined:{network.id}:{person.id}:{stamp}",
+            message=views.joined_for_action_dm(
+                network, person=person, by=unit.actor.name, action_id=action.id
+            ),
+        )
+    await notify.space(
+        unit,
+        network_id=network.id,
+        key=f"space:invite:{network.id}:{stamp}",
+        action="invite",
+        name=network.space_name,
+        emails=(person.email,),
+    )
+    await refresh_card(unit, network=network, version=f"add:{stamp}")

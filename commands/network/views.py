@@ -101,6 +101,33 @@ def added_dm(network: Network, *, by: str) -> Message:
     return Message(text=text, blocks=(Section(text=text),))
 
 
+def removed_dm(network: Network, *, by: str) -> Message:
+    text = (
+        f"{by} took you out of the network for {network.young_person.reference} "
+        f"(#{network.space_name}). If that is a mistake, ask them or a DSR chair."
+    )
+    return Message(text=text, blocks=(Section(text=text),))
+
+
+def displaced_dm(network: Network, *, by: str, keyworker: str) -> Message:
+    text = (
+        f"{by} named {keyworker} the keyworker for {network.young_person.reference} "
+        f"(#{network.space_name}) in your place. You are still a member of the network. "
+        "If that is a mistake, ask them or a DSR chair."
+    )
+    return Message(text=text, blocks=(Section(text=text),))
+
+
+def joined_for_action_dm(network: Network, *, person: object, by: str, action_id: int) -> Message:
+    name = getattr(person, "name", "Someone")
+    agency = getattr(getattr(person, "agency", None), "name", "")
+    text = (
+        f"{by}, to whom action #{action_id} was escalated, gave it to {name} ({agency}), "
+        f"who has joined the network for {network.young_person.reference} to carry it out."
+    )
+    return Message(text=text, blocks=(Section(text=text),))
+
+
 HELP = """\
 /network open REF [--keyworker @person] [--members @a @b] — open a young person's network space
 /network add @a @b [--role "SENCo"] [--network REF] — add professionals to this (or REF's) network

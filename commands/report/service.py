@@ -11,10 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingCalendar
-from bot.errors import PermissionDenied
 from bot.messages import Attachment
 from bot.policy import Policy
-from commands import permissions
+from commands.authority import Verb, authorise
 from commands.context import Unit
 from commands.report import views
 from commands.report.documents import Document, Format, documents
@@ -249,16 +248,10 @@ class Sent:
 
 
 async def send_to_chair(unit: Unit, *, quarter_text: str | None) -> Sent:
-    """`/dsr report`: DSR chairs only. The summary and the files go through
+    """`/dsr report`: DSR chairs and admins. The summary and the files go through
     the outbox, to the chair's channel from the policy or to the chair who
     asked, by direct message."""
-    if not permissions.has_role(unit.actor, "chair"):
-        raise PermissionDenied(
-            "Only DSR chairs can produce the quarterly report: it goes to commissioners and "
-            "boards.",
-            hint="Ask your DSR chair, or an administrator can run "
-            "`teamaround report quarterly` on the server.",
-        )
+    await authorise(unit, Verb.DSR_REPORT)
     quarter = (
         parse_quarter(quarter_text, today=unit.today)
         if quarter_text

@@ -69,7 +69,7 @@ class ConsoleSession:
             text=text.strip(),
         )
         reply = await safely(self._dispatcher.dispatch(invocation))
-        who = "only you can see this" if reply.message.ephemeral else f"#{self.channel}"
+        who = f"#{self.channel}" if reply.message.audience == "space" else "only you can see this"
         self._write(f"[{who}]\n{render(reply.message, indent='  ')}")
         if reply.switch_to:
             self.channel = reply.switch_to

@@ -78,7 +78,7 @@ def _ack_payload(message: Message) -> dict[str, Any]:
     return {
         "text": rendered.text,
         "blocks": rendered.blocks,
-        "response_type": "ephemeral" if message.ephemeral else "in_channel",
+        "response_type": "in_channel" if message.audience == "space" else "ephemeral",
     }
 
 

@@ -14,10 +14,11 @@ that is also shown to the person.
 - Every activity refreshes the conversation's reference (service URL, tenant,
   team, channel) so that proactive messages can reach it later.
 
-Replies go back into the conversation. Answers that Slack shows only to the
-caller and that would tell a shared chat about other young people (``dsr``,
-and any ``list`` or ``show``) go to the caller's 1:1 chat with the bot
-instead. Only Teams activities from our own tenant are accepted.
+Replies go back into the conversation when the feature declared them public
+to it (``Message.audience == "space"``); any other reply asked in a shared
+chat or channel goes to the asker's 1:1 chat with the bot, with a short note
+in the conversation that it did. Only Teams activities from our own tenant
+are accepted.
 """
 
 from __future__ import annotations
@@ -50,10 +51,9 @@ log = logging.getLogger("teamaround.teams")
 # The largest activity accepted; the server stops reading beyond it.
 MAX_BODY = 256 * 1024
 SEEN_ACTIVITIES = 2000
-# Answers shown only to the caller in Slack that would tell a shared chat about
-# other young people: the register, and anything listed or shown.
-PRIVATE_COMMANDS = frozenset({"dsr"})
-PRIVATE_SUBCOMMANDS = frozenset({"list", "show", "mine", "report", "agenda"})
+# Said in a shared conversation when the answer went to the asker's 1:1 chat.
+SENT_PRIVATELY = "I've sent you the answer in your chat with me."
+REFUSED_PRIVATELY = "I couldn't do that; I've told you why in your chat with me."
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -99,7 +99,7 @@ class TeamsInbound:
             reference = new_reference()
             log.exception("unexpected error handling a Teams activity, reference %s", reference)
             if activity.get("type") == "message":
-                await self._reply(activity, unexpected_message(reference), private=False)
+                await self._reply(activity, unexpected_message(reference))
         return 200, {}
 
     async def _handle(self, activity: dict[str, Any]) -> None:
@@ -120,12 +120,12 @@ class TeamsInbound:
         if invocation is None:
             return
         if isinstance(invocation, Message):
-            await self._reply(activity, invocation, private=False)
+            await self._reply(activity, invocation)
             return
         reply = await run_with_identity(
             self._dispatcher, invocation, email_of=self._email_of, platform="Microsoft Teams"
         )
-        await self._reply(activity, reply.message, private=_private(invocation))
+        await self._reply(activity, reply.message)
 
     # -- building the invocation ----------------------------------------------------
 
@@ -168,6 +168,7 @@ class TeamsInbound:
                 f"Mention me with a command: {names}. For example: "
                 "@Teamaround action assign @Sam Send the EHCP draft by Friday. "
                 "Add help after a command to see what it can do.",
+                audience="space",
             )
         return Invocation(
             actor=actor,
@@ -236,15 +237,16 @@ class TeamsInbound:
 
     # -- replying -----------------------------------------------------------------
 
-    async def _reply(self, activity: dict[str, Any], message: Message, *, private: bool) -> None:
+    async def _reply(self, activity: dict[str, Any], message: Message) -> None:
         conversation = activity.get("conversation") or {}
         service_url = str(activity.get("serviceUrl") or "")
         conversation_id = str(conversation.get("id") or "")
         shared = str(conversation.get("conversationType") or "personal") != "personal"
         try:
-            if shared and private and message.ephemeral and message.tone != "error":
+            if shared and message.audience == "asker":
                 await self._privately(activity, message)
-                message = plain("I've sent you the answer in your chat with me.")
+                note = REFUSED_PRIVATELY if message.tone == "error" else SENT_PRIVATELY
+                message = plain(note, audience="space")
             # A card submission is no message of its own: answer under the card.
             target = str(activity.get("replyToId") or activity.get("id") or "")
             try:
@@ -271,14 +273,9 @@ class TeamsInbound:
                 address=Address(
                     platform="teams", kind="user", conversation_id=object_id, label=object_id
                 ),
-                message=message.model_copy(update={"ephemeral": False}),
+                message=message,
             )
         )
-
-
-def _private(invocation: Invocation) -> bool:
-    sub = invocation.text.split(" ", 1)[0].lower()
-    return invocation.command in PRIVATE_COMMANDS or sub in PRIVATE_SUBCOMMANDS
 
 
 def _delivery_key(activity: dict[str, Any]) -> str | None:

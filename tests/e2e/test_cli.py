@@ -179,7 +179,7 @@ def test_a_console_script_from_opening_to_done(tmp_path: Path, env: dict[str, st
     assert "Wed 1 Jan 2020 has already passed" in out
     assert "Every action needs a due date: end with `by` and a date." in out
     assert "characters long; please keep it short" in out
-    assert "I can't find action #1 in any network you belong to" in out  # Taylor
+    assert "Only the keyworker (Kim Lee), the owner (Sam Patel)" in out  # Taylor
     assert "Action #6" not in out
 
     exported = run(["export", "actions", "--format", "json"], tmp_path, env)

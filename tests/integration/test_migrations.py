@@ -34,6 +34,7 @@ TABLES = {
     "card_refs",
     "processed_events",
     "teams_conversations",
+    "action_grants",
 }
 
 

@@ -130,7 +130,7 @@ async def queue(
                     target_kind="person",
                     target_id=person_id,
                     op=op,
-                    message=plain(f"Message {key}", ephemeral=False),
+                    message=plain(f"Message {key}", audience="space"),
                     now=clock.now(),
                     card_key=card_key,
                 )

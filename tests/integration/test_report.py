@@ -144,7 +144,7 @@ async def test_only_chairs_produce_the_report_and_bad_quarters_are_explained(
     h = harness
     before = await h.count(Outbox)
     refused = await h.say(KIM, "/dsr report")
-    assert "Only DSR chairs can produce the quarterly report" in text_of(refused)
+    assert "Only a DSR chair or an admin can produce the quarterly report" in text_of(refused)
     bad = await h.say(PRIYA, "/dsr report 2026-Q5")
     assert "There is no Q5" in text_of(bad) and "2026-Q2" in text_of(bad)
     future = await h.say(PRIYA, "/dsr report 2027-Q1")

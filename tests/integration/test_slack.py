@@ -306,7 +306,7 @@ async def test_assign_with_no_text_opens_a_form_that_creates_the_action(rig: Sla
     response = await rig.submit(KIM, view, taylor, view_id="V1")
     body = response.json()
     assert body["response_action"] == "errors"
-    assert "isn't in this network" in body["errors"]["owner"]  # shown next to the picker
+    assert "isn't in DSR-0042's network" in body["errors"]["owner"]  # shown next to the picker
     jo = {**taylor, "owner": {"user": {"type": "users_select", "selected_user": rig.uid(JO)}}}
     response = await rig.submit(KIM, view, jo, view_id="V2")
     assert response.status_code == 200 and not response.content.strip(b"{}")

@@ -66,6 +66,6 @@ async def test_a_failed_upload_is_retried_without_posting_twice(rig: SlackRig) -
 
 async def test_a_keyworker_is_told_only_chairs_can(rig: SlackRig) -> None:
     reply = await rig.command(KIM, "/dsr", "report")
-    assert "Only DSR chairs can produce the quarterly report" in reply["text"]
+    assert "Only a DSR chair or an admin can produce the quarterly report" in reply["text"]
     await rig.deliver()
     assert rig.slack.calls_to("files.getUploadURLExternal") == []

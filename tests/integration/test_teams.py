@@ -157,7 +157,9 @@ async def test_updating_and_changing_the_due_date_work_by_mention_and_by_form(
 async def test_a_bad_command_gets_a_kind_reply_and_changes_nothing(rig: TeamsRig) -> None:
     chat_id = await open_network(rig)
     assert await rig.say(KIM, chat_id, "action assign nobody do a thing by someday") == 200
-    reply = rig.texts(chat_id)[-1]
+    # The group chat hears only that it failed; why goes to the asker alone.
+    assert "I've told you why in your chat with me" in rig.texts(chat_id)[-1]
+    reply = rig.texts(rig.teams.personal_conversation(rig.users[KIM]))[-1]
     assert "For example" in reply or "Try" in reply
     assert await rig.say(KIM, chat_id, "hello there") == 200
     assert "Mention me with a command" in rig.texts(chat_id)[-1]

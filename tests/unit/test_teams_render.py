@@ -246,7 +246,9 @@ def test_chase_digest_with_mentions() -> None:
         action(id=7, escalation_stage=1),
         action(id=9, text="Book the *psychiatry* review", escalation_stage=2),
     ]
-    message = action_views.chase_digest(overdue, newly_chased={7, 9}, today=TODAY)
+    message = action_views.chase_digest(
+        overdue, newly_chased={7, 9}, today=TODAY, ladder=Policy().ladder
+    )
     mentions = [
         Mention(user_id="11111111-2222-3333-4444-555555555555", name="Sam Patel"),
         Mention(user_id="11111111-2222-3333-4444-555555555555", name="Sam Patel"),  # once
