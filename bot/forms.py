@@ -10,6 +10,7 @@ from __future__ import annotations
 
 # The forms, by the id both platforms give them (Slack callback id, Teams card data).
 FORMS = (
+    "action.show",
     "action.done",
     "action.due",
     "action.reassign",
@@ -24,6 +25,8 @@ def submission_text(form: str, *, number: object, values: dict[str, str]) -> str
 
     Date pickers give ISO dates (2026-12-11), which the grammar reads as typed.
     """
+    if form == "action.show":
+        return f"show {number}"
     if form == "action.done":
         return f"done {number} {values.get('evidence', '')}".strip()
     if form == "action.due":

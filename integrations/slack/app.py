@@ -4,9 +4,15 @@ The one error boundary for Slack is ``_run``: known errors become a kind
 ephemeral reply (or field errors in a modal); anything unexpected is logged
 with a short reference that is also shown to the person.
 
-The request path makes no platform calls except the two Slack requires to be
-immediate (opening a modal with a trigger id, and looking up a person we
-have never seen before, once); everything else goes through the outbox.
+The request path makes no platform calls except those Slack requires to be
+immediate (opening a modal with a trigger id, answering a button through its
+``response_url``, and looking up a person we have never seen before, once);
+everything else goes through the outbox.
+
+A button that runs a command (**Open** on an escalation message) is answered
+through its ``response_url``, to the person who pressed it; a button that
+opens a modal keeps that ``response_url`` in the modal, and the reply to the
+submission goes there, as a typed command's reply would.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.dispatcher import Dispatcher, run_with_identity
 from bot.forms import submission_text
@@ -31,6 +38,8 @@ log = logging.getLogger("teamaround.slack")
 
 COMMANDS = ("network", "action", "cetr", "dsr")
 BUTTON_MODALS = ("action.done", "action.due", "action.reassign", "action.update")
+# Buttons that run a command straight away (their form needs no input).
+BUTTON_COMMANDS = ("action.show",)
 # Which modal field an error most likely belongs to.
 ERROR_FIELD = {
     "action.done": "evidence",
@@ -117,6 +126,7 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
 
     async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        response_url = str(body.get("response_url") or "") or None
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id", ""))
         # Values are "ID", or "ID:YYYY-MM-DD" for the due-date button.
@@ -131,19 +141,52 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             or (body.get("channel") or {}).get("id", "")
         )
         if action_id == "action.done":
-            view = modals.done_modal(action_id=number, channel_id=channel_id)
+            view = modals.done_modal(
+                action_id=number, channel_id=channel_id, response_url=response_url
+            )
         elif action_id == "action.due":
             view = modals.due_modal(
-                action_id=number, channel_id=channel_id, current_due=current_due
+                action_id=number,
+                channel_id=channel_id,
+                current_due=current_due,
+                response_url=response_url,
             )
         elif action_id == "action.reassign":
-            view = modals.reassign_modal(action_id=number, channel_id=channel_id)
+            view = modals.reassign_modal(
+                action_id=number, channel_id=channel_id, response_url=response_url
+            )
         else:
-            view = modals.update_modal(action_id=number, channel_id=channel_id)
+            view = modals.update_modal(
+                action_id=number, channel_id=channel_id, response_url=response_url
+            )
         await _open_modal(client, body.get("trigger_id"), view)
 
     for action_id in BUTTON_MODALS:
         app.action(action_id)(on_button)
+
+    async def on_command_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        form = str(action.get("action_id", ""))
+        number = str(action.get("value", "")).partition(":")[0]
+        text = submission_text(form, number=number, values={})
+        if text is None or not number.isdigit():
+            return
+        channel_id = str(
+            (body.get("container") or {}).get("channel_id")
+            or (body.get("channel") or {}).get("id", "")
+        )
+        invocation = Invocation(
+            actor=_actor(str((body.get("user") or {}).get("id", ""))),
+            conversation=Conversation(platform="slack", conversation_id=channel_id),
+            command=form.split(".")[0],
+            text=text,
+        )
+        reply = await inbound.run(invocation)
+        await _respond(respond, reply.message)
+
+    for action_id in BUTTON_COMMANDS:
+        app.action(action_id)(on_command_button)
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
@@ -176,6 +219,8 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             await ack(response_action="errors", errors={field: reply.message.text[:2000]})
             return
         await ack()
+        if meta.get("response_url"):
+            await _respond(AsyncWebhookClient(str(meta["response_url"])), reply.message)
 
     for callback in ERROR_FIELD:
         app.view(callback)(on_submit)
@@ -202,6 +247,21 @@ def _error_field(callback: str, error: str) -> str:
             if word in lowered:
                 return field
     return ERROR_FIELD.get(callback, "text")
+
+
+async def _respond(target: AsyncRespond | AsyncWebhookClient, message: Message) -> None:
+    """Answer an interaction through its ``response_url`` (best effort: the
+    change itself is already made, and shows on the card)."""
+    payload = {**_ack_payload(message), "replace_original": False}
+    try:
+        if isinstance(target, AsyncWebhookClient):
+            response = await target.send_dict(payload)
+            if response.status_code != 200:
+                log.warning("slack: response_url answered %s", response.status_code)
+        else:
+            await target(**payload)
+    except Exception as exc:  # an expired or used-up response_url, a network failure
+        log.warning("slack: could not answer through response_url: %s", type(exc).__name__)
 
 
 async def _open_modal(client: AsyncWebClient, trigger_id: Any, view: dict[str, Any]) -> None:

@@ -65,6 +65,15 @@ def _metadata(**values: object) -> str:
     return encoded
 
 
+def _card_metadata(action_id: int, channel_id: str, response_url: str | None) -> str:
+    """A card button's modal remembers the action, where it was opened and,
+    when Slack gave one, the button's ``response_url``: the reply to the
+    submission goes there (to the person only), as a command's reply would."""
+    if response_url:
+        return _metadata(action_id=action_id, channel_id=channel_id, response_url=response_url)
+    return _metadata(action_id=action_id, channel_id=channel_id)
+
+
 def _modal(
     *, callback_id: str, title: str, submit: str, metadata: str, blocks: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -165,13 +174,15 @@ def _agency_options(agencies: list[str]) -> list[dict[str, Any]]:
 # -- the modals -----------------------------------------------------------------------------
 
 
-def done_modal(*, action_id: int, channel_id: str) -> dict[str, Any]:
+def done_modal(
+    *, action_id: int, channel_id: str, response_url: str | None = None
+) -> dict[str, Any]:
     """**Done** on a card: ask what was done, as evidence."""
     return _modal(
         callback_id="action.done",
         title="Mark action done",
         submit="Mark done",
-        metadata=_metadata(action_id=action_id, channel_id=channel_id),
+        metadata=_card_metadata(action_id, channel_id, response_url),
         blocks=[
             _about(action_id),
             _input(
@@ -189,13 +200,15 @@ def done_modal(*, action_id: int, channel_id: str) -> dict[str, Any]:
     )
 
 
-def due_modal(*, action_id: int, channel_id: str, current_due: date) -> dict[str, Any]:
+def due_modal(
+    *, action_id: int, channel_id: str, current_due: date, response_url: str | None = None
+) -> dict[str, Any]:
     """**Change due date** on a card: a date picker and an optional reason."""
     return _modal(
         callback_id="action.due",
         title="Change due date",
         submit="Save",
-        metadata=_metadata(action_id=action_id, channel_id=channel_id),
+        metadata=_card_metadata(action_id, channel_id, response_url),
         blocks=[
             _about(action_id),
             _input("due", "New due date", _date_input(current_due)),
@@ -210,20 +223,23 @@ def due_modal(*, action_id: int, channel_id: str, current_due: date) -> dict[str
     )
 
 
-def reassign_modal(*, action_id: int, channel_id: str) -> dict[str, Any]:
+def reassign_modal(
+    *, action_id: int, channel_id: str, response_url: str | None = None
+) -> dict[str, Any]:
     """**Reassign** on a card: a person picker and an optional reason."""
     return _modal(
         callback_id="action.reassign",
         title="Reassign action",
         submit="Reassign",
-        metadata=_metadata(action_id=action_id, channel_id=channel_id),
+        metadata=_card_metadata(action_id, channel_id, response_url),
         blocks=[
             _about(action_id),
             _input(
                 "owner",
                 "New owner",
                 _user_input("Choose a person"),
-                hint="They must be a member of this network.",
+                hint="Someone in this network; if it was escalated to you, someone in your "
+                "own agency.",
             ),
             _input(
                 "reason",
@@ -235,13 +251,15 @@ def reassign_modal(*, action_id: int, channel_id: str) -> dict[str, Any]:
     )
 
 
-def update_modal(*, action_id: int, channel_id: str) -> dict[str, Any]:
+def update_modal(
+    *, action_id: int, channel_id: str, response_url: str | None = None
+) -> dict[str, Any]:
     """**Add update** on a card: a required progress note."""
     return _modal(
         callback_id="action.update",
         title="Add an update",
         submit="Add update",
-        metadata=_metadata(action_id=action_id, channel_id=channel_id),
+        metadata=_card_metadata(action_id, channel_id, response_url),
         blocks=[
             _about(action_id),
             _input(

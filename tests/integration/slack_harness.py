@@ -64,6 +64,8 @@ class SlackRig:
     async def click(
         self, email: str, action_id: str, value: str, *, channel: str, message_ts: str
     ) -> httpx.Response:
+        # Answers through the response_url land in the conversation, for the
+        # person who pressed (or for everyone, as Slack does with in_channel).
         body = block_actions_body(
             user_id=self.uid(email),
             action_id=action_id,
@@ -71,7 +73,9 @@ class SlackRig:
             channel_id=channel,
             message_ts=message_ts,
             trigger_id=self.slack.new_trigger_id(),
-            response_url=self.slack.new_response_url(),
+            response_url=self.slack.new_response_url(
+                channel=channel, user=self.uid(email), message_ts=message_ts
+            ),
         )
         return await self.post(body)
 

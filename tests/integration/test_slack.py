@@ -376,3 +376,82 @@ async def test_cetr_record_opens_a_form_that_refuses_a_missing_panel_then_record
         True,
     )
     assert review.clinical_expert == "Dr A 'Ash' Khan"
+
+
+async def test_the_line_manager_acts_from_the_escalation_dm_without_typing(rig: SlackRig) -> None:
+    """Stage 2 asks Sam's line manager, Morgan Reed, who is not in the network:
+    the DM carries the action's buttons; Open shows it, Add update changes the
+    card in the channel; once the action is done, Open is refused."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from commands.action.jobs import run_chase
+
+    morgan = "morgan.reed@example.org"
+    channel = await open_network(rig)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Send the EHCP draft by 25/11", channel=channel
+    )
+    await rig.deliver()
+    card = rig.messages_in(channel)[-1]
+    for day in (date(2026, 11, 26), date(2026, 11, 30)):  # stage 1, then stage 2
+        rig.clock.set(
+            datetime(day.year, day.month, day.day, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+        )
+        await run_chase(rig.app.services, now=rig.clock.now())
+        await rig.deliver()
+    dm_channel = rig.slack.ims[rig.uid(morgan)]
+    [dm] = [m for m in rig.messages_in(dm_channel) if "need you" in m.text]
+    assert rig.uid(morgan) not in rig.slack.channels[channel].members
+
+    response = await rig.click(
+        morgan, "action.show", button_value(dm, "action.show"), channel=dm_channel, message_ts=dm.ts
+    )
+    assert response.status_code == 200
+    [shown] = [m for m in rig.slack.messages[dm_channel] if m.ephemeral_for == rig.uid(morgan)]
+    assert "Send the EHCP draft" in shown.text and "Kim Lee" in json.dumps(shown.blocks)
+
+    await rig.click(
+        morgan,
+        "action.update",
+        button_value(dm, "action.update"),
+        channel=dm_channel,
+        message_ts=dm.ts,
+    )
+    view = rig.slack.views[-1]
+    assert view["callback_id"] == "action.update"
+    response = await rig.submit(
+        morgan,
+        view,
+        {"note": {"value": {"type": "plain_text_input", "value": "Spoke to Sam: Friday"}}},
+        view_id="V-morgan",
+    )
+    assert response.status_code == 200 and not response.content.strip(b"{}")
+    answers = [m.text for m in rig.slack.messages[dm_channel] if m.ephemeral_for]
+    assert "Update added to action #1." in answers  # the reply, to Morgan only
+    await rig.deliver()
+    assert "Spoke to Sam: Friday" in json.dumps(card.blocks)  # the card in the channel
+
+    await rig.command(SAM, "/action", "done 1 Sent to the family", channel=channel)
+    await rig.click(morgan, "action.show", "1", channel=dm_channel, message_ts=dm.ts)
+    refused = [m.text for m in rig.slack.messages[dm_channel] if m.ephemeral_for][-1]
+    assert refused.startswith("Only the network's members"), refused
+
+
+async def test_register_answers_are_for_the_asker_and_network_news_for_its_channel(
+    rig: SlackRig,
+) -> None:
+    channel = await open_network(rig)
+    # Another young person's rating, typed in DSR-0042's channel: only Priya sees it.
+    reply = await rig.command(PRIYA, "/dsr", 'rate DSR-0043 red "Crisis at home"', channel=channel)
+    assert reply["response_type"] == "ephemeral" and "DSR-0043 is now rated Red" in reply["text"]
+    reply = await rig.command(PRIYA, "/dsr", "show DSR-0043")
+    assert reply["response_type"] == "ephemeral"
+    # Adding someone is news for the network's own channel…
+    reply = await rig.command(KIM, "/network", f"add {mention(rig, PRIYA)}", channel=channel)
+    assert reply["response_type"] == "in_channel", reply
+    # …but not for #general, when added from there.
+    reply = await rig.command(
+        KIM, "/network", f"add {mention(rig, TAYLOR)} --network DSR-0042", channel="C0GENERAL"
+    )
+    assert reply["response_type"] == "ephemeral" and "Added Taylor Brown" in reply["text"]

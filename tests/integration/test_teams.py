@@ -434,3 +434,58 @@ async def test_an_oversized_request_is_refused_before_it_is_read_or_checked(
     response = await rig.http.post("/api/messages", content=b"x" * (300 * 1024))
     assert response.status_code == 413
     assert rig.teams.metadata_fetches == 0  # refused before any token check
+
+
+async def test_the_line_manager_acts_from_the_escalation_card_in_their_1to1_chat(
+    rig: TeamsRig,
+) -> None:
+    """Stage 2 asks Sam's line manager, Morgan Reed, who is not in the group
+    chat: their 1:1 chat gets the action with its buttons; Open shows it there,
+    Add update edits the card in the network's chat."""
+    from datetime import date
+
+    from commands.action.jobs import run_chase
+
+    morgan = "morgan.reed@example.org"
+    chat_id = await open_network(rig)
+    card = await assign(rig, chat_id, "Send the EHCP draft by 25/11")
+    morgan_chat = rig.personal(morgan)
+    for day in (date(2026, 11, 26), date(2026, 11, 30)):  # stage 1, then stage 2
+        rig.clock.set(datetime(day.year, day.month, day.day, 9, 30, tzinfo=LONDON))
+        await run_chase(rig.app.services, now=rig.clock.now())
+        await rig.deliver()
+    [escalation] = [
+        a
+        for a in rig.teams.messages_in(morgan_chat, from_bot=True)
+        if "need you" in json.dumps(a.cards)
+    ]
+    assert '"teamaround": "action.show"' in json.dumps(escalation.cards)
+
+    status = await rig.submit(
+        morgan, morgan_chat, escalation, {"teamaround": "action.show", "value": "1"}
+    )
+    assert status == 200
+    shown = rig.texts(morgan_chat)[-1]
+    assert "Send the EHCP draft" in shown and "Kim Lee" in shown, shown
+
+    status = await rig.submit(
+        morgan,
+        morgan_chat,
+        escalation,
+        {"teamaround": "action.update", "value": "1", "note": "Spoke to Sam: Friday"},
+    )
+    assert status == 200
+    assert "Update added to action #1." in rig.texts(morgan_chat)[-1]
+    await rig.deliver()
+    assert "Spoke to Sam: Friday" in json.dumps(card.cards)  # edited in the network's chat
+
+
+async def test_a_rating_typed_in_a_network_chat_goes_to_the_asker_alone(rig: TeamsRig) -> None:
+    chat_id = await open_network(rig)
+    assert await rig.say(KIM, chat_id, f"network add @{PRIYA}", mentions=[PRIYA]) == 200
+    await rig.deliver()
+    assert await rig.say(PRIYA, chat_id, 'dsr rate DSR-0043 red "Crisis at home"') == 200
+    assert "I've sent you the answer in your chat with me." in rig.texts(chat_id)[-1]
+    assert "now rated Red" not in "\n".join(rig.texts(chat_id))
+    priya_chat = rig.teams.personal_conversation(rig.users[PRIYA])
+    assert "DSR-0043 is now rated Red" in rig.texts(priya_chat)[-1]
