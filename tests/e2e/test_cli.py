@@ -478,6 +478,20 @@ def test_the_posted_agenda_can_be_exported_as_a_document(
     assert document.returncode == 0, document.stderr
     assert document.stdout.startswith("# DSR review agenda — ")
     assert "## Red\n\n- DSR-0043 — Red — no keyworker" in document.stdout
+    assert document.stdout.endswith("## Outcomes recorded\n\nNone recorded yet.\n")
+    # Whatever the day (the meeting may still be to come), the posted agenda's
+    # meeting takes its outcomes, and the exported agenda shows them.
+    decided = run(
+        ["console", "--as", "priya.shah@example.org"],
+        tmp_path,
+        env,
+        '/dsr outcome DSR-0043 "Hold a C(E)TR this week" --rate red\n',
+    )
+    assert "Outcome recorded for DSR-0043" in decided.stdout, decided.stdout
+    document = run(["export", "agenda"], tmp_path, env)
+    assert "## Outcomes recorded\n\n- DSR-0043: Hold a C(E)TR this week; rated Red" in (
+        document.stdout
+    ), document.stdout
     bad = run(["export", "agenda", "next monday"], tmp_path, env)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
     no_traceback(bad)

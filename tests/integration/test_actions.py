@@ -273,3 +273,38 @@ async def test_a_repeated_delivery_creates_nothing_twice(harness: Harness) -> No
     assert "Action #1" in text_of(first)
     assert "already done" in text_of(second)
     assert await h.count(Action) == 1
+
+
+async def test_a_keyworker_of_another_network_cannot_take_this_one_over(
+    harness: Harness,
+) -> None:
+    """The story from issue 12: Ade keyworks DSR-0043, not DSR-0042."""
+    h = harness
+    ade, priya = "ade.okafor@example.org", "priya.shah@example.org"
+    await open_network(h)
+    await h.say(KIM, "/action assign @sam.patel Send the EHCP draft by Friday", channel=CH)
+    before = await h.audit_and_outbox()
+    for line, where in (
+        ("/network add @ade.okafor --network DSR-0042", "general"),
+        ("/network keyworker @ade.okafor", CH),
+        ("/action cancel 1 Not needed", CH),
+        ("/network remove @kim.lee", CH),
+        ('/dsr rate DSR-0042 red "x"', "general"),
+        ("/dsr remove DSR-0042 Moved away", "general"),
+        ('/dsr admit DSR-0042 today --setting "Oak Ward"', "general"),
+        ("/dsr agenda preview", "general"),
+    ):
+        shown = text_of(await h.say(ade, line, channel=where))
+        assert shown.startswith("Only"), (line, shown)
+        assert "EHCP" not in shown and "DSR-0043" not in shown
+    assert await h.audit_and_outbox() == before
+    # The chair can; whoever is displaced is told.
+    await h.say(priya, "/network keyworker @ade.okafor", channel=CH)
+    [told] = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == KIM]
+    assert told.message is not None
+    assert "named Ade Okafor the keyworker for DSR-0042" in told.message.text
+    assert "in your place" in told.message.text
+    await h.say(ade, "/network remove @alex.morgan", channel=CH)  # Ade holds it now
+    [told] = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == ALEX]
+    assert told.message is not None
+    assert "Ade Okafor took you out of the network for DSR-0042" in told.message.text
