@@ -1,13 +1,18 @@
 """The chase and reminder sweeps at scale: time and number of queries.
 
   .venv/bin/python bench/chase_sweep.py [--db postgresql|sqlite] [--networks 5000]
-      [--actions 100000] [--overdue 0.01,0.1,0.5]
+      [--actions 100000] [--overdue 0.01,0.1,0.5] [--stage 1]
 
 Builds a synthetic register (pseudonymous references only) with ``--actions``
 open actions spread over ``--networks`` networks, then, for each fraction of
 overdue actions, resets the ladder and times one chase run and one reminder
 run on a Wednesday morning. Target (issue #4): under a second on PostgreSQL,
 with a number of queries that does not grow with the number of actions due.
+
+``--stage N``: the stage the overdue actions reach (default 1, the owner).
+From 2 each one reached gives its contact an escalation grant; from 3 the
+grants of the stage before end too (the overdue actions start at stage N-1,
+holding a grant each), so every grant write is in the count.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import StatementCounter, migrated_app
 from commands.action.jobs import run_chase, run_reminders
 from commands.directory.demo import seed
-from store.models import Action, Network, NetworkMember, Person, YoungPerson
+from store.models import Action, ActionGrant, Network, NetworkMember, Person, YoungPerson
 
 NOW = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)  # Wed 9 Dec 2026, 09:30 in London
 TODAY = date(2026, 12, 9)
@@ -109,11 +114,13 @@ async def populate(app, *, networks: int, actions: int) -> list[int]:  # type: i
     return ids
 
 
-async def make_overdue(app, ids: list[int], fraction: float) -> int:  # type: ignore[no-untyped-def]
-    """Reset the ladder; make ``fraction`` of the actions overdue by 1-60 days."""
+async def make_overdue(app, ids: list[int], fraction: float, stage: int = 1) -> int:  # type: ignore[no-untyped-def]
+    """Reset the ladder; make ``fraction`` of the actions overdue by 1-60 days,
+    at stage ``stage - 1`` (holding a grant from stage 2), ready for ``stage``."""
     rng = random.Random(11)
     chosen = rng.sample(ids, int(len(ids) * fraction))
     async with app.db.transaction() as session:
+        await session.execute(ActionGrant.__table__.delete())
         await session.execute(
             update(Action).values(
                 escalation_stage=0,
@@ -128,8 +135,29 @@ async def make_overdue(app, ids: list[int], fraction: float) -> int:  # type: ig
             await session.execute(
                 update(Action)
                 .where(Action.id.in_(part))
-                .values(due_date=TODAY - timedelta(days=1 + start % 60))
+                .values(
+                    due_date=TODAY - timedelta(days=1 + start % 60),
+                    escalation_stage=stage - 1,
+                    stage_since=TODAY - timedelta(days=30) if stage > 1 else None,
+                )
             )
+            if stage > 2:
+                contact = await session.scalar(
+                    select(Person.id).where(Person.email == "morgan.reed@example.org")
+                )
+                await session.execute(
+                    insert(ActionGrant),
+                    [
+                        {
+                            "action_id": action_id,
+                            "person_id": contact,
+                            "stage": stage - 1,
+                            "contact": "line-manager",
+                            "granted_at": NOW,
+                        }
+                        for action_id in part
+                    ],
+                )
         # A few hundred fall due within the reminder window.
         await session.execute(
             update(Action)
@@ -145,19 +173,20 @@ async def main() -> None:
     parser.add_argument("--networks", type=int, default=5000)
     parser.add_argument("--actions", type=int, default=100_000)
     parser.add_argument("--overdue", default="0.01,0.1,0.5")
+    parser.add_argument("--stage", type=int, default=1, choices=(1, 2, 3, 4))
     args = parser.parse_args()
     async with migrated_app(args.db, name="sweep") as app:
         began = time.perf_counter()
         ids = await populate(app, networks=args.networks, actions=args.actions)
         print(
             f"database: {args.db}; {len(ids):,} open actions in {args.networks:,} networks "
-            f"(built in {time.perf_counter() - began:.0f} s)"
+            f"(built in {time.perf_counter() - began:.0f} s); moving to stage {args.stage}"
         )
         statements = StatementCounter(app)
         print("| overdue | job | actions moved | messages | queries | time |")
         print("| --- | --- | --- | --- | --- | --- |")
         for fraction in (float(f) for f in args.overdue.split(",")):
-            overdue = await make_overdue(app, ids, fraction)
+            overdue = await make_overdue(app, ids, fraction, args.stage)
             for name, job in (("chase", run_chase), ("reminders", run_reminders)):
                 statements.count = 0
                 began = time.perf_counter()

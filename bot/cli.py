@@ -627,11 +627,14 @@ def manifest(
     if kind is ManifestKind.teams:
         _teams_package(settings, out or Path("teamaround-teams.zip"))
         return
+    from commands.catalogue import neutral
     from integrations.slack.manifest import slack_manifest_yaml
 
     try:
         text = slack_manifest_yaml(
-            settings.public_url, socket_mode=settings.slack_app_token is not None
+            settings.public_url,
+            commands=neutral(),
+            socket_mode=settings.slack_app_token is not None,
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -640,6 +643,7 @@ def manifest(
 
 
 def _teams_package(settings: Settings, out: Path) -> None:
+    from commands.catalogue import neutral
     from integrations.teams.manifest import build_package, manifest_id
 
     if not settings.microsoft_app_id:
@@ -650,7 +654,9 @@ def _teams_package(settings: Settings, out: Path) -> None:
         )
         return
     try:
-        package = build_package(app_id=settings.microsoft_app_id, public_url=settings.public_url)
+        package = build_package(
+            app_id=settings.microsoft_app_id, public_url=settings.public_url, commands=neutral()
+        )
         out.write_bytes(package)
     except ValueError as exc:
         _fail(str(exc))

@@ -27,7 +27,6 @@ action escalated to them while it is at their stage.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Literal
@@ -361,10 +360,11 @@ _ORDER = (
 )
 
 
-def who_may(verb: Verb, facts: Facts, *, policy_allows: bool) -> str:
-    """Who may do ``verb`` here, in words, naming people the facts know
-    ("the keyworker (Kim Lee), whoever assigned it (Jo Hughes), a DSR chair
-    or an admin"); a condition that cannot hold here is left out."""
+def who_may(verb: Verb, facts: Facts | None, *, policy_allows: bool) -> str:
+    """Who may do ``verb``, in words. With ``facts`` about one thing: naming
+    the people they know ("the keyworker (Kim Lee), whoever assigned it (Jo
+    Hughes), a DSR chair or an admin"), leaving out a condition that cannot
+    hold there. Without (``None``): in general, for the help."""
     rule = verb.rule
     parts: list[str] = []
     named: set[int] = set()
@@ -378,22 +378,26 @@ def who_may(verb: Verb, facts: Facts, *, policy_allows: bool) -> str:
             condition = conditional[role]
             if condition is Condition.POLICY and not policy_allows:
                 continue
-            if condition is Condition.UNCLAIMED and not facts.unclaimed:
+            if condition is Condition.UNCLAIMED and facts is not None and not facts.unclaimed:
                 continue
             label = _WHO[role] if condition is Condition.POLICY else f"{_WHO[role]} ({condition})"
         else:
             continue
-        person = {
-            Role.KEYWORKER: facts.keyworker,
-            Role.OWNER: facts.owner,
-            Role.ASSIGNER: facts.assigner,
-        }.get(role)
+        person = (
+            None
+            if facts is None
+            else {
+                Role.KEYWORKER: facts.keyworker,
+                Role.OWNER: facts.owner,
+                Role.ASSIGNER: facts.assigner,
+            }.get(role)
+        )
         if person is not None:
             if person.id in named:
                 continue  # the keyworker who also assigned it is named once
             named.add(person.id)
             label = f"{label} ({person.name})"
-        elif role is Role.KEYWORKER and rule.subject == "young person":
+        elif role is Role.KEYWORKER and facts is not None and rule.subject == "young person":
             continue  # nobody holds them yet
         parts.append(label)
     if len(parts) == 1:
@@ -700,22 +704,25 @@ _CELL = {
 def _cell(rule: Rule, role: Role) -> str:
     if Role.ANYONE in rule.allowed or role in rule.allowed:
         return "yes"
+    # The keyworker, an action's owner and its assigner are network members.
+    if Role.MEMBER in rule.allowed and role in (Role.KEYWORKER, Role.OWNER, Role.ASSIGNER):
+        return "yes"
     for conditional, condition in rule.only_if:
         if conditional is role:
             return _CELL[condition]
     return ""
 
 
-def table_markdown(verbs: Iterable[Verb] = Verb) -> str:
-    """The authority table as Markdown, for the README (a test keeps them equal)."""
+def table_markdown() -> str:
+    """The authority table as Markdown, for the README (a test keeps them
+    equal). Help is for everyone and is left out."""
     header = "| command | " + " | ".join(_SHORT[r] for r in TABLE_ROLES) + " |"
     lines = [header, "| --- |" + " :-: |" * len(TABLE_ROLES)]
-    for verb in verbs:
+    for verb in Verb:
         rule = verb.rule
+        if Role.ANYONE in rule.allowed and rule.command.endswith(" help"):
+            continue
         cells = " | ".join(_cell(rule, role) for role in TABLE_ROLES)
-        lines.append(f"| `{rule.command}` | {cells} |")
+        command = rule.command.replace("|", "\\|")
+        lines.append(f"| `{command}` | {cells} |")
     return "\n".join(lines) + "\n"
-
-
-def verbs_of(prefix: str) -> Sequence[Verb]:
-    return [v for v in Verb if v.rule.command.startswith(prefix)]

@@ -98,7 +98,8 @@ def to_grant(
 
 
 async def open_grants(session: AsyncSession, action_ids: Sequence[int]) -> list[ActionGrant]:
-    """The grants not yet ended on these actions (one query per 5,000 actions)."""
+    """The grants not yet ended on these actions (one query per 5,000 actions;
+    none for none)."""
     found: list[ActionGrant] = []
     for start in range(0, len(action_ids), 5000):
         found += (
@@ -207,9 +208,12 @@ async def end_and_grant(
     return events, audits
 
 
-async def end_for(unit: Unit, *, action: Action, reason: str) -> None:
+async def end_for(unit: Unit, *, action: Action, reason: str, stage: int) -> None:
     """End every open grant on one action (done, cancelled, a new due date),
-    recording it in the trail and the audit log."""
+    recording it in the trail and the audit log. ``stage``: the action's stage
+    before the change (below 2 there is no grant to end, and no query)."""
+    if stage < 2:
+        return
     events, audits = await end_and_grant(
         unit.session, ending=[action.id], reason=reason, granting=(), now=unit.now, actor=unit.actor
     )

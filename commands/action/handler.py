@@ -56,7 +56,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         max_text=services.policy.max_action_text,
     )
     if isinstance(command, grammar.Help):
-        return Reply(message=views.help_message())
+        return Reply(message=views.help_message(services.policy))
     return await run_in_unit(
         services,
         invocation,
@@ -72,7 +72,7 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
     if isinstance(command, grammar.ListActions):
         return await _list(unit, command, verb=verb, platform=platform)
     if isinstance(command, grammar.Help):
-        return views.help_message()
+        return views.help_message(unit.services.policy)
     action = await service.get(unit, action_id=command.action_id, verb=verb)
     today = unit.today
     match command:

@@ -264,7 +264,10 @@ async def apply_moves(
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     actor_id = actor.id if actor else None
-    # Whoever the previous stage let in loses access; whoever this one asks gains it.
+    # Whoever the previous stage let in loses access; whoever this one asks
+    # gains it. Grants are open only from stage 2 (see commands/action/access),
+    # so a move from stage 0 or 1 has none to end and costs no query.
+    ending = [m.action.id for m in moves if m.action.escalation_stage >= 2]
     granting = [
         granted
         for move in moves
@@ -313,7 +316,7 @@ async def apply_moves(
             )
     grant_events, grant_audits = await access.end_and_grant(
         session,
-        ending=[m.action.id for m in moves],
+        ending=ending,
         reason="moved",
         granting=granting,
         now=now,

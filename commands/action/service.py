@@ -191,7 +191,7 @@ async def complete(unit: Unit, *, action: Action, evidence: str | None) -> Actio
         note=evidence,
         decision=decision,
     )
-    await access.end_for(unit, action=action, reason="done")
+    await access.end_for(unit, action=action, reason="done", stage=action.escalation_stage)
     return action
 
 
@@ -331,7 +331,7 @@ async def change_due(unit: Unit, *, action: Action, due: date, reason: str | Non
     if due == action.due_date:
         raise UserError(f"Action #{action.id} is already due on that day.")
     before = snapshot(action)
-    old = action.due_date
+    old, before_stage = action.due_date, action.escalation_stage
     # A new date agreed while the action is late or being chased is an agreed
     # extension: the ladder starts again from the new date.
     extension = old < unit.today or action.escalation_stage > 0
@@ -353,7 +353,7 @@ async def change_due(unit: Unit, *, action: Action, due: date, reason: str | Non
         decision=decision,
     )
     # The ladder starts again: nobody is asked to help any more.
-    await access.end_for(unit, action=action, reason="reset")
+    await access.end_for(unit, action=action, reason="reset", stage=before_stage)
     await notify.dm(
         unit,
         person=action.owner,
@@ -412,7 +412,7 @@ async def cancel(unit: Unit, *, action: Action, reason: str) -> Action:
     before = snapshot(action)
     action.status, action.closed_at = "cancelled", unit.now
     await _record(unit, action, kind="cancelled", verb="action.cancel", before=before, note=reason)
-    await access.end_for(unit, action=action, reason="cancelled")
+    await access.end_for(unit, action=action, reason="cancelled", stage=action.escalation_stage)
     return action
 
 

@@ -19,9 +19,9 @@ from bot.messages import (
     Header,
     Message,
     Section,
-    help_card,
 )
-from bot.policy import LadderStage
+from bot.policy import LadderStage, Policy
+from commands import catalogue
 from commands.action.ladder import CONTACTS, contact_at
 from store.models import Action, ActionEvent
 from store.queries import ActionLine
@@ -449,26 +449,8 @@ def action_detail(
     return Message(text=card.text + "\n" + "\n".join(trail), blocks=tuple(blocks))
 
 
-HELP_LINES = (
-    "/action assign @owner WHAT by WHEN [--agency NAME] — give someone an action",
-    "/action list [mine|overdue|all|@person] — open actions here (mine: across your networks)",
-    "/action show ID — the action and its history",
-    "/action done ID [evidence] — mark it done, saying what was done",
-    "/action update ID NOTE — add a progress update",
-    "/action due ID DATE [reason] — change the due date (keyworker, assigner or chair)",
-    "/action reassign ID @person [reason] — give it to someone else (keyworker, assigner or chair)",
-    "/action cancel ID reason — cancel it, saying why (keyworker, assigner or chair)",
-    "/action update ID NOTE --until DATE — propose a new date; chasing waits until then",
-    "/action chase ID — ask the owner for an update now (keyworker)",
-    "/action escalate ID [--stage N] REASON — escalate now, skipping stages if risk is immediate",
-    "/action snooze ID DATE REASON — pause chasing for a few working days (keyworker or chair)",
-    "Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks, "
-    "in 5 working days, end of month.",
-)
-
-
-def help_message() -> Message:
-    return help_card("Actions: every action has one owner and a due date", HELP_LINES)
+def help_message(policy: Policy) -> Message:
+    return catalogue.help_message(catalogue.ACTION, policy)
 
 
 def due_changed_dm(

@@ -38,7 +38,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         max_text=services.policy.max_action_text,
     )
     if isinstance(command, grammar.Help):
-        return Reply(message=views.help_message())
+        return Reply(message=views.help_message(services.policy))
     reads_only = isinstance(command, grammar.Show | grammar.ListReviews) or (
         isinstance(command, grammar.RecMany) and not command.confirm
     )
@@ -54,7 +54,7 @@ async def _run(unit: Unit, command: grammar.CetrCommand, *, platform: str) -> Me
     today = unit.today
     network = await unit.network_here()
     if isinstance(command, grammar.Help):
-        return views.help_message()
+        return views.help_message(unit.services.policy)
     verb = verb_of(command)
     if verb is not Verb.CETR_REPORT_SENT:
         # Everyone who may not is refused before anyone is looked up.

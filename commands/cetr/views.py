@@ -14,10 +14,11 @@ from bot.messages import (
     Header,
     Message,
     Section,
-    help_card,
     plain,
     record_card,
 )
+from bot.policy import Policy
+from commands import catalogue
 from commands.action import views as action_views
 from commands.cetr.grammar import KIND_LABEL
 from commands.cetr.service import CheckedLine
@@ -166,21 +167,5 @@ def review_list(reviews: Sequence[tuple[Cetr, int]], *, reference: str, today: d
     )
 
 
-HELP_LINES = (
-    '/cetr record TYPE DATE --chair @person --clinical-expert "Name" '
-    '--expert-by-experience "Name" [--delegated] [--secure] — record a review that was held; '
-    "creates its follow-ups",
-    "Types: community-cetr, community-ctr, inpatient, post-admission, laep "
-    "(a LAEP meeting needs only a chair)",
-    "/cetr rec ID @owner WHAT by WHEN [--agency NAME] — add a recommendation as an action",
-    "/cetr rec ID, then one line each: @owner | what | when — preview several; "
-    "send again with --confirm to create them all",
-    "/cetr show ID — the review, its panel, follow-ups and recommendations",
-    "/cetr list — this young person's reviews, newest first",
-    "/cetr report-sent ID DATE — record that the report went to every participant",
-    "Held and sent dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
-)
-
-
-def help_message() -> Message:
-    return help_card("Reviews: C(E)TRs and their recommendations", HELP_LINES)
+def help_message(policy: Policy) -> Message:
+    return catalogue.help_message(catalogue.CETR, policy)

@@ -62,7 +62,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         max_text=services.policy.max_action_text,
     )
     if isinstance(command, grammar.Help):
-        return Reply(message=views.help_message())
+        return Reply(message=views.help_message(services.policy))
     reads_only = isinstance(command, grammar.Show | grammar.ListRegister | grammar.AgendaPreview)
     return await run_in_unit(
         services,
@@ -183,6 +183,6 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
             )
             return views.removed(young_person, network)
         case grammar.Help():
-            return views.help_message()
+            return views.help_message(unit.services.policy)
         case _:
             assert_never(command)

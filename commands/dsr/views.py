@@ -14,11 +14,11 @@ from bot.messages import (
     Header,
     Message,
     Section,
-    help_card,
     plain,
     record_card,
 )
 from bot.policy import Policy
+from commands import catalogue
 from commands.dsr.entries import LIST_LINES, Entry, Line
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.outcomes import OutcomeRecorded
@@ -303,36 +303,5 @@ def outcome_recorded(recorded: OutcomeRecorded, *, today: date) -> Message:
     return Message(text=text, blocks=(Section(text=text),), tone="success")
 
 
-HELP_LINES = (
-    "/dsr add REF --age-band under-18|18-25 [--ehcp] --consent consent|best-interests|parental "
-    "--consent-date DATE — put someone on the register (never without a consent basis)",
-    '/dsr rate REF red|amber|green|blue "why" — change the rating; the history is kept. '
-    "Red asks for a C(E)TR; Red and Amber ask for a keyworking referral if there's no keyworker",
-    "/dsr admit REF DATE --setting NAME [--out-of-area] — record an admission: rated Blue, "
-    "post-admission review scheduled",
-    "/dsr discharge REF DATE — end the admission (then give a new rating)",
-    "/dsr keyworker REF @person — record the keyworker (and set it on their open network)",
-    "/dsr transition REF MONTH-YEAR — the month they turn 18, e.g. 03/2027 or March 2027",
-    "/dsr show REF — their entry, admission and rating history",
-    "/dsr list [red|amber|green|blue|no-keyworker] — who is on the register",
-    '/dsr step-down REF [--on DATE] ["note"] — keyworking support ended with its outcomes '
-    "met: off the register, counted in the quarterly report",
-    "/dsr remove REF REASON — take someone off the register (consent withdrawn, moved away); "
-    "their history is kept",
-    "/dsr report [QUARTER] — DSR chairs: the quarterly keyworking report (financial quarters: "
-    "2026-Q3 is Oct–Dec 2026), sent to you with its spreadsheet and pictures",
-    "References only: never a name, date of birth or NHS number. "
-    "Dates: today, yesterday, 20/11, 20/11/2026, 20 Nov.",
-    "/dsr agenda preview — this week's DSR review agenda, only to you",
-    "/dsr agenda post — send it to the chair's channel now (once a meeting; it also goes "
-    "on schedule)",
-    '/dsr outcome REF "decision" [--rate R] [--action @owner WHAT by WHEN] — after the '
-    "meeting: its decision, a new rating, an agreed action",
-    "/dsr visit REF DATE — the commissioner's oversight visit to an inpatient",
-)
-
-
-def help_message() -> Message:
-    return help_card(
-        "The Dynamic Support Register (DSR chairs, keyworkers, administrators)", HELP_LINES
-    )
+def help_message(policy: Policy) -> Message:
+    return catalogue.help_message(catalogue.DSR, policy)

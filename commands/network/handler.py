@@ -37,7 +37,7 @@ def verb_of(command: grammar.NetworkCommand) -> Verb:
 async def handle(invocation: Invocation, services: Services) -> Reply:
     command = grammar.parse(invocation.text)
     if isinstance(command, grammar.Help):
-        return Reply(message=views.help_message())
+        return Reply(message=views.help_message(services.policy))
     async with unit_of_work(
         services,
         actor=invocation.actor,

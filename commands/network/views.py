@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year
-from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section, help_card
+from bot.messages import BulletList, Context, Fact, Facts, Header, Message, Section
+from bot.policy import Policy
+from commands import catalogue
 from commands.vocabulary import RATING_LABEL
 from store.models import Network, NetworkMember
 
@@ -128,17 +130,5 @@ def joined_for_action_dm(network: Network, *, person: object, by: str, action_id
     return Message(text=text, blocks=(Section(text=text),))
 
 
-HELP = """\
-/network open REF [--keyworker @person] [--members @a @b] — open a young person's network space
-/network add @a @b [--role "SENCo"] [--network REF] — add professionals to this (or REF's) network
-/network remove @person — take someone out of this network
-/network keyworker @person — name the keyworker
-/network show — who is involved, and the open actions
-/network close --reason stepped-down|moved|other "note" — close the network
-Opening, closing and membership are for keyworkers, DSR chairs and administrators."""
-
-
-def help_message() -> Message:
-    return help_card(
-        "Networks: the professionals around one young person", tuple(HELP.splitlines())
-    )
+def help_message(policy: Policy) -> Message:
+    return catalogue.help_message(catalogue.NETWORK, policy)

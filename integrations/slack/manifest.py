@@ -6,14 +6,21 @@ reading the repository (a unit test keeps them the same). Every URL in it starts
 with the placeholder ``https://teamaround.example.org``, replaced here by the
 configured public URL. In Socket Mode the URLs are dropped instead, because
 Slack then delivers commands and interactions over the WebSocket.
+
+Each slash command's description and usage hint come from the commands' own
+help (:class:`bot.help.CommandHelp`, handed in by the composition root), so
+they are written once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.help import CommandHelp
 
 PLACEHOLDER_URL = "https://teamaround.example.org"
 MANIFEST_PATH = Path(__file__).resolve().with_name("manifest.yaml")
@@ -48,15 +55,40 @@ def _drop_urls(value: Any) -> Any:
     return value
 
 
-def slack_manifest(public_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
-    """The manifest as a dict, with every URL under ``public_url``.
+def _with_help(manifest: dict[str, Any], commands: Sequence[CommandHelp]) -> dict[str, Any]:
+    """Each slash command with its description and usage hint from its help."""
+    by_name = {f"/{c.name}": c for c in commands}
+    features = manifest.get("features") or {}
+    described = []
+    for entry in features.get("slash_commands") or []:
+        help_ = by_name.get(entry.get("command"))
+        if help_ is None:
+            raise ValueError(f"no help for the slash command {entry.get('command')}")
+        described.append(
+            {
+                "command": entry["command"],
+                **({"url": entry["url"]} if "url" in entry else {}),
+                "description": help_.summary,
+                "usage_hint": help_.usage_hint,
+                **{k: v for k, v in entry.items() if k not in ("command", "url")},
+            }
+        )
+    features["slash_commands"] = described
+    return manifest
+
+
+def slack_manifest(
+    public_url: str, *, commands: Sequence[CommandHelp], socket_mode: bool = False
+) -> dict[str, Any]:
+    """The manifest as a dict, with every URL under ``public_url`` and each
+    command's description and usage hint from ``commands``.
 
     With ``socket_mode=True`` the request URLs are removed (``public_url`` is
     then not used) and ``settings.socket_mode_enabled`` is true.
 
     Raises ``ValueError`` if ``public_url`` is needed and is not http(s).
     """
-    manifest = _load()
+    manifest = _with_help(_load(), commands)
     if socket_mode:
         socket: dict[str, Any] = _drop_urls(manifest)
         socket.setdefault("settings", {})["socket_mode_enabled"] = True
@@ -71,10 +103,12 @@ def slack_manifest(public_url: str, *, socket_mode: bool = False) -> dict[str, A
     return rebased
 
 
-def slack_manifest_yaml(public_url: str, socket_mode: bool = False) -> str:
+def slack_manifest_yaml(
+    public_url: str, *, commands: Sequence[CommandHelp], socket_mode: bool = False
+) -> str:
     """The manifest as YAML, ready to paste into api.slack.com → *From a manifest*."""
     return yaml.safe_dump(
-        slack_manifest(public_url, socket_mode=socket_mode),
+        slack_manifest(public_url, commands=commands, socket_mode=socket_mode),
         sort_keys=False,
         allow_unicode=True,
         width=100,

@@ -17,8 +17,8 @@ that is also shown to the person.
 Replies go back into the conversation when the feature declared them public
 to it (``Message.audience == "space"``); any other reply asked in a shared
 chat or channel goes to the asker's 1:1 chat with the bot, with a short note
-in the conversation that it did. Only Teams activities from our own tenant
-are accepted.
+in the conversation that it did (none after a card's form worked: the card
+shows it). Only Teams activities from our own tenant are accepted.
 """
 
 from __future__ import annotations
@@ -245,6 +245,8 @@ class TeamsInbound:
         try:
             if shared and message.audience == "asker":
                 await self._privately(activity, message)
+                if _from_card(activity) and message.tone != "error":
+                    return  # the card itself shows that it worked
                 note = REFUSED_PRIVATELY if message.tone == "error" else SENT_PRIVATELY
                 message = plain(note, audience="space")
             # A card submission is no message of its own: answer under the card.
@@ -276,6 +278,12 @@ class TeamsInbound:
                 message=message,
             )
         )
+
+
+def _from_card(activity: dict[str, Any]) -> bool:
+    """A card's form was submitted (rather than a message typed)."""
+    value = activity.get("value")
+    return isinstance(value, dict) and bool(value.get("teamaround"))
 
 
 def _delivery_key(activity: dict[str, Any]) -> str | None:

@@ -11,8 +11,10 @@ instead of adding another one.
 
 The command lists are client suggestions only (the bot still reads the
 text after its @mention). Teams allows three lists of twelve commands; they
-are written here (integrations never import ``commands``), and a unit test
-checks each one against the commands' own help lines.
+come from the commands' own help (:class:`bot.help.CommandHelp`, handed in
+by the composition root: integrations never import ``commands``): the
+sub-commands each suggests in shared spaces ("group") and in a person's
+1:1 chat ("personal").
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.help import CommandHelp, Space
 from integrations.teams.icons import colour_icon, outline_icon
 
 MANIFEST_VERSION = "1.25"
@@ -57,58 +61,8 @@ FULL_DESCRIPTION = (
     "NHS number is refused. Every change is audited."
 )
 
-Command = tuple[str, str]  # title, description
-
-# Group spaces (a network's channel or group chat): the network and its actions.
-GROUP_COMMANDS: tuple[Command, ...] = (
-    ("network show", "network show — who is involved, and the open actions"),
-    (
-        "network open",
-        "network open REF [--keyworker @person] — open a private space for a young "
-        "person's network",
-    ),
-    ("network add", 'network add @a @b [--role "SENCo"] — add professionals to this network'),
-    (
-        "action assign",
-        "action assign @owner WHAT by WHEN [--agency NAME] — give someone an action",
-    ),
-    ("action list", "action list [mine|overdue|all|@person] — open actions here"),
-    ("action show", "action show ID — the action and its history"),
-    ("action done", "action done ID [evidence] — mark it done, saying what was done"),
-    ("action update", "action update ID NOTE — add a progress update"),
-    ("action due", "action due ID DATE [reason] — change the due date"),
-    ("action reassign", "action reassign ID @person [reason] — give it to someone else"),
-    (
-        "cetr record",
-        'cetr record TYPE DATE --chair @person --clinical-expert "Name" '
-        '--expert-by-experience "Name" — record a review that was held',
-    ),
-    ("cetr rec", "cetr rec ID @owner WHAT by WHEN — add a recommendation as an action"),
-)
-
-# The chat with Teamaround: your own actions, and the register (answered privately).
-PERSONAL_COMMANDS: tuple[Command, ...] = (
-    ("action list", "action list mine — your open actions across your networks"),
-    ("action show", "action show ID — the action and its history"),
-    ("action done", "action done ID [evidence] — mark it done, saying what was done"),
-    ("action update", "action update ID NOTE — add a progress update"),
-    ("dsr list", "dsr list [red|amber|green|blue|no-keyworker] — who is on the register"),
-    ("dsr show", "dsr show REF — their entry, admission and rating history"),
-    (
-        "dsr add",
-        "dsr add REF --age-band under-18|18-25 [--ehcp] --consent "
-        "consent|best-interests|parental --consent-date DATE — put someone on the register",
-    ),
-    ("dsr rate", 'dsr rate REF red|amber|green|blue "why" — change the rating'),
-    ("dsr keyworker", "dsr keyworker REF @person — record the keyworker"),
-    ("dsr agenda preview", "dsr agenda preview — this week's DSR review agenda, only to you"),
-    (
-        "dsr outcome",
-        'dsr outcome REF "decision" [--rate R] [--action @owner WHAT by WHEN] — after the '
-        "meeting: its decision, a new rating, an agreed action",
-    ),
-    ("dsr help", "dsr help — everything the register can do"),
-)
+# Teams allows three command lists of at most twelve commands each.
+MAX_SUGGESTED = 12
 
 
 def manifest_id(app_id: str) -> str:
@@ -145,10 +99,15 @@ def _public_base(public_url: str) -> tuple[str, str]:
     return base, parts.hostname
 
 
-def _command_list(scopes: list[str], commands: tuple[Command, ...]) -> dict[str, Any]:
+def _command_list(
+    scopes: list[str], commands: Sequence[CommandHelp], space: Space
+) -> dict[str, Any]:
+    suggested = [pair for command in commands for pair in command.suggested(space)]
+    if len(suggested) > MAX_SUGGESTED:
+        raise ValueError(f"Teams lists at most {MAX_SUGGESTED} commands for {space} spaces")
     return {
         "scopes": scopes,
-        "commands": [{"title": title, "description": text} for title, text in commands],
+        "commands": [{"title": title, "description": text} for title, text in suggested],
     }
 
 
@@ -156,6 +115,7 @@ def build_manifest(
     *,
     app_id: str,
     public_url: str,
+    commands: Sequence[CommandHelp],
     version: str | None = None,
     privacy_url: str | None = None,
     terms_url: str | None = None,
@@ -190,9 +150,9 @@ def build_manifest(
                 "isNotificationOnly": False,
                 "supportsFiles": False,
                 "commandLists": [
-                    _command_list(["team"], GROUP_COMMANDS),
-                    _command_list(["groupChat"], GROUP_COMMANDS),
-                    _command_list(["personal"], PERSONAL_COMMANDS),
+                    _command_list(["team"], commands, "group"),
+                    _command_list(["groupChat"], commands, "group"),
+                    _command_list(["personal"], commands, "personal"),
                 ],
             }
         ],
@@ -209,6 +169,7 @@ def build_package(
     *,
     app_id: str,
     public_url: str,
+    commands: Sequence[CommandHelp],
     version: str | None = None,
     privacy_url: str | None = None,
     terms_url: str | None = None,
@@ -217,6 +178,7 @@ def build_package(
     manifest = build_manifest(
         app_id=app_id,
         public_url=public_url,
+        commands=commands,
         version=version,
         privacy_url=privacy_url,
         terms_url=terms_url,

@@ -102,6 +102,9 @@ async def test_the_line_manager_opens_updates_and_reassigns_until_it_is_done(
     assert all(b.value == "1" for b in buttons.buttons)
     assert "Reply in the network's channel" not in dm.message.text
 
+    mine = await say(h, MORGAN, "/action list mine")
+    assert "Escalated to you: you can open these with /action show ID" in mine, mine
+    assert "#1 Send the EHCP draft — Sam Patel (CAMHS)" in mine
     # Morgan opens it from anywhere: the card, the trail, the reference and
     # the keyworker; nothing else of the network.
     shown = await say(h, MORGAN, "/action show 1")

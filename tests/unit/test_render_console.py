@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.calendar import WorkingCalendar
+from bot.policy import Policy
 from commands.action import views as action_views
 from commands.network import views as network_views
 from integrations.sandbox.render import render
@@ -164,8 +165,8 @@ def test_network_card_shows_the_day_it_was_opened_in_england() -> None:
 
 def test_action_help() -> None:
     # One bullet per command: the wrapped "Dates:" line is one item, not two.
-    assert_matches_golden("action_help.txt", render(action_views.help_message()))
+    assert_matches_golden("action_help.txt", render(action_views.help_message(Policy())))
 
 
 def test_network_help() -> None:
-    assert_matches_golden("network_help.txt", render(network_views.help_message()))
+    assert_matches_golden("network_help.txt", render(network_views.help_message(Policy())))

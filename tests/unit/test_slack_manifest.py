@@ -10,6 +10,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from commands.catalogue import neutral
 from integrations.slack.manifest import MANIFEST_PATH, slack_manifest, slack_manifest_yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +31,9 @@ SCOPES = {
     "im:write",
     "files:write",  # the quarterly report's files, to the DSR chair
 }
+
+
+HELP = neutral()
 
 
 def validate(manifest: dict[str, Any]) -> None:
@@ -59,7 +63,7 @@ def test_the_root_manifest_is_the_package_copy() -> None:
 
 
 def test_the_http_manifest_is_valid() -> None:
-    manifest = slack_manifest(PUBLIC_URL)
+    manifest = slack_manifest(PUBLIC_URL, commands=HELP)
 
     validate(manifest)
     assert manifest["_metadata"] == {"major_version": 1, "minor_version": 1}
@@ -72,7 +76,7 @@ def test_the_http_manifest_is_valid() -> None:
 
 
 def test_the_socket_mode_manifest_is_valid_and_has_no_urls() -> None:
-    manifest = slack_manifest(PUBLIC_URL, socket_mode=True)
+    manifest = slack_manifest(PUBLIC_URL, socket_mode=True, commands=HELP)
 
     validate(manifest)
     assert manifest["settings"]["socket_mode_enabled"] is True
@@ -83,14 +87,17 @@ def test_the_socket_mode_manifest_is_valid_and_has_no_urls() -> None:
 
 @pytest.mark.parametrize("socket_mode", [False, True])
 def test_exactly_the_four_commands_and_the_minimal_scopes(socket_mode: bool) -> None:
-    manifest = slack_manifest(PUBLIC_URL, socket_mode=socket_mode)
+    manifest = slack_manifest(PUBLIC_URL, socket_mode=socket_mode, commands=HELP)
 
     commands = manifest["features"]["slash_commands"]
     assert [c["command"] for c in commands] == COMMANDS
     assert all(c["should_escape"] is True and c["description"] for c in commands)
     by_name = {c["command"]: c for c in commands}
-    assert by_name["/action"]["usage_hint"].startswith("assign @owner what by when | list")
-    assert by_name["/cetr"]["usage_hint"].startswith("record | rec ID @owner what by when")
+    # Descriptions and hints come from the commands' own help.
+    assert by_name["/action"]["usage_hint"].startswith("assign @owner WHAT by WHEN | list | ")
+    assert by_name["/cetr"]["usage_hint"].startswith("record TYPE DATE | rec ID @owner WHAT by")
+    assert all(c["usage_hint"].endswith(" | help") for c in commands)
+    assert all(len(c["usage_hint"]) <= 1000 for c in commands)
     scopes = manifest["oauth_config"]["scopes"]
     assert set(scopes) == {"bot"}
     assert set(scopes["bot"]) == SCOPES and len(scopes["bot"]) == len(SCOPES)
@@ -100,7 +107,7 @@ def test_exactly_the_four_commands_and_the_minimal_scopes(socket_mode: bool) -> 
     "public_url", ["https://example.org", "https://example.org/", "https://bot.nhs.example/x/"]
 )
 def test_every_url_is_under_the_public_url(public_url: str) -> None:
-    manifest = slack_manifest(public_url)
+    manifest = slack_manifest(public_url, commands=HELP)
     found = urls(manifest)
 
     assert len(found) == 5  # four commands and interactivity
@@ -109,27 +116,29 @@ def test_every_url_is_under_the_public_url(public_url: str) -> None:
 
 
 def test_display_information_for_an_icb_admin() -> None:
-    info = slack_manifest(PUBLIC_URL)["display_information"]
+    info = slack_manifest(PUBLIC_URL, commands=HELP)["display_information"]
 
     assert info["name"] == "Teamaround"
     assert len(info["description"]) <= 140
     assert 175 <= len(info["long_description"]) <= 4000
     assert info["background_color"] == "#1d4e89"
-    bot = slack_manifest(PUBLIC_URL)["features"]["bot_user"]
+    bot = slack_manifest(PUBLIC_URL, commands=HELP)["features"]["bot_user"]
     assert bot == {"display_name": "Teamaround", "always_online": True}
 
 
 def test_the_yaml_reads_back_as_the_same_manifest() -> None:
-    text = slack_manifest_yaml(PUBLIC_URL)
+    text = slack_manifest_yaml(PUBLIC_URL, commands=HELP)
 
-    assert yaml.safe_load(text) == slack_manifest(PUBLIC_URL)
-    assert yaml.safe_load(slack_manifest_yaml(PUBLIC_URL, socket_mode=True)) == slack_manifest(
-        PUBLIC_URL, socket_mode=True
-    )
+    assert yaml.safe_load(text) == slack_manifest(PUBLIC_URL, commands=HELP)
+    socket = slack_manifest_yaml(PUBLIC_URL, socket_mode=True, commands=HELP)
+    assert yaml.safe_load(socket) == slack_manifest(PUBLIC_URL, socket_mode=True, commands=HELP)
 
 
 def test_a_public_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(ValueError, match="TEAMAROUND_PUBLIC_URL"):
-        slack_manifest("teamaround.example.org")
+        slack_manifest("teamaround.example.org", commands=HELP)
     # Socket Mode needs no public URL at all.
-    assert slack_manifest("", socket_mode=True)["settings"]["socket_mode_enabled"] is True
+    assert (
+        slack_manifest("", socket_mode=True, commands=HELP)["settings"]["socket_mode_enabled"]
+        is True
+    )

@@ -30,6 +30,7 @@ from bot.messages import (
     Message,
     Section,
 )
+from bot.policy import Policy
 from commands.action import views as action_views
 from integrations.slack.render import RenderedMessage, escape, render, render_text
 from store.models import Action
@@ -124,7 +125,7 @@ def test_done_action_card() -> None:
 
 
 def test_action_help() -> None:
-    rendered = render(action_views.help_message())
+    rendered = render(action_views.help_message(Policy()))
 
     assert_valid(rendered)
     assert_matches_golden("action_help.json", rendered)

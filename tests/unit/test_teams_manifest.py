@@ -15,14 +15,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
-from commands.action import views as action_views
-from commands.cetr import views as cetr_views
-from commands.dsr import views as dsr_views
-from commands.network import views as network_views
+from bot.policy import Policy
+from commands import catalogue
 from integrations.teams.manifest import (
-    GROUP_COMMANDS,
     MANIFEST_SCHEMA,
-    PERSONAL_COMMANDS,
     build_manifest,
     build_package,
     manifest_id,
@@ -32,12 +28,9 @@ from integrations.teams.manifest import (
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 APP_ID = "0b4f6a52-3c1d-4e8f-9a7b-2d5c6e8f0a1b"
 PUBLIC_URL = "https://teamaround.example.nhs.uk/"
-HELP = {
-    "network": tuple(network_views.HELP.splitlines()),
-    "action": action_views.HELP_LINES,
-    "cetr": cetr_views.HELP_LINES,
-    "dsr": dsr_views.HELP_LINES,
-}
+COMMANDS = catalogue.neutral()
+# What each command's help says in chat.
+HELP = {c.name: catalogue.help_lines(c, Policy()) for c in catalogue.COMMANDS}
 
 
 def validate(manifest: dict[str, Any]) -> None:
@@ -87,7 +80,7 @@ def package_files(data: bytes) -> dict[str, bytes]:
 
 
 def test_the_manifest_is_valid_against_the_1_25_schema() -> None:
-    manifest = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL)
+    manifest = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)
 
     validate(manifest)
     assert manifest["$schema"] == MANIFEST_SCHEMA
@@ -97,7 +90,7 @@ def test_the_manifest_is_valid_against_the_1_25_schema() -> None:
 
 
 def test_the_manifest_id_is_a_stable_guid_of_its_own() -> None:
-    first = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL)["id"]
+    first = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)["id"]
 
     assert first == manifest_id(APP_ID) == manifest_id(APP_ID.upper())
     assert str(uuid.UUID(first)) == first and first != APP_ID
@@ -107,7 +100,9 @@ def test_the_manifest_id_is_a_stable_guid_of_its_own() -> None:
 
 
 def test_the_bot_and_the_urls() -> None:
-    manifest = build_manifest(app_id=APP_ID.upper(), public_url=PUBLIC_URL, version="2.3.4")
+    manifest = build_manifest(
+        app_id=APP_ID.upper(), public_url=PUBLIC_URL, version="2.3.4", commands=COMMANDS
+    )
 
     assert manifest["version"] == "2.3.4"
     assert manifest["developer"] == {
@@ -138,6 +133,7 @@ def test_privacy_and_terms_can_point_elsewhere() -> None:
         public_url=PUBLIC_URL,
         privacy_url="https://icb.example.nhs.uk/privacy",
         terms_url="https://icb.example.nhs.uk/terms",
+        commands=COMMANDS,
     )
 
     validate(manifest)
@@ -150,20 +146,20 @@ def test_privacy_and_terms_can_point_elsewhere() -> None:
 )
 def test_teams_needs_a_public_https_address(public_url: str) -> None:
     with pytest.raises(ValueError, match="TEAMAROUND_PUBLIC_URL"):
-        build_manifest(app_id=APP_ID, public_url=public_url)
+        build_manifest(app_id=APP_ID, public_url=public_url, commands=COMMANDS)
 
 
 @pytest.mark.parametrize("app_id", ["", "not-a-guid", "28:0b4f6a52"])
 def test_the_app_id_must_be_a_guid(app_id: str) -> None:
     with pytest.raises(ValueError, match="MICROSOFT_APP_ID"):
-        build_manifest(app_id=app_id, public_url=PUBLIC_URL)
+        build_manifest(app_id=app_id, public_url=PUBLIC_URL, commands=COMMANDS)
 
 
 # -- command lists ---------------------------------------------------------------------------------
 
 
 def test_command_lists_respect_the_1_25_limits() -> None:
-    [bot] = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL)["bots"]
+    [bot] = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)["bots"]
     lists = bot["commandLists"]
 
     assert len(lists) <= 3
@@ -178,19 +174,25 @@ def test_command_lists_respect_the_1_25_limits() -> None:
             assert 0 < len(command["description"]) <= 4000
 
 
-@pytest.mark.parametrize("command", [*GROUP_COMMANDS, *PERSONAL_COMMANDS], ids=lambda c: c[0])
-def test_every_listed_command_is_a_real_sub_command(command: tuple[str, str]) -> None:
+def listed() -> list[tuple[str, str]]:
+    [bot] = build_manifest(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)["bots"]
+    return [(c["title"], c["description"]) for cl in bot["commandLists"] for c in cl["commands"]]
+
+
+@pytest.mark.parametrize("command", listed(), ids=lambda c: c[0])
+def test_every_listed_command_is_a_real_sub_command_as_its_help_says(
+    command: tuple[str, str],
+) -> None:
     title, description = command
     name = title.split()[0]
 
     assert description.startswith(title)
-    if title == f"{name} help":
-        return  # every command answers "help" with its help card
-    assert any(line.startswith(f"/{title}") for line in HELP[name]), title
+    # The description is the help line as in chat (who may run it aside).
+    assert any(line.startswith(f"/{description}") for line in HELP[name]), description
 
 
 def test_the_lists_cover_all_four_commands() -> None:
-    named = {title.split()[0] for title, _ in (*GROUP_COMMANDS, *PERSONAL_COMMANDS)}
+    named = {title.split()[0] for title, _ in listed()}
 
     assert named == {"network", "action", "cetr", "dsr"}
 
@@ -199,22 +201,22 @@ def test_the_lists_cover_all_four_commands() -> None:
 
 
 def test_the_package_holds_exactly_the_manifest_and_two_icons() -> None:
-    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL))
+    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS))
 
     assert sorted(files) == ["color.png", "manifest.json", "outline.png"]
     manifest = json.loads(files["manifest.json"])
     validate(manifest)
-    assert manifest == build_manifest(app_id=APP_ID, public_url=PUBLIC_URL)
+    assert manifest == build_manifest(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)
 
 
 def test_the_package_is_the_same_bytes_every_time() -> None:
-    first = build_package(app_id=APP_ID, public_url=PUBLIC_URL)
+    first = build_package(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS)
 
-    assert build_package(app_id=APP_ID, public_url=PUBLIC_URL) == first
+    assert build_package(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS) == first
 
 
 def test_the_colour_icon_is_192_pixels_full_colour() -> None:
-    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL))
+    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS))
     width, height, colour, pixels = read_png(files["color.png"])
 
     assert (width, height, colour) == (192, 192, 2)  # RGB, no transparency
@@ -224,7 +226,7 @@ def test_the_colour_icon_is_192_pixels_full_colour() -> None:
 
 
 def test_the_outline_icon_is_32_pixels_white_on_transparent() -> None:
-    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL))
+    files = package_files(build_package(app_id=APP_ID, public_url=PUBLIC_URL, commands=COMMANDS))
     width, height, colour, pixels = read_png(files["outline.png"])
 
     assert (width, height, colour) == (32, 32, 6)  # RGBA

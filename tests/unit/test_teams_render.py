@@ -37,6 +37,7 @@ from bot.messages import (
     plain,
 )
 from bot.policy import Policy
+from commands import catalogue
 from commands.action import views as action_views
 from commands.dsr import agenda
 from commands.dsr.agenda import AgendaData, Escalated, RatingChange
@@ -221,12 +222,12 @@ def test_done_action_card_has_no_buttons() -> None:
 
 
 def test_help_card() -> None:
-    activity = render_activity(action_views.help_message())
+    activity = render_activity(action_views.help_message(Policy()))
 
     card = assert_valid(activity)
     assert_matches_golden("action_help", activity)
     items = [e["text"] for e in elements(card) if e["type"] == "TextBlock"][1:]
-    assert len(items) == len(action_views.HELP_LINES)
+    assert len(items) == len(catalogue.help_lines(catalogue.ACTION, Policy()))
     assert all(item.startswith("• /action ") for item in items[:-1])
 
 
