@@ -231,15 +231,25 @@ async def add_members(
     for person in people:
         if await _add_member(unit, network=network, person=person, role=role):
             added.append(person)
-            await notify.dm(
-                unit,
-                person=person,
-                key=f"dm:added:{network.id}:{person.id}:{unit.change_id}",
-                message=views.added_dm(network, by=unit.actor.name),
-            )
         else:
             already.append(person)
+    await _welcome(unit, network=network, added=added, already=already)
+    return added, already
+
+
+async def _welcome(
+    unit: Unit, *, network: Network, added: list[Person], already: list[Person]
+) -> None:
+    """Tell the people added, invite them (and, again, those already in) to
+    the space, and refresh the network card."""
     stamp = unit.change_id
+    for person in added:
+        await notify.dm(
+            unit,
+            person=person,
+            key=f"dm:added:{network.id}:{person.id}:{stamp}",
+            message=views.added_dm(network, by=unit.actor.name),
+        )
     # Already-members are invited again too: "run /network add again" is the
     # advice when the platform couldn't find someone, and inviting is idempotent.
     await notify.space(
@@ -252,7 +262,6 @@ async def add_members(
     )
     if added:
         await refresh_card(unit, network=network, version=f"add:{stamp}")
-    return added, already
 
 
 async def remove_member(unit: Unit, *, network: Network, person: Person) -> None:
@@ -410,28 +419,13 @@ async def join_for_action(unit: Unit, *, network: Network, person: Person, actio
     agency, who joins the network to carry it out. The keyworker is told who
     joined and why (they may remove them once it is done)."""
     await _add_member(unit, network=network, person=person, role=None)
-    stamp = unit.change_id
-    await notify.dm(
-        unit,
-        person=person,
-        key=f"dm:added:{network.id}:{person.id}:{stamp}",
-        message=views.added_dm(network, by=unit.actor.name),
-    )
+    await _welcome(unit, network=network, added=[person], already=[])
     if network.keyworker is not None:
         await notify.dm(
             unit,
             person=network.keyworker,
-            key=f"dm:joined:{network.id}:{person.id}:{stamp}",
+            key=f"dm:joined:{network.id}:{person.id}:{unit.change_id}",
             message=views.joined_for_action_dm(
                 network, person=person, by=unit.actor.name, action_id=action.id
             ),
         )
-    await notify.space(
-        unit,
-        network_id=network.id,
-        key=f"space:invite:{network.id}:{stamp}",
-        action="invite",
-        name=network.space_name,
-        emails=(person.email,),
-    )
-    await refresh_card(unit, network=network, version=f"add:{stamp}")
