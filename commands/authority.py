@@ -492,6 +492,11 @@ def action_facts(action: Action, *, member: bool, grant: ActionGrant | None) -> 
     )
 
 
+def _grant_may_help(verb: Verb) -> bool:
+    rule = verb.rule
+    return Role.CONTACT in rule.allowed or any(r is Role.CONTACT for r, _ in rule.only_if)
+
+
 async def for_action(
     session: AsyncSession,
     verb: Verb,
@@ -500,17 +505,33 @@ async def for_action(
     action: Action,
     policy: Policy,
     reassign_to: Person | None = None,
+    member: bool | None = None,
 ) -> Decision:
-    """May ``person`` do ``verb`` on ``action``? Two queries: their membership
-    of its network and their open escalation grant on it."""
-    member = await queries.is_member(session, network_id=action.network_id, person_id=person.id)
+    """May ``person`` do ``verb`` on ``action``? Reads their membership of its
+    network (unless ``member`` is known) and, only when nothing else allows
+    them and the verb is open to escalation contacts, their open escalation
+    grant on it."""
+    if member is None:
+        member = await queries.is_member(session, network_id=action.network_id, person_id=person.id)
+    person_standing = standing(person, policy)
+    decision = decide(
+        verb,
+        person=person,
+        standing=person_standing,
+        facts=action_facts(action, member=member, grant=None),
+        policy=policy,
+        reassign_to=reassign_to,
+    )
+    if decision.allowed or action.status != "open" or not _grant_may_help(verb):
+        return decision
     grant = await open_grant(session, action_id=action.id, person_id=person.id)
-    facts = action_facts(action, member=member, grant=grant)
+    if grant is None:
+        return decision
     return decide(
         verb,
         person=person,
-        standing=standing(person, policy),
-        facts=facts,
+        standing=person_standing,
+        facts=action_facts(action, member=member, grant=grant),
         policy=policy,
         reassign_to=reassign_to,
     )
@@ -629,7 +650,13 @@ async def authorise(
         decision = known
     elif action is not None:
         decision = await for_action(
-            session, verb, person=person, action=action, policy=policy, reassign_to=reassign_to
+            session,
+            verb,
+            person=person,
+            action=action,
+            policy=policy,
+            reassign_to=reassign_to,
+            member=await unit.is_member(action.network),
         )
     elif network is not None:
         decision = decide(

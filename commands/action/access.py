@@ -33,12 +33,6 @@ JOB_ACTOR = "teamaround:jobs"
 # Verbs that only read: their use by a grant holder is a trail line of its own
 # (a change is in the trail already, marked with the holder's capacity).
 _READS = frozenset({Verb.ACTION_SHOW})
-END_REASON = {
-    "done": "the action is done",
-    "cancelled": "the action was cancelled",
-    "moved": "the action moved to another stage",
-    "reset": "a new due date was agreed",
-}
 
 
 def capacity(*, stage: int, contact: str) -> dict[str, Any]:
