@@ -372,6 +372,8 @@ def who_may(verb: Verb, facts: Facts | None, *, policy_allows: bool) -> str:
     for role in _ORDER:
         if Role.MEMBER in rule.allowed and role in (Role.KEYWORKER, Role.OWNER, Role.ASSIGNER):
             continue  # members already
+        if role is Role.KEYWORKER and rule.subject == "register":
+            continue  # no one thing's keyworker: "a keyworker" says it
         if role in rule.allowed:
             label = _WHO[role]
         elif role in conditional:

@@ -219,7 +219,7 @@ DSR = Command(
         _do(
             Verb.DSR_LIST,
             "list [red|amber|green|blue|no-keyworker]",
-            "who is on the register (a keyworker: the young people they hold)",
+            "who is on the register, Red first",
             PERSONAL,
         ),
         _do(

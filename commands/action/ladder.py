@@ -120,6 +120,11 @@ CONTACTS: Mapping[Contact, ContactKind] = {
 }
 
 
+def contact_kind(name: str) -> ContactKind | None:
+    """A contact kind by its name as stored (a trail's data), if it is one."""
+    return next((kind for key, kind in CONTACTS.items() if key == name), None)
+
+
 def contact_at(stage: int, ladder: Sequence[LadderStage]) -> ContactKind:
     """The contact kind a stage (1 = the first) names in this policy's ladder."""
     return CONTACTS[ladder[min(max(stage, 1), len(ladder)) - 1].contact]

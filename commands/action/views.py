@@ -20,9 +20,9 @@ from bot.messages import (
     Message,
     Section,
 )
-from bot.policy import LadderStage, Policy
+from bot.policy import Contact, LadderStage, Policy
 from commands import catalogue
-from commands.action.ladder import CONTACTS, contact_at
+from commands.action.ladder import CONTACTS, contact_at, contact_kind
 from store.models import Action, ActionEvent
 from store.queries import ActionLine
 
@@ -292,7 +292,7 @@ def contact_buttons(action: Action, *, contact: str) -> Actions:
 
 def chase_dm(
     person: object,
-    concerns: Sequence[tuple[Action, int, str, str, str | None]],
+    concerns: Sequence[tuple[Action, int, Contact, str, str | None]],
     *,
     today: date,
 ) -> Message:
@@ -308,7 +308,7 @@ def chase_dm(
         due = format_day_year(action.due_date, today=today)
         who = f"{ref}, {action.owner.name}, {action.agency.name}"
         what = f"#{action.id} {action.text} ({who}), due {due}"
-        short = CONTACTS[contact].short  # type: ignore[index]
+        short = CONTACTS[contact].short
         if role == "owner":
             ask = (
                 "please give an update or propose a new date"
@@ -355,7 +355,7 @@ def _day(iso: object) -> str:
 
 def _capacity(data: dict[str, object]) -> str:
     """How a grant holder came to act: "line manager, stage 2"."""
-    contact = CONTACTS.get(str(data.get("contact")))  # type: ignore[call-overload]
+    contact = contact_kind(str(data.get("contact")))
     stage = data.get("stage")
     return f"{contact.short}, stage {stage}" if contact is not None else f"stage {stage}"
 
