@@ -129,7 +129,7 @@ _MONTH_DAY_RE = re.compile(
 )
 _RELATIVE_WEEKDAY_RE = re.compile(rf"(?:(?P<which>this|next)\s+)?(?P<wd>{_WD})", _FLAGS)
 _UNITS_RE = re.compile(
-    rf"(?:in\s+)?(?P<n>{_NUM})\s+"
+    rf"(?:(?:in|within)\s+)?(?P<n>{_NUM})\s+"
     r"(?P<unit>(?:working|business)\s+days?|days?|weeks?|fortnights?|months?)"
     r"(?:'?s?\s+time)?",
     _FLAGS,
@@ -137,6 +137,15 @@ _UNITS_RE = re.compile(
 _END_OF_RE = re.compile(
     r"(?:end\s+of\s+(?:(?P<which>the|this|next)\s+)?(?P<unit>week|month))|(?P<abbr>eow|eom)",
     _FLAGS,
+)
+# A relative form ending an action's text, read as its due date without "by":
+# "Send the draft in 5 working days", "… within 2 weeks", "… end of month".
+_RELATIVE_TAIL_RE = re.compile(
+    rf"\s(?P<when>(?:in|within)\s+(?:{_NUM})\s+"
+    r"(?:(?:working|business)\s+days?|days?|weeks?|fortnights?|months?)(?:'?s?\s+time)?"
+    r"|end\s+of\s+(?:(?:the|this|next)\s+)?(?:week|month)|eow|eom|tomorrow|next\s+week"
+    rf"|next\s+(?:{_WD}))[.!]?\s*$",
+    re.ASCII | re.IGNORECASE,
 )
 _PREFIX_RE = re.compile(r"(?:due\s+)?(?:by|on)\s+(?P<rest>.+)|due\s+(?P<rest2>.+)", _FLAGS)
 _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
@@ -184,20 +193,37 @@ def format_numeric(day: date) -> str:
 # -- parsing -------------------------------------------------------------------
 
 
+def relative_tail(text: str) -> tuple[str, str] | None:
+    """``text`` split before a relative date that ends it, or None: "Send the
+    draft in 5 working days" → ("Send the draft", "in 5 working days")."""
+    match = _RELATIVE_TAIL_RE.search(text)
+    if match is None or not text[: match.start()].strip():
+        return None
+    return text[: match.start()].strip(), match.group("when")
+
+
 def parse_due_date(
-    text: str, *, today: date, calendar: WorkingCalendar, allow_past: bool = False
+    text: str,
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    allow_past: bool = False,
+    earliest: date | None = None,
 ) -> DueDate:
     """Read a due date on or after ``today``; raise :class:`DateParseError` if I can't.
 
     With ``allow_past`` (for recording what has happened, such as the day a
-    review was held) a date before today is accepted too, back to
-    ``_MAX_YEARS_AHEAD`` years ago; "yesterday" is read, "this Monday" may be
-    earlier this week, and a date without a year ("20/11", "20 Nov") is this
-    year's, or last year's when that is recent (see ``_year_for``). Relative
-    forms that look ahead ("Friday", "in 2 weeks") still do.
+    review was held) a date before today is accepted too, back to ``earliest``
+    (default: ``_MAX_YEARS_AHEAD`` years ago); "yesterday" is read, "this
+    Monday" may be earlier this week, and a date without a year ("20/11",
+    "20 Nov") is this year's, or last year's when that is recent (see
+    ``_year_for``). Relative forms that look ahead ("Friday", "in 2 weeks")
+    still do. Without ``allow_past``, a date without a year that has already
+    passed this year is refused with next year's offered ("did you mean
+    01/12/2027?"), never quietly moved on a year.
     """
     try:
-        return _parse(text, today=today, calendar=calendar, past=allow_past)
+        return _parse(text, today=today, calendar=calendar, past=allow_past, earliest=earliest)
     except DateParseError:
         raise
     except Exception as exc:  # a bug here must never reach the person as a crash
@@ -205,7 +231,9 @@ def parse_due_date(
         raise _unreadable(text if isinstance(text, str) else "") from exc
 
 
-def _parse(text: str, *, today: date, calendar: WorkingCalendar, past: bool) -> DueDate:
+def _parse(
+    text: str, *, today: date, calendar: WorkingCalendar, past: bool, earliest: date | None
+) -> DueDate:
     cleaned = _normalise(text)
     if not cleaned:
         raise DateParseError(
@@ -217,17 +245,16 @@ def _parse(text: str, *, today: date, calendar: WorkingCalendar, past: bool) -> 
 
     day = _read(cleaned, today=today, calendar=calendar, shown=_shown(text), past=past)
     if day is None and (prefixed := _PREFIX_RE.fullmatch(cleaned)):
+        # "by Friday", "on 12 Dec", "due end of month", "by in 5 working days".
         rest = prefixed.group("rest") or prefixed.group("rest2")
-        # "by Friday", "on 12 Dec", "due end of month" – but not "by in 2 weeks".
-        if not _UNITS_RE.fullmatch(rest):
-            day = _read(rest, today=today, calendar=calendar, shown=_shown(text), past=past)
+        day = _read(rest, today=today, calendar=calendar, shown=_shown(text), past=past)
     if day is None:
         raise _unreadable(text)
 
     if day < today and not past:
         raise _already_passed(day, today=today)
-    if day < _add_years(today, -_MAX_YEARS_AHEAD):
-        raise _too_long_ago(day, today=today)
+    if day < (earliest or _add_years(today, -_MAX_YEARS_AHEAD)):
+        raise _too_long_ago(day, today=today, earliest=earliest)
     if day > _add_years(today, _MAX_YEARS_AHEAD):
         raise _too_far(day, today=today)
     return DueDate(day=day, note=_note(day, today=today, calendar=calendar))
@@ -283,7 +310,7 @@ def _numeric(m: re.Match[str], *, today: date, shown: str, past: bool = False) -
         return _checked_date(_full_year(m["year"]), month_n, day_n, shown=shown)
     if not 1 <= month_n <= 12:
         raise _bad_month(day_n, month_n, shown=shown)
-    year = _year_for(month_n, day_n, today=today, past=past)
+    year = _year_for(month_n, day_n, today=today, past=past, shown=shown)
     return _checked_date(year, month_n, day_n, shown=shown)
 
 
@@ -295,7 +322,7 @@ def _month_name(m: re.Match[str], *, today: date, shown: str, past: bool = False
     if m["year"] is not None:
         year = _full_year(m["year"])
     else:
-        year = _year_for(month_n, day_n, today=today, past=past)
+        year = _year_for(month_n, day_n, today=today, past=past, shown=shown)
     expected = _checked_date(year, month_n, day_n, shown=shown)
     # Our own table decides which words count as months (dateparser alone is
     # too lenient) and the year; dateparser does the conversion, and must agree.
@@ -394,8 +421,12 @@ def _full_year(text: str) -> int:
     return 2000 + int(text) if len(text) == 2 else int(text)
 
 
-def _year_for(month: int, day: int, *, today: date, past: bool = False) -> int:
-    """The year of the next (month, day) on or after today.
+def _year_for(month: int, day: int, *, today: date, shown: str, past: bool = False) -> int:
+    """The year of a (month, day) typed without one: this year's.
+
+    Looking ahead, a day that has already passed this year is refused with
+    next year's offered: "1/12" typed on 3 December is far more likely a slip
+    than a date a year away, so it is never quietly read as one.
 
     With ``past`` (a day that has happened): this year's, unless that is still
     to come and last year's was within about six months (December's date typed
@@ -407,7 +438,19 @@ def _year_for(month: int, day: int, *, today: date, past: bool = False) -> int:
             return today.year
         months_back = 12 + today.month - month
         return today.year - 1 if months_back <= 6 else today.year
-    return today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    if (month, day) >= (today.month, today.day):
+        return today.year
+    next_year = _checked_date(today.year + 1, month, day, shown=shown)
+    try:
+        this_year = date(today.year, month, day)
+    except ValueError:  # 29 February: this year had none, so none has passed
+        return next_year.year
+    raise DateParseError(
+        f"{format_day(this_year)} has already passed this year: did you mean "
+        f"{format_numeric(next_year)}?",
+        hint=f"If so, type it with the year ({format_numeric(next_year)}); otherwise give a "
+        f"date from today onwards, for example: {_FUTURE_EXAMPLES}.",
+    )
 
 
 def _shift_month(year: int, month: int, n: int) -> tuple[int, int]:
@@ -472,7 +515,13 @@ def _too_far(day: date, *, today: date) -> DateParseError:
     )
 
 
-def _too_long_ago(day: date, *, today: date) -> DateParseError:
+def _too_long_ago(day: date, *, today: date, earliest: date | None) -> DateParseError:
+    if earliest is not None:
+        return DateParseError(
+            f"{format_day_year(day, today=today)} is before {format_numeric(earliest)}, the "
+            "earliest day I can record here.",
+            hint=f"Give a date from {format_numeric(earliest)} onwards.",
+        )
     return DateParseError(
         f"{format_day_year(day, today=today)} is more than {_MAX_YEARS_AHEAD} years ago, "
         "so I think it's a typo.",

@@ -5,6 +5,7 @@ Every number a rule depends on is a default here, never a constant in code.
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -140,6 +141,22 @@ class RegisterPolicy(BaseModel):
     caseload_limit: int = Field(20, ge=1, le=200)
     # What a young person's own keyworker may change on the register.
     keyworker_may: list[KeyworkerMay] = Field(default_factory=_keyworker_may)
+    # A new register reference must match this (a regular expression, matched
+    # against the whole reference as typed): pseudonymous references only, so
+    # letters then digits (DSR-0042, KM-1234), never a name or a date of birth.
+    reference_pattern: str = r"[A-Z]{1,6}-?[0-9]{3,9}"
+    # How far back `--on DATE` (and the date of an admission) may record
+    # something that happened earlier; an admission further back needs --confirm.
+    backdate_months: int = Field(24, ge=1, le=120)
+
+    @field_validator("reference_pattern")
+    @classmethod
+    def _reference_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        return value
 
     @field_validator("agenda_channel")
     @classmethod

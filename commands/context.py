@@ -22,6 +22,22 @@ from store import outbox, queries
 from store.db import Database
 from store.models import Network, Person, Register
 
+# The area the demo register says it serves (`teamaround demo seed`): the only
+# place "synthetic" is ever shown.
+DEMO_AREA = "Demo area (synthetic)"
+
+
+async def policy_register(session: AsyncSession, *, policy: Policy, now: datetime) -> Register:
+    """The register the policy names (``register:``), created on first use, so
+    a fresh database needs no demo data. Its area is the policy's ``area:``,
+    except for the demo's register, which says it is synthetic."""
+    register = await queries.ensure_register(
+        session, name=policy.register_name, area=policy.area, timezone=policy.timezone, now=now
+    )
+    if register.area != DEMO_AREA and register.area != policy.area:
+        register.area = policy.area
+    return register
+
 
 class AlreadyHandled(UserError):
     """The same delivery (a platform retry, a double click) arrived again."""
@@ -57,21 +73,19 @@ class Unit:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     # Permission decisions taken in this unit of work (commands.authority).
     decisions: Decisions = field(default_factory=Decisions)
+    _register: Register | None = None
 
     @property
     def today(self) -> date:
         return self.services.calendar.local_date(self.now)
 
     async def register(self) -> Register:
-        register = await queries.register_by_name(
-            self.session, name=self.services.policy.register_name
-        ) or await queries.first_register(self.session)
-        if register is None:
-            raise UserError(
-                "No register is set up yet.",
-                hint="An operator can load the demo area with `teamaround demo seed`.",
+        """The policy's register (made on first use)."""
+        if self._register is None:
+            self._register = await policy_register(
+                self.session, policy=self.services.policy, now=self.now
             )
-        return register
+        return self._register
 
     async def network_here(self) -> Network:
         """The open network whose space this command was typed in."""

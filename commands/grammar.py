@@ -7,6 +7,7 @@ says what to type instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,7 +24,10 @@ _PLATFORM_USER = re.compile(
 _SLACK_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _HANDLE = re.compile(r"^@([A-Za-z0-9._'-]{1,64})$")
-_OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?=\s|$)")
+# An option: --name after a space (an em or en dash too: phones and Macs turn
+# "--" into one). A double-quoted span is text, so options in it are not options.
+_OPTION = re.compile(r"(?:^|\s)(?:--|[\u2014\u2013])([A-Za-z][A-Za-z-]*)(?=\s|$)")
+_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
 
 
 @dataclass(frozen=True)
@@ -66,23 +70,72 @@ def split_sub(text: str) -> tuple[str, str]:
     return head.lower(), rest.strip()
 
 
+def _options_in(text: str) -> list[re.Match[str]]:
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    return [m for m in _OPTION.finditer(text) if not any(a <= m.start(1) < b for a, b in quoted)]
+
+
+def check_options(
+    rest: str, *, command: str, sub: str, options: Mapping[str, Collection[str]]
+) -> str:
+    """Refuse any option ``sub`` does not take, before anything reads the line,
+    so that an unknown option is never kept as part of a text (``/dsr rate REF
+    amber "why" --on 01/10`` must not store "--on 01/10" in the rationale).
+    Returns ``rest`` with each option spelt ``--name`` (lower case, two hyphens).
+
+    ``options`` is the grammar's one table of each sub-command's options and
+    flags; a sub-command missing from it takes none.
+    """
+    known = options.get(sub, ())
+    spelt, last = [], 0
+    for match in _options_in(rest):
+        name = match.group(1).lower()
+        if name not in known:
+            elsewhere = [f"`/{command} {o}`" for o, names in options.items() if name in names]
+            where = f" It is an option of {' and '.join(elsewhere)}." if elsewhere else ""
+            listed = ", ".join(f"--{n}" for n in sorted(known))
+            raise UserError(
+                f"I don't know the option --{name} for `/{command} {sub}`.{where}",
+                hint=f"Options of /{command} {sub}: {listed}."
+                if listed
+                else f"/{command} {sub} takes no options (see /{command} help).",
+            )
+        spelt += [rest[last : match.start(1)].rstrip("-\u2014\u2013"), "--", name]
+        last = match.end(1)
+    return "".join([*spelt, rest[last:]])
+
+
+def read_sub(
+    text: str,
+    *,
+    command: str,
+    options: Mapping[str, Collection[str]],
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The sub-command (as typed, lower case) and the rest of the line, once
+    :func:`check_options` has passed the rest."""
+    sub, rest = split_sub(text)
+    canonical = (aliases or {}).get(sub, sub)
+    return sub, check_options(rest, command=command, sub=canonical, options=options)
+
+
 _GROUPING_QUOTES = {'"': '"', "“": "”"}
 
 
-def pop_options(text: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
+def pop_options(text: str, allowed: Collection[str]) -> tuple[str, dict[str, str]]:
     """Take ``--name value`` options off a line; the rest is the body.
 
     Options may appear anywhere. A value in double quotes ends at the closing
     quote (words after it belong to the body again); an unquoted value runs
     to the next option or the end of the line.
     """
-    matches = list(_OPTION.finditer(text))
+    matches = _options_in(text)
     if not matches:
         return text.strip(), {}
     options: dict[str, str] = {}
     body = [text[: matches[0].start()]]
     for i, match in enumerate(matches):
-        name = match.group(1)
+        name = match.group(1).lower()
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         segment = text[match.end() : end].strip()
         value = unquote(segment)

@@ -23,12 +23,28 @@ def set_keyworker(
     if young_person.keyworker_id == keyworker_id:
         return False
     young_person.keyworker_id = keyworker_id
-    session.add(
-        KeyworkerChange(
-            young_person_id=young_person.id,
-            keyworker_id=keyworker_id,
-            actor_id=actor_id,
-            at=at,
-        )
+    add_keyworker_change(
+        session,
+        young_person_id=young_person.id,
+        keyworker_id=keyworker_id,
+        actor_id=actor_id,
+        at=at,
     )
     return True
+
+
+def add_keyworker_change(
+    session: AsyncSession,
+    *,
+    young_person_id: int,
+    keyworker_id: int | None,
+    actor_id: int | None,
+    at: datetime,
+) -> None:
+    """One dated line of the keyworker history, without touching the current
+    keyworker (a change recorded for an earlier day, before a later one)."""
+    session.add(
+        KeyworkerChange(
+            young_person_id=young_person_id, keyworker_id=keyworker_id, actor_id=actor_id, at=at
+        )
+    )

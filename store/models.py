@@ -21,8 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from bot.folding import fold
 from store.types import UTCDateTime
 
 NAMING = {
@@ -54,10 +55,18 @@ class Agency(Base):
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The name as compared (bot.folding.fold): unique, so "ÉQUIPE SANTÉ" and
+    # "Équipe Santé" are one agency on SQLite and PostgreSQL alike.
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(40), default="other")
     stage2_contact_email: Mapped[str | None] = mapped_column(String(254))
     senior_contact_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime]
+
+    @validates("name")
+    def _keep_key(self, _: str, name: str) -> str:
+        self.name_key = fold(name)
+        return name
 
 
 class Person(Base):
@@ -280,10 +289,27 @@ class Admission(Base):
     setting: Mapped[str] = mapped_column(String(120))
     out_of_area: Mapped[bool] = mapped_column(Boolean, default=False)
     discharged_on: Mapped[date | None] = mapped_column(Date)
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # None: brought in from the register's history (`teamaround register import`).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     # The commissioner's last oversight visit (out-of-area inpatients).
     last_visit_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ImportedEvent(Base):
+    """One event of a register history file already applied (`teamaround
+    register import`), by its key: importing the same file again finds every
+    key here and changes nothing."""
+
+    __tablename__ = "imported_events"
+    __table_args__ = (UniqueConstraint("register_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    # "DSR-0042|2025-10-01|rated|red|1": reference, day, event, value, and
+    # which occurrence of those four in the file.
+    key: Mapped[str] = mapped_column(String(200))
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    imported_at: Mapped[datetime]
 
 
 class Meeting(Base):

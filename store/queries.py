@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, raiseload
 
+from bot.folding import fold
 from store.models import (
     Action,
     Admission,
@@ -64,9 +65,9 @@ async def people_by_handle(session: AsyncSession, *, handle: str) -> Sequence[Pe
 
 
 async def agency_by_name(session: AsyncSession, *, name: str) -> Agency | None:
-    return await session.scalar(
-        select(Agency).where(func.lower(Agency.name) == name.strip().lower())
-    )
+    """The agency whose name folds to the same as ``name`` (accents and all:
+    "ÉQUIPE SANTÉ" finds "Équipe Santé" on SQLite too)."""
+    return await session.scalar(select(Agency).where(Agency.name_key == fold(name)))
 
 
 async def all_agencies(session: AsyncSession) -> Sequence[Agency]:
@@ -77,8 +78,25 @@ async def register_by_name(session: AsyncSession, *, name: str) -> Register | No
     return await session.scalar(select(Register).where(Register.name == name))
 
 
-async def first_register(session: AsyncSession) -> Register | None:
-    return await session.scalar(select(Register).order_by(Register.id).limit(1))
+async def ensure_register(
+    session: AsyncSession, *, name: str, area: str, timezone: str, now: datetime
+) -> Register:
+    """The register called ``name``, made if it does not exist yet (one
+    statement, INSERT … ON CONFLICT DO NOTHING, so two first commands at once
+    both find the same register)."""
+    found = await register_by_name(session, name=name)
+    if found is not None:
+        return found
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(cast(Table, Register.__table__))
+        .values(name=name, area=area, timezone=timezone, created_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    made = await register_by_name(session, name=name)
+    assert made is not None
+    return made
 
 
 async def young_person_by_ref(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import WorkingCalendar
-from bot.dates import ACCEPTED_FORMS, DateParseError, DueDate, parse_due_date
+from bot.dates import ACCEPTED_FORMS, DateParseError, DueDate, parse_due_date, relative_tail
 from bot.errors import UserError
 from commands.grammar import (
     MAX_TEXT,
@@ -18,10 +18,17 @@ from commands.grammar import (
     parse_id,
     parse_person,
     pop_options,
-    split_sub,
+    read_sub,
 )
 
 ASSIGN_EXAMPLE = "/action assign @sam.patel Send the EHCP draft to the family by Friday"
+# Each sub-command's options: the one table the grammar reads; any other
+# option is refused (commands.grammar.check_options).
+OPTIONS: dict[str, frozenset[str]] = {
+    "assign": frozenset({"agency"}),
+    "update": frozenset({"until"}),
+    "escalate": frozenset({"stage"}),
+}
 
 
 class _Cmd(BaseModel):
@@ -125,7 +132,7 @@ ActionCommand = (
 def parse(
     text: str, *, today: date, calendar: WorkingCalendar, max_text: int = MAX_TEXT
 ) -> ActionCommand:
-    sub, rest = split_sub(text)
+    sub, rest = read_sub(text, command="action", options=OPTIONS)
     if sub in ("", "help"):
         return Help()
     if sub == "assign":
@@ -175,7 +182,7 @@ def parse(
 
 
 def _assign(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int) -> Assign:
-    body, options = pop_options(rest, {"agency"})
+    body, options = pop_options(rest, OPTIONS["assign"])
     owner_token, tail = first_word(body)
     owner = parse_person(owner_token) if owner_token else None
     if owner is None:
@@ -186,7 +193,8 @@ def _assign(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int)
     what, due_text = _split_by(tail, today=today, calendar=calendar)
     if due_text is None:
         raise UserError(
-            "Every action needs a due date: end with `by` and a date.",
+            "Every action needs a due date: end with `by` and a date, or a relative one such "
+            "as `in 5 working days`.",
             hint=f"For example: {ASSIGN_EXAMPLE}",
         )
     text = check_text(what, what="action", example=ASSIGN_EXAMPLE, limit=max_text)
@@ -198,7 +206,8 @@ def _assign(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int)
 
 
 def _split_by(text: str, *, today: date, calendar: WorkingCalendar) -> tuple[str, str | None]:
-    """Split "WHAT by WHEN" at the last " by " whose tail reads as a date.
+    """Split "WHAT by WHEN" at the last " by " whose tail reads as a date, or
+    "WHAT in 5 working days" before a relative date that ends it.
 
     "Ring Sam by the school gate by Friday" → ("Ring Sam by the school gate", "Friday").
     If no tail reads as a date, the last " by " is used so the date error is shown.
@@ -209,12 +218,14 @@ def _split_by(text: str, *, today: date, calendar: WorkingCalendar) -> tuple[str
     while (i := lowered.find(" by ", start)) != -1:
         positions.append(i)
         start = i + 1
-    if not positions:
-        return text, None
     for pos in reversed(positions):
         tail = text[pos + 3 :].strip() if pos > 0 else text[3:].strip()
         if _reads_as_date(tail, today=today, calendar=calendar):
             return text[: max(0, pos - 1)].strip(), tail
+    if relative := relative_tail(text):
+        return relative
+    if not positions:
+        return text, None
     pos = positions[-1]
     return text[: max(0, pos - 1)].strip(), text[pos + 3 :].strip()
 
@@ -278,7 +289,7 @@ def _update(action_id: int, tail: str, *, today: date, calendar: WorkingCalendar
         f"/action update {action_id} Spoke to the school; meeting booked for Tuesday "
         "(add --until DATE to propose a new date)"
     )
-    body, options = pop_options(tail, {"until"})
+    body, options = pop_options(tail, OPTIONS["update"])
     note = check_text(body, what="update", example=example)
     until = None
     if "until" in options:
@@ -290,7 +301,7 @@ def _update(action_id: int, tail: str, *, today: date, calendar: WorkingCalendar
 
 def _escalate(action_id: int, tail: str) -> Escalate:
     example = f"/action escalate {action_id} --stage 3 Placement at risk of breaking down"
-    body, options = pop_options(tail, {"stage"})
+    body, options = pop_options(tail, OPTIONS["escalate"])
     stage = None
     if "stage" in options:
         # An unquoted option value runs to the end of the line: the stage is

@@ -15,6 +15,7 @@ from commands.action import grammar as action_grammar
 from commands.grammar import (
     MAX_TEXT,
     PersonRef,
+    check_options,
     check_text,
     first_word,
     parse_id,
@@ -74,6 +75,16 @@ BULK_EXAMPLE = "/cetr rec 3\n@sam.patel | Review the medication plan | 18/12"
 HELD_FORMS = "today, yesterday, 20/11, 20/11/2026 or 20 Nov"
 
 _FLAG = re.compile(r"(?:^|\s)--(delegated|secure|confirm)(?=\s|$)")
+# Each sub-command's options and flags: the one table the grammar reads; any
+# other option is refused (commands.grammar.check_options).
+OPTIONS: dict[str, frozenset[str]] = {
+    "record": frozenset(
+        {"chair", "clinical-expert", "expert-by-experience", "delegated", "secure"}
+    ),
+    "rec": frozenset({"agency", "confirm"}),
+}
+_SUB_ALIASES = {"recommendation": "rec", "recommend": "rec"}
+_PANEL_OPTIONS = OPTIONS["record"] - {"delegated", "secure"}
 
 
 class _Cmd(BaseModel):
@@ -149,6 +160,7 @@ def parse(
     text: str, *, today: date, calendar: WorkingCalendar, max_text: int = MAX_TEXT
 ) -> CetrCommand:
     sub, rest = _split_sub(text)
+    rest = check_options(rest, command="cetr", sub=_SUB_ALIASES.get(sub, sub), options=OPTIONS)
     if sub in ("", "help"):
         return Help()
     if sub == "record":
@@ -186,15 +198,25 @@ def _split_sub(text: str) -> tuple[str, str]:
     return head.lower(), stripped[len(head) :].strip()
 
 
-def parse_held_date(text: str, *, today: date, calendar: WorkingCalendar, what: str) -> date:
-    """A day something happened: today or before (``what`` says what, for the error)."""
+def parse_held_date(
+    text: str,
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    what: str,
+    earliest: date | None = None,
+) -> date:
+    """A day something happened: today or before, back to ``earliest`` (by
+    default two years); ``what`` says what, for the error."""
     if not text.strip():
         raise UserError(
             f"Please give the date {what}.",
             hint=f"Dates I understand here: {HELD_FORMS}.",
         )
     try:
-        day = parse_due_date(text, today=today, calendar=calendar, allow_past=True).day
+        day = parse_due_date(
+            text, today=today, calendar=calendar, allow_past=True, earliest=earliest
+        ).day
     except DateParseError as exc:
         if exc.unreadable:  # its list of forms is of due dates, which look ahead
             shown = " ".join(text.split())
@@ -269,7 +291,7 @@ def _record(rest: str, *, today: date, calendar: WorkingCalendar) -> Record:
     rest, flags = _pop_flags(rest)
     if "confirm" in flags:
         raise UserError("--confirm is for several recommendations at once, not for a review.")
-    body, options = pop_options(rest, {"chair", "clinical-expert", "expert-by-experience"})
+    body, options = pop_options(rest, _PANEL_OPTIONS)
     kind_word, date_text = first_word(" ".join(body.split()))
     if not kind_word:
         raise UserError(

@@ -1,7 +1,9 @@
 """`teamaround demo seed`: a small synthetic area to try Teamaround with.
 
 Everyone here is fictional; young people are register references only.
-Seeding twice changes nothing the second time.
+Seeding twice changes nothing the second time. It never mixes its fictional
+people into a real area: a database whose register or directory already holds
+anyone else is refused, and nothing is changed.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import UserError
+from commands.context import DEMO_AREA
 from commands.directory.service import ensure_agency, upsert_person
 from store import audit, queries
-from store.models import Register, YoungPerson
+from store.models import Person, Register, YoungPerson
 
 AGENCIES = {
     "Keyworking Service": "keyworking",
@@ -70,6 +75,45 @@ YOUNG_PEOPLE = (
 )
 
 
+async def _refuse_a_real_area(session: AsyncSession, register: Register | None) -> None:
+    """The demo is for trying the product: never beside real entries. (In the
+    demo's own database, whatever people added while trying it is demo too.)"""
+    if register is not None and register.area == DEMO_AREA:
+        return
+    demo_emails = [email for _, email, *_ in PEOPLE]
+    entries = 0
+    if register is not None:
+        entries = (
+            await session.scalar(select(func.count()).where(YoungPerson.register_id == register.id))
+            or 0
+        )
+    people = (
+        await session.scalar(
+            select(func.count()).select_from(Person).where(Person.email.not_in(demo_emails))
+        )
+        or 0
+    )
+    if not entries and not people:
+        return
+    held = " and ".join(
+        part
+        for part in (
+            f"{entries} young {'person' if entries == 1 else 'people'} on the register"
+            if entries
+            else "",
+            f"{people} {'person' if people == 1 else 'people'} in the directory" if people else "",
+        )
+        if part
+    )
+    raise UserError(
+        f"This database already holds a real area ({held}), so I haven't added the demo's "
+        "fictional people to it; nothing was changed.",
+        hint="To try the demo, give it a database of its own, for example: "
+        "TEAMAROUND_DATABASE_URL=sqlite+aiosqlite:///demo.db teamaround demo seed "
+        "(and the same variable for `teamaround console`).",
+    )
+
+
 @dataclass
 class SeedReport:
     people_added: int
@@ -81,15 +125,14 @@ async def seed(
     session: AsyncSession, *, register_name: str, now: datetime, consent_date: date
 ) -> SeedReport:
     register = await queries.register_by_name(session, name=register_name)
+    await _refuse_a_real_area(session, register)
     if register is None:
         register = Register(
-            name=register_name,
-            area="Demo area (synthetic)",
-            timezone="Europe/London",
-            created_at=now,
+            name=register_name, area=DEMO_AREA, timezone="Europe/London", created_at=now
         )
         session.add(register)
         await session.flush()
+    register.area = DEMO_AREA
     for agency, kind in AGENCIES.items():
         row = await ensure_agency(session, name=agency, now=now)
         row.kind = kind

@@ -9,12 +9,14 @@ from bot.errors import UserError
 from commands.authority import Verb
 from commands.cetr import service as cetr_service
 from commands.context import Unit
+from commands.dsr import rules
 from commands.dsr.register import (
     FollowUp,
     chair,
     change_rating,
     find,
     network_action_blocker,
+    open_admission,
     record,
     snapshot,
 )
@@ -28,16 +30,8 @@ async def admit(
     """Record an admission: the rating becomes Blue and the post-admission
     review is scheduled where it can be."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_ADMIT)
-    if admitted_on > unit.today:
-        raise UserError("Record an admission once it has happened.")
-    ref = young_person.reference
-    current = await queries.open_admission(unit.session, young_person_id=young_person.id)
-    if current is not None:
-        raise UserError(
-            f"{ref} is already recorded as admitted to {current.setting} since "
-            f"{format_numeric(current.admitted_on)}.",
-            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
-        )
+    rules.check_happened(admitted_on, today=unit.today, what="an admission")
+    rules.check_admit(young_person.reference, current=await open_admission(unit, young_person))
     admission = Admission(
         young_person_id=young_person.id,
         admitted_on=admitted_on,
@@ -86,21 +80,15 @@ async def discharge(
 ) -> tuple[YoungPerson, Admission]:
     """End the open admission. The rating is left for people to decide."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_DISCHARGE)
-    ref = young_person.reference
     admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
-    if admission is None:
-        raise UserError(
-            f"{ref} has no open admission to end.",
-            hint=f"To record an admission: /dsr admit {ref} DATE --setting NAME",
-        )
-    if discharged_on < admission.admitted_on:
-        raise UserError(
-            f"{ref} was admitted on {format_numeric(admission.admitted_on)}, so the discharge "
-            "can't be before that.",
-            hint=f"For example: /dsr discharge {ref} today",
-        )
-    if discharged_on > unit.today:
-        raise UserError("Record a discharge once it has happened.")
+    current = (
+        rules.OpenAdmission(admitted_on=admission.admitted_on, setting=admission.setting)
+        if admission is not None
+        else None
+    )
+    rules.check_discharge(young_person.reference, current=current, discharged_on=discharged_on)
+    assert admission is not None
+    rules.check_happened(discharged_on, today=unit.today, what="a discharge")
     admission.discharged_on = discharged_on
     record(
         unit,

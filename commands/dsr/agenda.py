@@ -75,6 +75,7 @@ class AgendaData:
     # (one line per outcome recorded against it).
     last_meeting: date | None = None
     decided: Sequence[str] = ()
+    area: str = ""  # the policy's `area:`, shown in the heading
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,8 @@ def build(data: AgendaData, *, today: date, policy: Policy) -> Agenda:
         ),
         Section("Any other business", (), empty="—"),
     )
-    title = f"DSR review agenda — {format_day_year(data.meeting_on, today=today)}"
+    area = f" — {data.area}" if data.area else ""
+    title = f"DSR review agenda{area} — {format_day_year(data.meeting_on, today=today)}"
     return Agenda(title=title, sections=sections)
 
 

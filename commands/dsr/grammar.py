@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import WorkingCalendar
+from bot.dates import add_months, format_numeric
 from bot.errors import UserError
 from commands.cetr.grammar import parse_held_date
 from commands.grammar import (
@@ -18,7 +19,7 @@ from commands.grammar import (
     first_word,
     parse_person,
     pop_options,
-    split_sub,
+    read_sub,
     unquote,
 )
 from commands.network.grammar import REF_SHAPE
@@ -75,7 +76,30 @@ REPORT_EXAMPLE = "/dsr report 2026-Q2"
 # A removal whose reason says it is a step-down is recorded as one instead.
 _STEP_DOWN_WORDS = re.compile(r"\bstep(ped|ping)?[\s-]*(down|back)\b|\boutcomes?\s+met\b", re.I)
 
-_FLAG = re.compile(r"(?:^|\s)--(ehcp|out-of-area)(?=\s|$)")
+_FLAG = re.compile(r"(?:^|\s)--(ehcp|out-of-area|confirm)(?=\s|$)")
+# Each sub-command's options and flags: the one table the grammar reads; any
+# other option is refused (commands.grammar.check_options), never kept as text.
+OPTIONS: dict[str, frozenset[str]] = {
+    "add": frozenset({"age-band", "ehcp", "consent", "consent-date", "on"}),
+    "rate": frozenset({"on"}),
+    "keyworker": frozenset({"on"}),
+    "admit": frozenset({"setting", "out-of-area", "confirm"}),
+    "step-down": frozenset({"on"}),
+    "outcome": frozenset({"rate", "action"}),
+}
+_SUB_ALIASES = {
+    "rating": "rate",
+    "admitted": "admit",
+    "admission": "admit",
+    "discharged": "discharge",
+    "archive": "remove",
+    "stepdown": "step-down",
+    "stepped-down": "step-down",
+    "step": "step-down",
+    "reports": "report",
+    "quarterly": "report",
+    "outcomes": "outcome",
+}
 _MONTH_NAMES = {
     name: number
     for number, names in enumerate(
@@ -116,6 +140,7 @@ class Add(_Cmd):
     ehcp: bool = False
     consent_basis: ConsentBasis
     consent_date: date
+    on: date | None = None  # joined the register earlier (default: today)
 
 
 class Rate(_Cmd):
@@ -123,6 +148,7 @@ class Rate(_Cmd):
     reference: str
     rating: Rating
     rationale: str
+    on: date | None = None  # rated earlier (default: now)
 
 
 class Admit(_Cmd):
@@ -143,6 +169,7 @@ class Keyworker(_Cmd):
     sub: Literal["keyworker"] = "keyworker"
     reference: str
     person: PersonRef
+    on: date | None = None  # keyworker since an earlier day (default: now)
 
 
 class Transition(_Cmd):
@@ -229,17 +256,27 @@ DsrCommand = (
 
 
 def parse(
-    text: str, *, today: date, calendar: WorkingCalendar, max_text: int = MAX_TEXT
+    text: str,
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    max_text: int = MAX_TEXT,
+    backdate_months: int = 24,
 ) -> DsrCommand:
-    sub, rest = split_sub(" ".join(text.split()))
+    """``backdate_months`` is the policy's ``register_rules.backdate_months``:
+    how far back `--on DATE` (and an admission without --confirm) may go."""
+    sub, rest = read_sub(
+        " ".join(text.split()), command="dsr", options=OPTIONS, aliases=_SUB_ALIASES
+    )
+    earliest = add_months(today, -backdate_months)
     if sub in ("", "help"):
         return Help()
     if sub == "add":
-        return _add(rest, today=today, calendar=calendar)
+        return _add(rest, today=today, calendar=calendar, earliest=earliest)
     if sub in ("rate", "rating"):
-        return _rate(rest, max_text=max_text)
+        return _rate(rest, today=today, calendar=calendar, earliest=earliest, max_text=max_text)
     if sub in ("admit", "admitted", "admission"):
-        return _admit(rest, today=today, calendar=calendar)
+        return _admit(rest, today=today, calendar=calendar, earliest=earliest)
     if sub in ("discharge", "discharged"):
         reference, tail = _reference(rest, example=DISCHARGE_EXAMPLE)
         day = parse_held_date(
@@ -247,7 +284,7 @@ def parse(
         )
         return Discharge(reference=reference, discharged_on=day)
     if sub == "keyworker":
-        return _keyworker(rest)
+        return _keyworker(rest, today=today, calendar=calendar, earliest=earliest)
     if sub == "transition":
         reference, tail = _reference(rest, example=TRANSITION_EXAMPLE)
         return Transition(reference=reference, month=parse_month(tail, today=today))
@@ -281,7 +318,9 @@ def parse(
                 raise UserError(
                     "Did you mean `/dsr step-down`?", hint=f"For example: {STEP_DOWN_EXAMPLE}"
                 )
-        return _step_down(rest, today=today, calendar=calendar, max_text=max_text)
+        return _step_down(
+            rest, today=today, calendar=calendar, earliest=earliest, max_text=max_text
+        )
     if sub in ("report", "reports", "quarterly"):
         quarter = rest.strip()
         if " " in quarter:
@@ -345,12 +384,12 @@ def _key(word: str) -> str:
     return re.sub(r"[\s_]+", "-", word.strip().lower())
 
 
-def _add(rest: str, *, today: date, calendar: WorkingCalendar) -> Add:
+def _add(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Add:
     rest, flags = _pop_flags(rest)
-    if "out-of-area" in flags:
-        raise UserError("--out-of-area is for `/dsr admit`, not for adding someone.")
-    body, options = pop_options(rest, {"age-band", "consent", "consent-date"})
-    reference, tail = _reference(body, example=ADD_EXAMPLE)
+    body, options = pop_options(rest, OPTIONS["add"])
+    token, tail = first_word(body)
+    check_reference(token, example=ADD_EXAMPLE)
+    reference = token  # as typed: the policy's reference pattern is checked against it
     if tail:
         raise UserError(
             "The register reference is one word (letters, digits and dashes, no spaces; never "
@@ -363,12 +402,7 @@ def _add(rest: str, *, today: date, calendar: WorkingCalendar) -> Add:
             "Say which age band they are in: --age-band under-18 or --age-band 18-25.",
             hint=f"For example: {ADD_EXAMPLE}",
         )
-    age_band = _AGE_BAND_ALIASES.get(_key(band_text))
-    if age_band is None:
-        raise UserError(
-            f"I don't know the age band {_shown(band_text)!r}; use under-18 or 18-25.",
-            hint=f"For example: {ADD_EXAMPLE}",
-        )
+    age_band = parse_age_band(band_text, example=ADD_EXAMPLE)
     basis_text, consent_date_text = options.get("consent", ""), options.get("consent-date", "")
     if not basis_text or not consent_date_text:
         missing = (
@@ -385,48 +419,91 @@ def _add(rest: str, *, today: date, calendar: WorkingCalendar) -> Add:
             "recorded best-interests decision.",
             hint=f"For example: {ADD_EXAMPLE}",
         )
-    basis = _CONSENT_ALIASES.get(_key(basis_text))
-    if basis is None:
-        raise UserError(
-            f"I don't know the consent basis {_shown(basis_text)!r}; use consent, "
-            "best-interests or parental.",
-            hint=f"For example: {ADD_EXAMPLE}",
-        )
+    basis = parse_consent_basis(basis_text, example=ADD_EXAMPLE)
     consent_date = parse_held_date(
         consent_date_text,
         today=today,
         calendar=calendar,
         what="consent was given or the best-interests decision was made",
     )
+    on = _on(options, today=today, calendar=calendar, earliest=earliest, what="they joined")
     return Add(
         reference=reference,
         age_band=age_band,
         ehcp="ehcp" in flags,
         consent_basis=basis,
         consent_date=consent_date,
+        on=on,
     )
 
 
-def _step_down(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int) -> StepDown:
-    body, options = pop_options(rest, {"on"})
-    reference, note_text = _reference(body, example=STEP_DOWN_EXAMPLE)
-    on_text = options.get("on")
-    if on_text is not None:
-        # `--on 20/11 "note"`: the date ends where the quoted note starts.
-        quote = min((on_text.find(q) for q in ('"', "“") if q in on_text), default=-1)
-        if quote > 0:
-            on_text, note_text = on_text[:quote], f"{note_text} {on_text[quote:]}".strip()
-    on = (
-        parse_held_date(
-            on_text, today=today, calendar=calendar, what=f"{reference} was stepped down"
+def parse_age_band(text: str, *, example: str) -> AgeBand:
+    """``under-18`` or ``18-25`` (and the ways people write them)."""
+    age_band = _AGE_BAND_ALIASES.get(_key(text))
+    if age_band is None:
+        raise UserError(
+            f"I don't know the age band {_shown(text)!r}; use under-18 or 18-25.",
+            hint=f"For example: {example}",
         )
-        if on_text is not None
-        else today
+    return age_band
+
+
+def parse_consent_basis(text: str, *, example: str) -> ConsentBasis:
+    """``consent``, ``best-interests`` or ``parental`` (and the ways people write them)."""
+    basis = _CONSENT_ALIASES.get(_key(text))
+    if basis is None:
+        raise UserError(
+            f"I don't know the consent basis {_shown(text)!r}; use consent, "
+            "best-interests or parental.",
+            hint=f"For example: {example}",
+        )
+    return basis
+
+
+def _on(
+    options: dict[str, str],
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    earliest: date,
+    what: str,
+) -> date | None:
+    """``--on DATE``: the day something happened, if earlier than today."""
+    text = options.get("on")
+    if text is None:
+        return None
+    return parse_held_date(text, today=today, calendar=calendar, what=what, earliest=earliest)
+
+
+def _split_on(options: dict[str, str], text: str) -> tuple[dict[str, str], str]:
+    """`--on 20/11 "note"`: an unquoted option runs to the end of the line, so
+    the date ends where a quoted text starts, and that text is put back."""
+    on_text = options.get("on")
+    if on_text is None:
+        return options, text
+    quote = min((on_text.find(q) for q in ('"', "“") if q in on_text), default=-1)
+    if quote <= 0:
+        return options, text
+    return {**options, "on": on_text[:quote]}, f"{text} {on_text[quote:]}".strip()
+
+
+def _step_down(
+    rest: str, *, today: date, calendar: WorkingCalendar, earliest: date, max_text: int
+) -> StepDown:
+    body, options = pop_options(rest, OPTIONS["step-down"])
+    reference, note_text = _reference(body, example=STEP_DOWN_EXAMPLE)
+    options, note_text = _split_on(options, note_text)
+    on = _on(
+        options,
+        today=today,
+        calendar=calendar,
+        earliest=earliest,
+        what=f"{reference} was stepped down",
     )
     note = unquote(note_text)
     if note:
         note = check_text(note, what="note", example=STEP_DOWN_EXAMPLE, limit=max_text)
-    return StepDown(reference=reference, on=on, note=note)
+    return StepDown(reference=reference, on=on or today, note=note)
 
 
 def parse_rating(word: str, *, example: str = RATE_EXAMPLE) -> Rating:
@@ -449,7 +526,7 @@ OUTCOME_EXAMPLE = (
 
 
 def _outcome(rest: str, *, max_text: int) -> Outcome:
-    body, options = pop_options(rest, {"rate", "action"})
+    body, options = pop_options(rest, OPTIONS["outcome"])
     reference, decision_text = _reference(body, example=OUTCOME_EXAMPLE)
     decision = check_text(
         unquote(decision_text), what="decision", example=OUTCOME_EXAMPLE, limit=max_text
@@ -463,10 +540,14 @@ def _outcome(rest: str, *, max_text: int) -> Outcome:
     return Outcome(reference=reference, decision=decision, rating=rating, action=action)
 
 
-def _rate(rest: str, *, max_text: int) -> Rate:
-    reference, tail = _reference(rest, example=RATE_EXAMPLE)
+def _rate(
+    rest: str, *, today: date, calendar: WorkingCalendar, earliest: date, max_text: int
+) -> Rate:
+    body, options = pop_options(rest, OPTIONS["rate"])
+    reference, tail = _reference(body, example=RATE_EXAMPLE)
     word, rationale_text = first_word(tail)
     rating = parse_rating(word)
+    options, rationale_text = _split_on(options, rationale_text)
     rationale = unquote(rationale_text)
     if not rationale:
         raise UserError(
@@ -475,18 +556,29 @@ def _rate(rest: str, *, max_text: int) -> Rate:
             hint=f"For example: {RATE_EXAMPLE}",
         )
     rationale = check_text(rationale, what="rationale", example=RATE_EXAMPLE, limit=max_text)
-    return Rate(reference=reference, rating=rating, rationale=rationale)
-
-
-def _admit(rest: str, *, today: date, calendar: WorkingCalendar) -> Admit:
-    rest, flags = _pop_flags(rest)
-    if "ehcp" in flags:
-        raise UserError("--ehcp is for `/dsr add`, not for an admission.")
-    body, options = pop_options(rest, {"setting"})
-    reference, date_text = _reference(body, example=ADMIT_EXAMPLE)
-    admitted_on = parse_held_date(
-        date_text, today=today, calendar=calendar, what=f"{reference} was admitted"
+    on = _on(
+        options, today=today, calendar=calendar, earliest=earliest, what=f"{reference} was rated"
     )
+    return Rate(reference=reference, rating=rating, rationale=rationale, on=on)
+
+
+def _admit(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Admit:
+    rest, flags = _pop_flags(rest)
+    body, options = pop_options(rest, OPTIONS["admit"])
+    reference, date_text = _reference(body, example=ADMIT_EXAMPLE)
+    what = f"{reference} was admitted"
+    # A long-stay inpatient may have been admitted before the policy's limit:
+    # read any past date, then ask for --confirm when it is that far back.
+    admitted_on = parse_held_date(
+        date_text, today=today, calendar=calendar, what=what, earliest=date(1, 1, 1)
+    )
+    if admitted_on < earliest and "confirm" not in flags:
+        raise UserError(
+            f"{format_numeric(admitted_on)} is before {format_numeric(earliest)}, further back "
+            "than the register records things that happened earlier.",
+            hint="If they really have been in hospital since then (a long stay), add --confirm: "
+            f"/dsr admit {reference} {format_numeric(admitted_on)} --setting NAME --confirm",
+        )
     setting_text = options.get("setting", "")
     if not setting_text.strip():
         raise UserError(
@@ -502,8 +594,9 @@ def _admit(rest: str, *, today: date, calendar: WorkingCalendar) -> Admit:
     )
 
 
-def _keyworker(rest: str) -> Keyworker:
-    reference, tail = _reference(rest, example=KEYWORKER_EXAMPLE)
+def _keyworker(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Keyworker:
+    body, options = pop_options(rest, OPTIONS["keyworker"])
+    reference, tail = _reference(body, example=KEYWORKER_EXAMPLE)
     person = parse_person(tail) if tail and " " not in tail else None
     if person is None:
         raise UserError(
@@ -512,7 +605,14 @@ def _keyworker(rest: str) -> Keyworker:
             else "Name the keyworker, as an @mention or email.",
             hint=f"For example: {KEYWORKER_EXAMPLE}",
         )
-    return Keyworker(reference=reference, person=person)
+    on = _on(
+        options,
+        today=today,
+        calendar=calendar,
+        earliest=earliest,
+        what=f"they became {reference}'s keyworker",
+    )
+    return Keyworker(reference=reference, person=person, on=on)
 
 
 def parse_month(text: str, *, today: date) -> date:

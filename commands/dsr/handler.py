@@ -60,6 +60,7 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
         today=services.today(),
         calendar=services.calendar,
         max_text=services.policy.max_action_text,
+        backdate_months=services.policy.register_rules.backdate_months,
     )
     if isinstance(command, grammar.Help):
         return Reply(message=views.help_message(services.policy))
@@ -120,16 +121,18 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
                 ehcp=command.ehcp,
                 consent_basis=command.consent_basis,
                 consent_date=command.consent_date,
+                on=command.on,
             )
-            return views.added(young_person, today=today)
+            return views.added(young_person, today=today, calendar=unit.services.calendar)
         case grammar.Rate():
             young_person, follow_up = await register.rate(
                 unit,
                 reference=command.reference,
                 rating=command.rating,
                 rationale=command.rationale,
+                on=command.on,
             )
-            return views.rated(young_person, follow_up, today=today)
+            return views.rated(young_person, follow_up, rating=command.rating, today=today)
         case grammar.Admit():
             young_person, admission, follow_up = await admissions.admit(
                 unit,
@@ -148,10 +151,10 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
             # The register's door and the entry's rule come before anyone is looked up.
             await register.find(unit, reference=command.reference, verb=verb)
             person = await resolve(unit, command.person, platform=platform)
-            young_person, network = await register.set_keyworker(
-                unit, reference=command.reference, person=person
+            keyworker_set = await register.set_keyworker(
+                unit, reference=command.reference, person=person, on=command.on
             )
-            return views.keyworker_set(young_person, person, network)
+            return views.keyworker_set(keyworker_set, person, today=today)
         case grammar.Transition():
             young_person = await register.set_transition(
                 unit, reference=command.reference, month=command.month

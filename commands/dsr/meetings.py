@@ -156,6 +156,7 @@ async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.A
             )
         )
     return agenda.AgendaData(
+        area=register.area,
         meeting_on=meeting_on,
         since=since,
         people=people,

@@ -12,7 +12,7 @@ known by their pseudonymous reference only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,13 +24,15 @@ from commands import authority, notify
 from commands.action import service as action_service
 from commands.authority import Verb, authorise
 from commands.context import Unit
-from commands.dsr import grammar
+from commands.dsr import grammar, rules
+from commands.dsr.references import check_new_reference
 from commands.network import service as network_service
 from commands.vocabulary import REVIEW_TO_HOLD
 from store import audit, chasing, history, queries
 from store.models import (
     Action,
     Cetr,
+    KeyworkerChange,
     Network,
     Person,
     RatingChange,
@@ -112,13 +114,24 @@ async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> 
         )
     await authorise(unit, verb, young_person=young_person)
     if live and young_person.archived_at is not None:
-        raise UserError(
-            f"{young_person.reference} was removed from the register on "
-            f"{format_numeric(unit.services.calendar.local_date(young_person.archived_at))}, "
-            "so I can't change their entry.",
-            hint=f"Their history is kept: /dsr show {young_person.reference}",
+        rules.check_still_on(
+            young_person.reference,
+            left_on=young_person.left_on
+            or unit.services.calendar.local_date(young_person.archived_at),
+            stepped_down=young_person.leaving_reason == "stepped-down",
         )
     return young_person
+
+
+def joined_on(unit: Unit, young_person: YoungPerson) -> date:
+    return unit.services.calendar.local_date(young_person.created_at)
+
+
+def when(unit: Unit, on: date | None) -> datetime:
+    """The instant a change that happened ``on`` (default: now) is recorded at."""
+    if on is None:
+        return unit.now
+    return rules.instant_of(on, now=unit.now, calendar=unit.services.calendar)
 
 
 async def add(
@@ -129,8 +142,10 @@ async def add(
     ehcp: bool,
     consent_basis: str,
     consent_date: date,
+    on: date | None = None,
 ) -> YoungPerson:
-    """Put a young person on the register, with the basis of their consent."""
+    """Put a young person on the register, with the basis of their consent;
+    ``on``: they joined on an earlier day."""
     await authorise(unit, Verb.DSR_ADD)
     if consent_basis not in grammar.CONSENT_BASES or consent_date is None:
         raise UserError(
@@ -139,6 +154,9 @@ async def add(
         )
     if consent_date > unit.today:
         raise UserError("The consent date can't be in the future.")
+    joined = on or unit.today
+    rules.check_happened(joined, today=unit.today, what="someone joining the register")
+    rules.check_consent(consent_date=consent_date, joined=joined)
     if age_band not in grammar.AGE_BANDS:
         raise UserError("The age band is under-18 or 18-25.")
     register = await unit.register()
@@ -155,6 +173,7 @@ async def add(
             f"{existing.reference} is already on the register.",
             hint=f"See their entry with /dsr show {existing.reference}",
         )
+    reference = check_new_reference(reference, policy=unit.services.policy)
     young_person = YoungPerson(
         register_id=register.id,
         reference=reference,
@@ -164,12 +183,25 @@ async def add(
         consent_date=consent_date,
         consent_recorded_by_id=unit.actor.id,
         rating=None,
-        created_at=unit.now,
+        created_at=when(unit, on),
     )
     unit.session.add(young_person)
     await unit.session.flush()
-    record(unit, young_person, verb="register.add", before=None)
+    record(
+        unit,
+        young_person,
+        verb="register.add",
+        before=None,
+        extra={"joined_on": joined.isoformat()} if on else None,
+    )
     return young_person
+
+
+async def open_admission(unit: Unit, young_person: YoungPerson) -> rules.OpenAdmission | None:
+    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
+    if admission is None:
+        return None
+    return rules.OpenAdmission(admitted_on=admission.admitted_on, setting=admission.setting)
 
 
 async def effective_keyworker(unit: Unit, *, young_person: YoungPerson) -> Person | None:
@@ -184,18 +216,44 @@ async def chair(unit: Unit) -> Person | None:
 
 
 def change_rating(
-    unit: Unit, young_person: YoungPerson, *, rating: str, rationale: str
+    unit: Unit,
+    young_person: YoungPerson,
+    *,
+    rating: str,
+    rationale: str,
+    at: datetime | None = None,
+    current: bool = True,
 ) -> RatingChange:
+    """Add a rating change to the history (at ``at``, default now); with
+    ``current`` it is also their rating from then on."""
+    at = at or unit.now
     change = RatingChange(
         young_person_id=young_person.id,
         rating=rating,
         rationale=rationale,
         actor_id=unit.actor.id,
-        at=unit.now,
+        at=at,
     )
     unit.session.add(change)
-    young_person.rating, young_person.rated_at = rating, unit.now
+    if current:
+        young_person.rating, young_person.rated_at = rating, at
     return change
+
+
+async def later_change(
+    unit: Unit,
+    model: type[RatingChange] | type[KeyworkerChange],
+    *,
+    young_person_id: int,
+    at: datetime,
+) -> date | None:
+    """The day of the latest change of this kind recorded after ``at``, if any:
+    a change recorded for an earlier day then goes into the history without
+    becoming the current one."""
+    latest = await unit.session.scalar(
+        select(func.max(model.at)).where(model.young_person_id == young_person_id, model.at > at)
+    )
+    return unit.services.calendar.local_date(latest) if latest is not None else None
 
 
 @dataclass
@@ -204,6 +262,10 @@ class FollowUp:
 
     action: Action | None = None
     notes: list[str] = field(default_factory=list)
+    # Recorded for an earlier day (`--on`); and, if a later change was already
+    # recorded, the day of that change (which stays the current one).
+    on: date | None = None
+    superseded_on: date | None = None
 
 
 async def network_action_blocker(
@@ -246,17 +308,32 @@ async def network_action_blocker(
 
 
 async def rate(
-    unit: Unit, *, reference: str, rating: str, rationale: str
+    unit: Unit, *, reference: str, rating: str, rationale: str, on: date | None = None
 ) -> tuple[YoungPerson, FollowUp]:
-    """Change the rating, keeping the history; Red and Amber set off what they call for."""
+    """Change the rating, keeping the history; Red and Amber set off what they
+    call for. ``on``: rated on an earlier day; a later rating already
+    recorded stays the current one (the reply says so)."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_RATE)
     if rating not in grammar.RATINGS:
         raise UserError("Ratings are red, amber, green or blue.")
+    at = when(unit, on)
+    if on is not None:
+        rules.check_not_before_joined(
+            young_person.reference, joined=joined_on(unit, young_person), day=on, what="a rating"
+        )
+    later = await later_change(unit, RatingChange, young_person_id=young_person.id, at=at)
     before = snapshot(young_person)
-    change_rating(unit, young_person, rating=rating, rationale=rationale)
+    change_rating(
+        unit, young_person, rating=rating, rationale=rationale, at=at, current=later is None
+    )
     await unit.session.flush()
-    record(unit, young_person, verb="register.rate", before=before, extra={"rationale": rationale})
-    follow_up = FollowUp()
+    extra: dict[str, Any] = {"rationale": rationale}
+    if on is not None:
+        extra["rated_on"] = on.isoformat()
+    record(unit, young_person, verb="register.rate", before=before, extra=extra)
+    follow_up = FollowUp(on=on, superseded_on=later)
+    if later is not None:
+        return young_person, follow_up  # history only: nothing to set off today
     ref = young_person.reference
     if (
         rating in ("red", "amber")
@@ -268,8 +345,8 @@ async def rate(
         )
     if rating != "red":
         return young_person, follow_up
-    rules = unit.services.policy.register_rules
-    since = unit.today - timedelta(weeks=rules.red_cetr_window_weeks)
+    policy_rules = unit.services.policy.register_rules
+    since = unit.today - timedelta(weeks=policy_rules.red_cetr_window_weeks)
     recent = await unit.session.scalar(
         select(func.max(Cetr.held_on)).where(
             Cetr.young_person_id == young_person.id, Cetr.held_on >= since
@@ -278,7 +355,7 @@ async def rate(
     if recent is not None:
         follow_up.notes.append(
             f"A C(E)TR was held on {format_numeric(recent)}, within the last "
-            f"{rules.red_cetr_window_weeks} weeks, so I haven't asked for another."
+            f"{policy_rules.red_cetr_window_weeks} weeks, so I haven't asked for another."
         )
         return young_person, follow_up
     chair_person = await chair(unit)
@@ -299,12 +376,50 @@ async def rate(
     return young_person, follow_up
 
 
+@dataclass(frozen=True)
+class KeyworkerSet:
+    young_person: YoungPerson
+    network: Network | None
+    on: date | None = None
+    superseded_on: date | None = None  # a later keyworker change stays the current one
+
+
 async def set_keyworker(
-    unit: Unit, *, reference: str, person: Person
-) -> tuple[YoungPerson, Network | None]:
+    unit: Unit, *, reference: str, person: Person, on: date | None = None
+) -> KeyworkerSet:
     """Record the keyworker; their open network (if any) gets the same
-    keyworker. Whoever held them before is told."""
+    keyworker. ``on``: they became the keyworker on an earlier day; a later
+    change already recorded stays the current one."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_KEYWORKER)
+    at = when(unit, on)
+    if on is not None:
+        rules.check_not_before_joined(
+            young_person.reference,
+            joined=joined_on(unit, young_person),
+            day=on,
+            what="a keyworker",
+        )
+        later = await later_change(unit, KeyworkerChange, young_person_id=young_person.id, at=at)
+        if later is not None:
+            history.add_keyworker_change(
+                unit.session,
+                young_person_id=young_person.id,
+                keyworker_id=person.id,
+                actor_id=unit.actor.id,
+                at=at,
+            )
+            record(
+                unit,
+                young_person,
+                verb="register.keyworker",
+                before=snapshot(young_person),
+                extra={
+                    "keyworker": person.email,
+                    "from": on.isoformat(),
+                    "until": later.isoformat(),
+                },
+            )
+            return KeyworkerSet(young_person, None, on=on, superseded_on=later)
     network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
     network_done = network is None or network.keyworker_id == person.id
     if young_person.keyworker_id == person.id and network_done:
@@ -324,19 +439,16 @@ async def set_keyworker(
                 )
         before = snapshot(young_person)
         history.set_keyworker(
-            unit.session, young_person, keyworker_id=person.id, actor_id=unit.actor.id, at=unit.now
+            unit.session, young_person, keyworker_id=person.id, actor_id=unit.actor.id, at=at
         )
-        record(
-            unit,
-            young_person,
-            verb="register.keyworker",
-            before=before,
-            extra={"keyworker": person.email},
-        )
+        extra = {"keyworker": person.email}
+        if on is not None:
+            extra["from"] = on.isoformat()
+        record(unit, young_person, verb="register.keyworker", before=before, extra=extra)
     if network is not None and not network_done:
         # Also adds them to the network (and its channel), with its own audit event.
         await network_service.set_keyworker(unit, network=network, person=person)
-    return young_person, network
+    return KeyworkerSet(young_person, network, on=on)
 
 
 def _displaced_dm(young_person: YoungPerson, *, by: str, keyworker: str) -> Message:
@@ -382,23 +494,11 @@ async def step_down(unit: Unit, *, reference: str, on: date, note: str) -> Stepp
     step-down for them and their keyworker. Their history stays."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_STEP_DOWN)
     ref = young_person.reference
-    joined = unit.services.calendar.local_date(young_person.created_at)
-    if on < joined:
-        raise UserError(
-            f"{ref} joined the register on {format_numeric(joined)}, so they can't have been "
-            "stepped down before that.",
-            hint=f"For example: /dsr step-down {ref} --on {format_numeric(unit.today)}",
-        )
-    if on > unit.today:
-        raise UserError("Record a step-down once it has happened.")
-    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
-    if admission is not None:
-        raise UserError(
-            f"{ref} is recorded as in hospital ({admission.setting}, since "
-            f"{format_numeric(admission.admitted_on)}), so their keyworking support can't end "
-            "with its outcomes met yet.",
-            hint=f"If they have been discharged, record that first: /dsr discharge {ref} DATE",
-        )
+    rules.check_not_before_joined(
+        ref, joined=joined_on(unit, young_person), day=on, what="a step-down"
+    )
+    rules.check_happened(on, today=unit.today, what="a step-down")
+    rules.check_step_down(ref, current=await open_admission(unit, young_person))
     keyworker = await effective_keyworker(unit, young_person=young_person)
     before = snapshot(young_person)
     young_person.archived_at = unit.now

@@ -22,7 +22,7 @@ from commands import catalogue
 from commands.dsr.entries import LIST_LINES, Entry, Line
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.outcomes import OutcomeRecorded
-from commands.dsr.register import FollowUp, SteppedDown
+from commands.dsr.register import FollowUp, KeyworkerSet, SteppedDown
 from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
@@ -59,10 +59,12 @@ def _with_follow_ups(first: str, follow_up: FollowUp, *, today: date) -> Message
     )
 
 
-def added(young_person: YoungPerson, *, today: date) -> Message:
+def added(young_person: YoungPerson, *, today: date, calendar: WorkingCalendar) -> Message:
     ehcp = ", with an EHCP" if young_person.ehcp else ""
+    joined = calendar.local_date(young_person.created_at)
+    since = f" (on the register since {_day(joined, today=today)})" if joined != today else ""
     text = (
-        f"Added {young_person.reference} to the register: "
+        f"Added {young_person.reference} to the register{since}: "
         f"{AGE_BAND_LABEL[young_person.age_band]}{ehcp}; "
         f"{CONSENT_LABEL[young_person.consent_basis]} recorded on "
         f"{format_numeric(young_person.consent_date)}. "
@@ -71,8 +73,21 @@ def added(young_person: YoungPerson, *, today: date) -> Message:
     return plain(text, tone="success")
 
 
-def rated(young_person: YoungPerson, follow_up: FollowUp, *, today: date) -> Message:
-    first = f"{young_person.reference} is now rated {rating_label(young_person.rating)}."
+def rated(young_person: YoungPerson, follow_up: FollowUp, *, rating: str, today: date) -> Message:
+    ref = young_person.reference
+    if follow_up.superseded_on is not None and follow_up.on is not None:
+        return plain(
+            f"Recorded {ref} as rated {rating_label(rating)} on {_day(follow_up.on, today=today)}"
+            f" in their history. A later rating ({format_numeric(follow_up.superseded_on)}) "
+            f"stays their current one: {rating_label(young_person.rating)}.",
+            tone="success",
+        )
+    first = f"{ref} is now rated {rating_label(young_person.rating)}."
+    if follow_up.on is not None and follow_up.on != today:
+        first = (
+            f"{ref} is rated {rating_label(young_person.rating)} since "
+            f"{_day(follow_up.on, today=today)}."
+        )
     return _with_follow_ups(first, follow_up, today=today)
 
 
@@ -114,8 +129,17 @@ def discharged(young_person: YoungPerson, admission: Admission, *, today: date) 
     return plain(text, tone="warning")
 
 
-def keyworker_set(young_person: YoungPerson, person: Person, network: Network | None) -> Message:
-    text = f"{person.name} is now {young_person.reference}'s keyworker"
+def keyworker_set(done: KeyworkerSet, person: Person, *, today: date) -> Message:
+    ref, network = done.young_person.reference, done.network
+    if done.superseded_on is not None and done.on is not None:
+        return plain(
+            f"Recorded {person.name} as {ref}'s keyworker from {_day(done.on, today=today)} "
+            f"until the next change on {format_numeric(done.superseded_on)}, in their history.",
+            tone="success",
+        )
+    text = f"{person.name} is now {ref}'s keyworker"
+    if done.on is not None and done.on != today:
+        text = f"{person.name} is {ref}'s keyworker since {_day(done.on, today=today)}"
     if network is not None:
         text += f", here and in #{network.space_name}"
     return plain(text + ".", tone="success")

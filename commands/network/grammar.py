@@ -14,12 +14,19 @@ from commands.grammar import (
     parse_people,
     parse_person,
     pop_options,
-    split_sub,
+    read_sub,
     unquote,
 )
 
 REF_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 CLOSE_REASONS = ("stepped-down", "moved", "other")
+# Each sub-command's options: the one table the grammar reads; any other
+# option is refused (commands.grammar.check_options).
+OPTIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"keyworker", "members"}),
+    "add": frozenset({"role", "network"}),
+    "close": frozenset({"reason"}),
+}
 
 
 class _Cmd(BaseModel):
@@ -70,11 +77,11 @@ NetworkCommand = Open | Add | Remove | Keyworker | Show | Close | Help
 
 
 def parse(text: str) -> NetworkCommand:
-    sub, rest = split_sub(text)
+    sub, rest = read_sub(text, command="network", options=OPTIONS)
     if sub in ("", "help"):
         return Help()
     if sub == "open":
-        body, options = pop_options(rest, {"keyworker", "members"})
+        body, options = pop_options(rest, OPTIONS["open"])
         ref = body.strip()
         if not ref or " " in ref or not REF_SHAPE.match(ref):
             raise UserError(
@@ -92,7 +99,7 @@ def parse(text: str) -> NetworkCommand:
             )
         return Open(reference=ref.upper(), keyworker=keyworker, members=members)
     if sub == "add":
-        body, options = pop_options(rest, {"role", "network"})
+        body, options = pop_options(rest, OPTIONS["add"])
         people = parse_people(body, example='/network add @sam.patel @jo.hughes --role "SENCo"')
         role = check_text(options["role"], what="role", example="") if "role" in options else None
         reference = options.get("network", "").strip().upper() or None
@@ -109,7 +116,7 @@ def parse(text: str) -> NetworkCommand:
     if sub == "show":
         return Show()
     if sub == "close":
-        body, options = pop_options(rest, {"reason"})
+        body, options = pop_options(rest, OPTIONS["close"])
         reason_word, _, tail = options.get("reason", "").partition(" ")
         reason = reason_word.lower()
         if reason not in CLOSE_REASONS:

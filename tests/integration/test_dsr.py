@@ -420,7 +420,8 @@ async def test_the_agenda_preview_is_built_from_the_register_in_a_fixed_number_o
     )
     shown = await say(h, PRIYA, "/dsr agenda preview")
     few = len(statements)
-    assert shown.startswith("*DSR review agenda — Mon 23 Nov*"), shown  # today
+    today = "*DSR review agenda — Demo area (synthetic) — Mon 23 Nov*"
+    assert shown.startswith(today), shown
     red = shown.split("*Red*", 1)[1].split("*Amber due review", 1)[0]
     assert "DSR-0042 — Red — Kim Lee" in red and "DSR-0043 — Red — no keyworker" in red
     assert "DSR-0042: now Red (23/11/2026) — Placement breaking down" in shown

@@ -35,11 +35,12 @@ async def test_the_chair_posts_the_agenda_once_and_it_is_kept(harness: Harness) 
         in text_of(reply)
     )
     [meeting] = await meetings(h)
-    assert meeting.agenda_markdown.startswith("# DSR review agenda — Mon 23 Nov")
+    heading = "# DSR review agenda — Demo area (synthetic) — Mon 23 Nov"
+    assert meeting.agenda_markdown.startswith(heading)
     assert "## Red\n\n- DSR-0043 — Red — no keyworker" in meeting.agenda_markdown
     dms = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == PRIYA]
     assert dms and dms[0].message is not None
-    assert dms[0].message.text.startswith("DSR review agenda — Mon 23 Nov")
+    assert dms[0].message.text.startswith("DSR review agenda — Demo area (synthetic) — Mon 23 Nov")
 
     again = await h.say(PRIYA, "/dsr agenda post")
     assert "already posted" in text_of(again)

@@ -24,6 +24,7 @@ TABLES = {
     "cetrs",
     "rating_changes",
     "keyworker_changes",
+    "imported_events",
     "admissions",
     "job_locks",
     "meetings",

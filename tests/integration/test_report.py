@@ -196,7 +196,7 @@ async def test_stepping_down_is_dated_and_kind_about_what_to_type(harness: Harne
         "Settled at college" in text_of(shown)
     )
     again = await h.say(PRIYA, "/dsr step-down DSR-0042")
-    assert "was removed from the register on 23/11/2026" in text_of(again)
+    assert "DSR-0042 stepped down on 23/11/2026, so I can't change their entry" in text_of(again)
 
 
 async def test_an_action_reassigned_after_the_quarter_counts_for_its_agency_at_the_end(

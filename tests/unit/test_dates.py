@@ -67,14 +67,20 @@ def test_numeric_forms_of_12_december(text: str) -> None:
 
 
 def test_numeric_dates_are_always_day_first() -> None:
-    # 3 April, never 4 March. April 2026 has gone, so it is April 2027.
-    assert due("3/4") == date(2027, 4, 3)
+    # 3 April, never 4 March.
     assert due("3/4/2027") == date(2027, 4, 3)
+    assert due("3/4", date(2026, 3, 2)) == date(2026, 4, 3)
 
 
-def test_a_year_less_date_today_is_today_and_yesterday_is_next_year() -> None:
+def test_a_year_less_date_that_has_passed_this_year_is_refused_with_next_years() -> None:
     assert due("2/12") == date(2026, 12, 2)
-    assert due("1/12") == date(2027, 12, 1)
+    # Typed on 3 December, "by 1/12" is a slip far more often than a date a year away.
+    message = refusal("by 1/12", date(2026, 12, 3))
+    assert message.startswith("Tue 1 Dec has already passed this year: did you mean 01/12/2027?")
+    assert "type it with the year (01/12/2027)" in message
+    assert "did you mean 03/04/2027?" in refusal("3/4")
+    assert "did you mean 15/01/2027?" in refusal("15 Jan", date(2026, 12, 20))
+    assert due("15/01/2027", date(2026, 12, 20)) == date(2027, 1, 15)
 
 
 def test_a_date_that_has_passed_is_refused_with_examples() -> None:
@@ -138,7 +144,7 @@ def test_month_name_forms_of_12_december(text: str) -> None:
 
 
 def test_abbreviated_september_spellings() -> None:
-    assert due("3 Sept") == date(2027, 9, 3)
+    assert due("3 Sept", date(2026, 8, 1)) == date(2026, 9, 3)
     assert due("3 Sep 2027") == date(2027, 9, 3)
 
 
@@ -190,6 +196,11 @@ def test_misspelt_or_impossible_month_name_dates_are_refused(text: str) -> None:
         ("end of next month", date(2027, 1, 31)),
         ("by Friday", date(2026, 12, 4)),
         ("on 12 Dec", date(2026, 12, 12)),
+        # Relative forms with or without "by", and "within".
+        ("by in 5 working days", date(2026, 12, 9)),
+        ("within 5 working days", date(2026, 12, 9)),
+        ("by within 2 weeks", date(2026, 12, 16)),
+        ("by end of month", date(2026, 12, 31)),
     ],
 )
 def test_relative_forms_from_wednesday_2_december_2026(text: str, expected: date) -> None:
@@ -324,7 +335,6 @@ def test_an_empty_date_asks_for_one(text: str) -> None:
         "1/2/3",
         "12//12",
         "12/12-2026",
-        "by in 2 weeks",
         "friday 13th",
         "next month",
         "lunchtime",

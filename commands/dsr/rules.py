@@ -1,0 +1,103 @@
+"""When something may be recorded on the register, as pure checks.
+
+The `/dsr` commands and the register's history import (``commands.dsr.imports``)
+apply the same checks, so that history brought in from a file obeys the rules
+it would have obeyed had it been typed on the day: a rating for someone not
+on the register, a discharge without an admission, a step-down in hospital
+are refused either way. Each check raises a :class:`UserError` whose message
+stands on its own (the import shows it after a line number; a command adds
+its hint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from bot.calendar import WorkingCalendar
+from bot.dates import format_numeric
+from bot.errors import UserError
+
+# The local time of day an earlier event is recorded at: midday, inside
+# service hours and far from a change of the clocks.
+EARLIER_EVENT_TIME = time(12, 0)
+
+
+@dataclass(frozen=True)
+class OpenAdmission:
+    admitted_on: date
+    setting: str
+
+
+def instant_of(day: date, *, now: datetime, calendar: WorkingCalendar, seq: int = 0) -> datetime:
+    """When something that happened on ``day`` is recorded as having
+    happened: now, if that is today; otherwise midday that day (local time),
+    ``seq`` seconds later so that several things on one day keep their order."""
+    if day >= calendar.local_date(now):
+        return now
+    return calendar.at_local(day, EARLIER_EVENT_TIME) + timedelta(seconds=seq)
+
+
+def check_happened(day: date, *, today: date, what: str) -> None:
+    if day > today:
+        raise UserError(f"Record {what} once it has happened.")
+
+
+def check_not_before_joined(reference: str, *, joined: date, day: date, what: str) -> None:
+    if day < joined:
+        raise UserError(
+            f"{reference} joined the register on {format_numeric(joined)}, so {what} can't "
+            "be recorded before that."
+        )
+
+
+def check_still_on(reference: str, *, left_on: date | None, stepped_down: bool) -> None:
+    if left_on is not None:
+        how = "stepped down" if stepped_down else "was removed from the register"
+        raise UserError(
+            f"{reference} {how} on {format_numeric(left_on)}, so I can't change their entry.",
+            hint=f"Their history is kept: /dsr show {reference}",
+        )
+
+
+def check_consent(*, consent_date: date, joined: date) -> None:
+    if consent_date > joined:
+        raise UserError(
+            "The consent date can't be after the day they joined the register: nobody goes on "
+            "the DSR before their consent basis is recorded.",
+        )
+
+
+def check_admit(reference: str, *, current: OpenAdmission | None) -> None:
+    if current is not None:
+        raise UserError(
+            f"{reference} is already recorded as admitted to {current.setting} since "
+            f"{format_numeric(current.admitted_on)}.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {reference} "
+            "DATE",
+        )
+
+
+def check_discharge(reference: str, *, current: OpenAdmission | None, discharged_on: date) -> None:
+    if current is None:
+        raise UserError(
+            f"{reference} has no open admission to end.",
+            hint=f"To record an admission: /dsr admit {reference} DATE --setting NAME",
+        )
+    if discharged_on < current.admitted_on:
+        raise UserError(
+            f"{reference} was admitted on {format_numeric(current.admitted_on)}, so the "
+            "discharge can't be before that.",
+            hint=f"For example: /dsr discharge {reference} today",
+        )
+
+
+def check_step_down(reference: str, *, current: OpenAdmission | None) -> None:
+    if current is not None:
+        raise UserError(
+            f"{reference} is recorded as in hospital ({current.setting}, since "
+            f"{format_numeric(current.admitted_on)}), so their keyworking support can't end "
+            "with its outcomes met yet.",
+            hint=f"If they have been discharged, record that first: /dsr discharge {reference} "
+            "DATE",
+        )
