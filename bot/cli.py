@@ -264,25 +264,85 @@ def console(
 
 
 @directory_cli.command("import")
-def directory_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Load professionals from a CSV: name,email,agency,role,line_manager_email."""
-    from commands.directory.service import import_csv
+def directory_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    check: Annotated[
+        bool, typer.Option("--check", help="Check every row and report; write nothing.")
+    ] = False,
+    leavers: Annotated[
+        bool,
+        typer.Option(
+            "--leavers",
+            help="Mark as left the people of the file's agencies who are not in it (never "
+            "deleted); each network's keyworker is asked to reassign their open actions.",
+        ),
+    ] = False,
+) -> None:
+    """Load professionals from a CSV: name,email,agency,role,line_manager_email.
+
+    All or nothing: every problem is listed with its line number and then
+    nothing is written. Line managers may come after the people they manage.
+    UTF-8 (with or without a byte-order mark) and Excel's Windows-1252 are read.
+    """
+    from commands.csv_files import read_csv
+    from commands.directory.service import ALIASES, import_csv
 
     async def main(app: App) -> None:
+        table = read_csv(file.read_bytes(), aliases=ALIASES)
         async with app.db.transaction() as session:
             report = await import_csv(
                 session,
-                text=file.read_text(encoding="utf-8-sig"),
+                table=table,
                 now=app.services.clock.now(),
                 actor_label=_operator(),
+                check=check,
+                leavers=leavers,
+                policy=app.policy,
+                calendar=app.services.calendar,
             )
-        typer.echo(f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}.")
-        for problem in report.problems:
-            typer.secho(f"  skipped {problem}", fg=typer.colors.YELLOW, err=True)
+        for note in report.notes:
+            typer.secho(note, fg=typer.colors.YELLOW, err=True)
         if report.problems:
+            for problem in report.problems:
+                typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"Nothing was imported: {len(report.problems)} problem"
+                f"{'s' if len(report.problems) != 1 else ''} in {file.name}. Fix "
+                f"{'them' if len(report.problems) != 1 else 'it'} and import the file again.",
+                fg=typer.colors.RED,
+                err=True,
+            )
             raise typer.Exit(1)
+        would = "Checked, nothing written: would add" if check else "Added"
+        typer.echo(
+            f"{would} {report.added}, updated {report.updated}, unchanged {report.unchanged}."
+            if not check
+            else f"{would} {report.added}, update {report.updated}, "
+            f"leave {report.unchanged} unchanged."
+        )
+        for leaver in report.left:
+            typer.echo(_leaver_line(leaver, check=check))
 
     _run(main)
+
+
+def _leaver_line(leaver: Any, *, check: bool) -> str:
+    verb = "would be marked as left" if check else "marked as left"
+    line = f"{leaver.name} ({leaver.email}) {verb}"
+    if leaver.networks:
+        line += (
+            f"; in {len(leaver.networks)} network{'s' if len(leaver.networks) != 1 else ''} "
+            f"({', '.join(leaver.networks)}) with {leaver.open_actions} open action"
+            f"{'s' if leaver.open_actions != 1 else ''}"
+        )
+        if leaver.told:
+            line += f"; {'asking' if check else 'asked'} {', '.join(leaver.told)} to reassign them"
+        if leaver.untold:
+            line += (
+                f"; nobody to ask about {', '.join(leaver.untold)} (no keyworker or DSR chair "
+                "in the directory)"
+            )
+    return line + "."
 
 
 @directory_cli.command("add")

@@ -1,26 +1,56 @@
 """The directory of professionals: CSV import and single additions.
 
-CSV columns (the outside contract): ``name,email,agency,role,line_manager_email``.
-Re-importing updates people by email; it never duplicates them.
+CSV columns (the outside contract): ``name,email,agency,role,line_manager_email``
+(``role`` and ``line_manager_email`` may be left out; column names are read
+however an HR system writes them, "Line manager email" included). Re-importing
+updates people by email; it never duplicates them. Agencies are matched by
+their case-folded name (``Agency.name_key``), accents and all.
+
+An import is all or nothing: every row is checked first (each problem with
+its line number), and anything wrong means nothing is written. Line managers
+are resolved once every row has been read, so people may come before their
+managers. With ``leavers``, people of the file's agencies who are not in it
+are marked as left (``commands.directory.leavers``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import WorkingCalendar
 from bot.errors import UserError
+from bot.folding import fold
+from bot.policy import Policy
+from bot.privacy import refuse_identifiers
+from commands.csv_files import CsvTable, Row, identifier_problems
+from commands.directory.leavers import Leaver, mark_left
 from store import audit, queries
 from store.models import Agency, Person
 
 COLUMNS = ("name", "email", "agency", "role", "line_manager_email")
+REQUIRED = ("name", "email", "agency")
+# Other names HR systems give our columns (after commands.csv_files.column_name).
+ALIASES = {
+    "full_name": "name",
+    "e_mail": "email",
+    "email_address": "email",
+    "work_email": "email",
+    "organisation": "agency",
+    "organization": "agency",
+    "employer": "agency",
+    "job_title": "role",
+    "line_manager": "line_manager_email",
+    "manager_email": "line_manager_email",
+    "line_manager_e_mail": "line_manager_email",
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WIDTHS = {"email": 254, "name": 120, "agency": 120, "role": 120, "line_manager_email": 254}
 
 
 @dataclass
@@ -29,15 +59,126 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
+    left: list[Leaver] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-async def ensure_agency(session: AsyncSession, *, name: str, now: datetime) -> Agency:
-    agency = await queries.agency_by_name(session, name=name)
-    if agency is None:
-        agency = Agency(name=name.strip(), kind="other", created_at=now)
-        session.add(agency)
-        await session.flush()
-    return agency
+@dataclass(frozen=True)
+class Wanted:
+    """One person as the file (or `directory add`) says they should be."""
+
+    email: str
+    name: str
+    agency: str
+    role: str
+    manager: str | None  # the line manager's email
+    line: int = 0
+
+
+def _checked(row: Row, problems: list[str]) -> Wanted | None:
+    """The row as a person, or None with its problems added (every one)."""
+    found = identifier_problems(row)
+    line = f"line {row.line}"
+    email = row.get("email").lower()
+    manager = row.get("line_manager_email").lower() or None
+    if not email:
+        found.append(f"{line}: an email address is needed.")
+    elif not _EMAIL.match(email):
+        found.append(f"{line}: {email!r} is not an email address.")
+    for column, what in (("name", "a name"), ("agency", "an agency")):
+        if not row.get(column):
+            found.append(f"{line}: {email or 'this person'} needs {what}.")
+    for column, width in _WIDTHS.items():
+        if len(row.get(column)) > width:
+            found.append(f"{line}: the {column.replace('_', ' ')} is over {width} characters.")
+    if manager is not None and not _EMAIL.match(manager):
+        found.append(f"{line}: line manager {manager!r} is not an email address.")
+    elif manager is not None and manager == email:
+        found.append(f"{line}: {email} can't be their own line manager.")
+    problems.extend(found)
+    if found:
+        return None
+    return Wanted(
+        email=email,
+        name=" ".join(row.get("name").split()),
+        agency=" ".join(row.get("agency").split()),
+        role=" ".join(row.get("role").split()),
+        manager=manager,
+        line=row.line,
+    )
+
+
+async def import_csv(
+    session: AsyncSession,
+    *,
+    table: CsvTable,
+    now: datetime,
+    actor_label: str,
+    check: bool = False,
+    leavers: bool = False,
+    policy: Policy | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> ImportReport:
+    """Check every row, then (unless ``check`` or anything is wrong) write
+    them all. ``policy`` and ``calendar`` are needed for ``leavers`` (who is
+    told, and when)."""
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise UserError(
+            f"The CSV needs the columns {', '.join(COLUMNS)} (role and line_manager_email may "
+            f"be left out); missing: {', '.join(missing)}."
+        )
+    report = ImportReport(problems=list(table.problems))
+    if table.note:
+        report.notes.append(table.note)
+    wanted: list[Wanted] = []
+    first_line: dict[str, int] = {}
+    for row in table.rows:
+        person = _checked(row, report.problems)
+        if person is None:
+            continue
+        if person.email in first_line:
+            report.problems.append(
+                f"line {row.line}: {person.email} is also on line {first_line[person.email]}; "
+                "give each person once."
+            )
+            continue
+        first_line[person.email] = row.line
+        wanted.append(person)
+    in_file = set(first_line)
+    known = set(
+        (
+            await session.scalars(
+                select(Person.email).where(
+                    Person.email.in_({w.manager for w in wanted if w.manager})
+                )
+            )
+        ).all()
+    )
+    for person in wanted:
+        if person.manager and person.manager not in in_file | known:
+            report.problems.append(
+                f"line {person.line}: line manager {person.manager} is neither in this file nor "
+                "in the directory."
+            )
+    if report.problems:
+        return report
+    outcomes = await write_people(session, wanted, now=now, actor_label=actor_label, dry_run=check)
+    for outcome in outcomes.values():
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    if leavers:
+        assert policy is not None and calendar is not None
+        report.left = await mark_left(
+            session,
+            keep=in_file,
+            agencies={fold(w.agency) for w in wanted},
+            now=now,
+            actor_label=actor_label,
+            policy=policy,
+            calendar=calendar,
+            dry_run=check,
+        )
+    return report
 
 
 async def upsert_person(
@@ -51,7 +192,10 @@ async def upsert_person(
     now: datetime,
     actor_label: str,
 ) -> str:
-    """Add or update one person. Returns "added", "updated" or "unchanged"."""
+    """Add or update one person (someone marked as left comes back). Returns
+    "added", "updated" or "unchanged"."""
+    for value in (email, name, agency, role, manager_email or ""):
+        refuse_identifiers(value)
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise UserError(f"{email!r} is not an email address.")
@@ -59,106 +203,133 @@ async def upsert_person(
         raise UserError(f"{email}: a name is needed.")
     if not agency.strip():
         raise UserError(f"{email}: an agency is needed.")
-    agency_row = await ensure_agency(session, name=agency, now=now)
-    manager = None
-    if manager_email and manager_email.strip():
-        manager = await queries.person_by_email(session, email=manager_email)
-        if manager is None:
-            raise UserError(
-                f"{email}: line manager {manager_email.strip()} is not in the "
-                "directory; add them first (or list them earlier in the file)."
-            )
-    person = await queries.person_by_email(session, email=email)
-    after: dict[str, str | None] = {
-        "name": name.strip(),
-        "agency": agency_row.name,
-        "role": role.strip(),
-        "line_manager": manager.email if manager else None,
-    }
-    if person is None:
-        person = Person(
-            email=email,
-            name=name.strip(),
-            agency_id=agency_row.id,
-            role=role.strip(),
-            line_manager_id=manager.id if manager else None,
-            created_at=now,
-            updated_at=now,
+    manager = (manager_email or "").strip().lower() or None
+    if manager is not None and await queries.person_by_email(session, email=manager) is None:
+        raise UserError(
+            f"{email}: line manager {manager} is not in the directory; add them first (or "
+            "import them in the same file)."
         )
-        session.add(person)
+    wanted = Wanted(
+        email=email,
+        name=" ".join(name.split()),
+        agency=" ".join(agency.split()),
+        role=" ".join(role.split()),
+        manager=manager,
+    )
+    outcomes = await write_people(session, [wanted], now=now, actor_label=actor_label)
+    return outcomes[email]
+
+
+async def ensure_agency(session: AsyncSession, *, name: str, now: datetime) -> Agency:
+    agency = await queries.agency_by_name(session, name=name)
+    if agency is None:
+        agency = Agency(name=" ".join(name.split()), kind="other", created_at=now)
+        session.add(agency)
         await session.flush()
+    return agency
+
+
+def _state(
+    *, name: str, agency: str, role: str, manager: str | None, active: bool
+) -> dict[str, str | bool | None]:
+    return {"name": name, "agency": agency, "role": role, "line_manager": manager, "active": active}
+
+
+async def write_people(
+    session: AsyncSession,
+    wanted: Sequence[Wanted],
+    *,
+    now: datetime,
+    actor_label: str,
+    dry_run: bool = False,
+) -> dict[str, str]:
+    """Make the directory say what ``wanted`` says (line managers must be in
+    it or in ``wanted``), each change with its audit event. Returns each
+    email's outcome: "added", "updated" or "unchanged". A fixed number of
+    queries, however many people."""
+    keys = {fold(w.agency) for w in wanted}
+    agencies = {
+        a.name_key: a
+        for a in (await session.scalars(select(Agency).where(Agency.name_key.in_(keys)))).all()
+    }
+    emails = {w.email for w in wanted} | {w.manager for w in wanted if w.manager}
+    people = {
+        p.email: p
+        for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
+    }
+    manager_ids = {p.line_manager_id for p in people.values() if p.line_manager_id}
+    email_of: dict[int, str] = {
+        person_id: email
+        for person_id, email in (
+            await session.execute(select(Person.id, Person.email).where(Person.id.in_(manager_ids)))
+        ).all()
+    }
+    outcomes: dict[str, str] = {}
+    changed: list[tuple[Wanted, Person, dict[str, str | bool | None] | None]] = []
+    for w in wanted:
+        key = fold(w.agency)
+        if key not in agencies:  # the file's first spelling of a new agency
+            agencies[key] = Agency(name=w.agency, kind="other", created_at=now)
+            if not dry_run:
+                session.add(agencies[key])
+        agency = agencies[key]
+        after = _state(name=w.name, agency=agency.name, role=w.role, manager=w.manager, active=True)
+        person = people.get(w.email)
+        if person is None:
+            outcomes[w.email] = "added"
+            if dry_run:
+                continue
+            person = Person(
+                email=w.email,
+                name=w.name,
+                agency=agency,
+                role=w.role,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(person)
+            people[w.email] = person
+            changed.append((w, person, None))
+            continue
+        before = _state(
+            name=person.name,
+            agency=person.agency.name,
+            role=person.role,
+            manager=email_of.get(person.line_manager_id) if person.line_manager_id else None,
+            active=person.active,
+        )
+        if before == after:
+            outcomes[w.email] = "unchanged"
+            continue
+        outcomes[w.email] = "updated"
+        if dry_run:
+            continue
+        person.name, person.agency, person.role = w.name, agency, w.role
+        person.active, person.updated_at = True, now
+        changed.append((w, person, before))
+    if dry_run or not changed:
+        return outcomes
+    await session.flush()  # new agencies and people get their ids
+    for w, person, was in changed:
+        person.line_manager_id = people[w.manager].id if w.manager else None
+        now_is = _state(
+            name=person.name,
+            agency=person.agency.name,
+            role=person.role,
+            manager=w.manager,
+            active=True,
+        )
         audit.record(
             session,
             at=now,
             actor=None,
             actor_label=actor_label,
-            verb="directory.add",
+            verb="directory.add" if was is None else "directory.update",
             object_type="person",
             object_id=person.id,
-            after={"email": email, **after},
+            before=was,
+            after={"email": person.email, **now_is} if was is None else now_is,
         )
-        return "added"
-    before = {
-        "name": person.name,
-        "agency": person.agency.name,
-        "role": person.role,
-        "line_manager": await _email_of(session, person.line_manager_id),
-    }
-    if before == after:
-        return "unchanged"
-    person.name, person.agency_id, person.role = name.strip(), agency_row.id, role.strip()
-    person.line_manager_id = manager.id if manager else None
-    person.updated_at = now
     await session.flush()
-    session.expire(person, ["agency"])
-    audit.record(
-        session,
-        at=now,
-        actor=None,
-        actor_label=actor_label,
-        verb="directory.update",
-        object_type="person",
-        object_id=person.id,
-        before=before,
-        after=after,
-    )
-    return "updated"
-
-
-async def _email_of(session: AsyncSession, person_id: int | None) -> str | None:
-    if person_id is None:
-        return None
-    return await session.scalar(select(Person.email).where(Person.id == person_id))
-
-
-async def import_csv(
-    session: AsyncSession, *, text: str, now: datetime, actor_label: str
-) -> ImportReport:
-    """Import a directory CSV. Rows are processed in order; bad rows are reported
-    and skipped, good rows are kept."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise UserError(
-            f"The CSV needs the columns {', '.join(COLUMNS)}; missing: {', '.join(missing)}."
-        )
-    report = ImportReport()
-    for row in reader:
-        line = reader.line_num  # the file's own line number, blank lines included
-        try:
-            async with session.begin_nested():
-                outcome = await upsert_person(
-                    session,
-                    email=row["email"] or "",
-                    name=row["name"] or "",
-                    agency=row["agency"] or "",
-                    role=row["role"] or "",
-                    manager_email=row["line_manager_email"],
-                    now=now,
-                    actor_label=actor_label,
-                )
-        except UserError as exc:
-            report.problems.append(f"line {line}: {exc.message}")
-            continue
-        setattr(report, outcome, getattr(report, outcome) + 1)
-    return report
+    return outcomes
