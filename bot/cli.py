@@ -40,6 +40,7 @@ jobs_cli = typer.Typer(help="Run a scheduled job once, by hand.", no_args_is_hel
 outbox_cli = typer.Typer(
     help="What is waiting to be delivered, and what failed.", no_args_is_help=True
 )
+register_cli = typer.Typer(help="The Dynamic Support Register's history.", no_args_is_help=True)
 report_cli = typer.Typer(
     help="Reports for commissioners and boards (provisional – not NHSE-specified).",
     no_args_is_help=True,
@@ -50,6 +51,7 @@ cli.add_typer(export_cli, name="export")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(register_cli, name="register")
 cli.add_typer(report_cli, name="report")
 
 log = logging.getLogger("teamaround")
@@ -369,6 +371,55 @@ def directory_add(
                 actor_label=_operator(),
             )
         typer.echo(f"{email.lower()}: {outcome}.")
+
+    _run(main)
+
+
+@register_cli.command("import")
+def register_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    check: Annotated[
+        bool, typer.Option("--check", help="Check every line and report; write nothing.")
+    ] = False,
+) -> None:
+    """Bring the register's history in from a CSV, as if typed on those dates.
+
+    Either dated events (reference,date,event,value,detail) or one row per
+    person (reference,age_band,ehcp,consent_basis,consent_date,joined_on,
+    rating,rated_on,rating_reason,keyworker_email,keyworker_since,admitted_on,
+    setting,out_of_area). All or nothing; importing the same file again
+    changes nothing. Into the policy's register.
+    """
+    from commands.csv_files import read_csv
+    from commands.dsr.imports.service import import_history
+
+    async def main(app: App) -> None:
+        table = read_csv(file.read_bytes())
+        async with app.db.transaction() as session:
+            report = await import_history(
+                session,
+                table=table,
+                now=app.services.clock.now(),
+                calendar=app.services.calendar,
+                policy=app.policy,
+                actor_label=_operator(),
+                check=check,
+            )
+        if report.problems:
+            for problem in report.problems:
+                typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
+            count = len(report.problems)
+            typer.secho(
+                f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in "
+                f"{file.name}. Fix {'them' if count != 1 else 'it'} and import the file again.",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(1)
+        for note in report.notes:
+            typer.secho(note, fg=typer.colors.YELLOW, err=True)
+        lead = "Checked, nothing written: would apply" if check else "Applied"
+        typer.echo(f"{report.layout.capitalize()}: {lead} {report.summary()}")
 
     _run(main)
 

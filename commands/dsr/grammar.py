@@ -302,7 +302,7 @@ def parse(
         reason = check_text(
             unquote(tail), what="reason for removing them", example=REMOVE_EXAMPLE, limit=max_text
         )
-        if _STEP_DOWN_WORDS.search(reason):
+        if sounds_like_step_down(reason):
             raise UserError(
                 "That sounds like a step-down (outcomes met, support no longer needed). Record "
                 "it as one, so that it is counted in the quarterly report and credited to "
@@ -352,6 +352,12 @@ def parse(
         f"I don't know `/dsr {shown}`.",
         hint="Try `/dsr help` to see what I can do.",
     )
+
+
+def sounds_like_step_down(reason: str) -> bool:
+    """A removal whose reason says it is a step-down ("stepped down",
+    "outcomes met"): recorded as a step-down instead, so the report counts it."""
+    return _STEP_DOWN_WORDS.search(reason) is not None
 
 
 def _reference(rest: str, *, example: str) -> tuple[str, str]:
