@@ -223,6 +223,14 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
 def console(
     as_: Annotated[str, typer.Option("--as", help="Email of the person you act as.")],
     channel: Annotated[str, typer.Option(help="Space to start in.")] = "general",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="Run as if the clock read this ISO-8601 instant (a time without an offset is "
+            "London time); `:at ISO-8601` then moves it forward, running the scheduled jobs "
+            "and deliveries in between at their times."
+        ),
+    ] = None,
 ) -> None:
     """Type slash commands as a person from the directory; replies and deliveries print here.
 
@@ -230,17 +238,28 @@ def console(
     """
     from integrations.sandbox.console import CONSOLE_HELP, ConsoleSession
     from integrations.sandbox.gateway import ConsoleGateway
+    from integrations.sandbox.rehearsal import Rehearsal
+    from store.outbox import OutboxStore
 
     logging.basicConfig(level=logging.WARNING)
     gateway = ConsoleGateway(typer.echo)
 
     async def main(app: App) -> None:
+        relay = app.relay(worker="console")
         session = ConsoleSession(
             dispatcher=app.dispatcher,
-            relay=app.relay(worker="console"),
+            relay=relay,
             write=typer.echo,
             actor_email=as_,
             channel=channel,
+            rehearsal=Rehearsal(
+                clock=app.services.clock,
+                calendar=app.services.calendar,
+                jobs=app.scheduled_jobs(),
+                relay=relay,
+                outbox=OutboxStore(app.db),
+                write=typer.echo,
+            ),
         )
         interactive = sys.stdin.isatty()
         if interactive:
@@ -262,7 +281,24 @@ def console(
             if not await session.run_line(line):
                 break
 
-    _run(main, gateways={"console": gateway})
+    _run(main, gateways={"console": gateway}, **_frozen_at(at))
+
+
+def _frozen_at(at: str | None) -> dict[str, Any]:
+    """``build``'s clock for ``--at``: frozen at that instant (London time
+    when no offset is given), or the system clock."""
+    if not at:
+        return {}
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        _fail(f"--at {at!r} is not an ISO-8601 instant, e.g. 2026-12-14T09:30:00+00:00.")
+        raise  # pragma: no cover
+    if instant.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
+    return {"clock": FrozenClock(instant)}
 
 
 @directory_cli.command("import")
@@ -419,7 +455,7 @@ def register_import(
         for note in report.notes:
             typer.secho(note, fg=typer.colors.YELLOW, err=True)
         lead = "Checked, nothing written: would apply" if check else "Applied"
-        typer.echo(f"{report.layout.capitalize()}: {lead} {report.summary()}")
+        typer.echo(f"{lead} {report.summary()}")
 
     _run(main)
 
@@ -488,18 +524,7 @@ def jobs_run(
     ] = None,
 ) -> None:
     """Run one scheduled job once."""
-    kwargs: dict[str, Any] = {}
-    if at:
-        try:
-            instant = datetime.fromisoformat(at)
-        except ValueError:
-            _fail(f"--at {at!r} is not an ISO-8601 instant, e.g. 2026-12-14T09:30:00+00:00.")
-            raise  # pragma: no cover
-        if instant.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
-        kwargs["clock"] = FrozenClock(instant)
+    kwargs = _frozen_at(at)
     jobs: dict[str, Callable[[App], Awaitable[str]]] = {
         "agenda": _job_agenda,
         "reminders": _job_reminders,
@@ -656,6 +681,7 @@ def report_quarterly(
     register and the quarter, e.g. default-register-keyworking-2026-27-q3.xlsx.
     Labelled provisional – not NHSE-specified.
     """
+    from commands.context import policy_register
     from commands.report.documents import Format, documents
     from commands.report.quarters import Quarter, parse_quarter
     from commands.report.service import quarterly
@@ -665,22 +691,20 @@ def report_quarterly(
     async def main(app: App) -> list[tuple[str, bytes]]:
         today = app.services.today()
         chosen = parse_quarter(quarter, today=today) if quarter else Quarter.last_completed(today)
-        name = register or app.policy.register_name
         async with app.db.transaction() as session:
-            found = await queries.register_by_name(session, name=name)
+            found = (
+                await queries.register_by_name(session, name=register)
+                if register
+                else await policy_register(session, policy=app.policy, now=app.services.clock.now())
+            )
             if found is None:
                 from sqlalchemy import select
 
                 names = list((await session.scalars(select(Register.name))).all())
                 known = ", ".join(repr(n) for n in names) if names else "none yet"
                 raise UserError(
-                    f"There is no register called {name!r}. Registers here: {known}.\n"
-                    + (
-                        f"For example: teamaround report quarterly --register {names[0]!r}"
-                        if names
-                        else "Load the demo area with `teamaround demo seed`, or add people "
-                        "with `/dsr add`."
-                    )
+                    f"There is no register called {register!r}. Registers here: {known}.\n"
+                    "Leave out --register for the policy's register."
                 )
             report = await quarterly(
                 session,

@@ -10,9 +10,9 @@ message it sends, so several replicas may each run a scheduler.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -43,15 +43,10 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=str(calendar.tz))
 
     def start(self) -> None:
-        days = ",".join(WEEKDAYS[d] for d in sorted(self._calendar.hours.weekdays))
-        zone = str(self._calendar.tz)
         for job in self._jobs:
-            trigger = CronTrigger(
-                day_of_week=job.days or days, hour=job.at.hour, minute=job.at.minute, timezone=zone
-            )
             self._scheduler.add_job(
                 self.run_once,
-                trigger,
+                trigger_for(job, self._calendar),
                 args=[job],
                 id=job.name,
                 name=f"{job.name} at {job.at:%H:%M} on working days",
@@ -79,3 +74,31 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+
+def trigger_for(job: ScheduledJob, calendar: WorkingCalendar) -> CronTrigger:
+    """When ``job`` runs: at its local time on the service days (or its own days)."""
+    days = ",".join(WEEKDAYS[d] for d in sorted(calendar.hours.weekdays))
+    return CronTrigger(
+        day_of_week=job.days or days,
+        hour=job.at.hour,
+        minute=job.at.minute,
+        timezone=str(calendar.tz),
+    )
+
+
+def fire_times(
+    jobs: Sequence[ScheduledJob], calendar: WorkingCalendar, *, after: datetime, until: datetime
+) -> list[tuple[datetime, ScheduledJob]]:
+    """Every run of ``jobs`` the scheduler makes after ``after`` and up to
+    ``until``, in order: what `serve` would have done while that time passed
+    (the console's rehearsals move a frozen clock through it)."""
+    runs = []
+    for job in jobs:
+        trigger = trigger_for(job, calendar)
+        previous = None
+        moment = after + timedelta(microseconds=1)
+        while (fire := trigger.get_next_fire_time(previous, moment)) is not None and fire <= until:
+            runs.append((fire, job))
+            previous, moment = fire, fire + timedelta(microseconds=1)
+    return sorted(runs, key=lambda run: (run[0], [j.name for j in jobs].index(run[1].name)))

@@ -43,7 +43,9 @@ async def to_channel(unit: Unit, *, network_id: int, key: str, message: Message)
 
 
 async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
-    """A direct message, unless it would be to the person who caused it."""
+    """A direct message, unless it would be to the person who caused it. Nobody
+    is messaged outside service hours: typed after hours, it waits for the
+    next working morning (what is posted in the network's space does not)."""
     if person.id == unit.actor.id:
         return
     unit.outgoing.append(
@@ -54,6 +56,7 @@ async def dm(unit: Unit, *, person: Person, key: str, message: Message) -> None:
             op="dm",
             message=message,
             now=unit.now,
+            not_before=unit.services.calendar.next_service_time(unit.now),
         )
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, or_, select, update
+from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +83,22 @@ class OutboxStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def pending(self, *, now: datetime) -> tuple[int, int, datetime | None]:
+        """Rows to deliver: how many are due at ``now``, how many wait for a
+        later time (service hours, a retry), and the earliest of those times."""
+        later = Outbox.next_attempt_at > now
+        async with self._db.reader() as session:
+            due, waiting, first = (
+                await session.execute(
+                    select(
+                        func.count().filter(~later),
+                        func.count().filter(later),
+                        func.min(Outbox.next_attempt_at).filter(later),
+                    ).where(Outbox.status == "pending")
+                )
+            ).one()
+        return int(due or 0), int(waiting or 0), first
 
     async def claim(self, *, now: datetime, worker: str, limit: int) -> list[Claimed]:
         due = or_(

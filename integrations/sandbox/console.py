@@ -2,7 +2,9 @@
 
 Lines starting with ``/`` are commands. Console-only lines:
 ``:as EMAIL`` (act as someone else), ``:channel NAME`` (move to a space),
-``:help``, ``:quit``. Lines starting with ``#`` are comments (for scripts).
+``:at ISO-8601`` (move the clock forward, when started with ``--at``: see
+``rehearsal``), ``:help``, ``:quit``. Lines starting with ``#`` are comments
+(for scripts).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dispatcher import Dispatcher, safely
+from bot.errors import UserError
 from bot.invocation import Actor, Conversation, Invocation
 from bot.relay import Relay
+from integrations.sandbox.rehearsal import Rehearsal
 from integrations.sandbox.render import render
 
 CONSOLE_HELP = """\
@@ -22,6 +26,8 @@ Type a slash command, for example:
 Console-only:
   :as EMAIL       act as another person from the directory
   :channel NAME   move to another space (the network spaces are named yp-…)
+  :at ISO-8601    move the clock forward (started with --at): the jobs and
+                  deliveries in between happen at their times
   :quit           leave (Ctrl-D works too)"""
 
 
@@ -34,10 +40,12 @@ class ConsoleSession:
         write: Callable[[str], None],
         actor_email: str,
         channel: str = "general",
+        rehearsal: Rehearsal | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._relay = relay
         self._write = write
+        self._rehearsal = rehearsal
         self.actor_email = actor_email.strip().lower()
         self.channel = channel
 
@@ -49,6 +57,12 @@ class ConsoleSession:
         """Handle one line. Returns False when the session should end."""
         line = line.strip()
         if not line or line.startswith("#"):
+            return True
+        if line.startswith(":at ") and self._rehearsal is not None:
+            try:
+                await self._rehearsal.move_to(self._rehearsal.read(line[4:]))
+            except UserError as exc:
+                self._write(str(exc))
             return True
         if line.startswith(":"):
             return self._meta(line)
@@ -75,6 +89,8 @@ class ConsoleSession:
             self.channel = reply.switch_to
             self._write(f"(you are now in #{self.channel})")
         await self._relay.drain()
+        if self._rehearsal is not None and (waiting := await self._rehearsal.waiting_line()):
+            self._write(waiting)
         return True
 
     def _meta(self, line: str) -> bool:

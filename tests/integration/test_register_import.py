@@ -8,29 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot.clock import FrozenClock
-from bot.main import App, build
-from bot.policy import Policy
-from bot.settings import Settings
-from commands.csv_files import read_csv
-from commands.directory.service import ALIASES, import_csv
-from commands.dsr.imports.service import HistoryReport, import_history
-from commands.report.figures import ByBand, QuarterlyReport
-from commands.report.quarters import parse_quarter
-from commands.report.service import quarterly
-from integrations.sandbox.gateway import ConsoleGateway
-from store import queries
+from commands.report.figures import ByBand
 from store.models import (
     Admission,
-    AuditEvent,
-    ImportedEvent,
     KeyworkerChange,
     RatingChange,
     Register,
@@ -38,17 +23,9 @@ from store.models import (
 )
 from tests.conftest import LONDON, MONDAY, text_of
 from tests.histories import as_command, as_csv, history
+from tests.integration.areas import ADE, KIM, PRIYA, Area, area_on
 from tests.nhs import reserved_numbers
 
-KIM = "kim.lee@example.org"
-ADE = "ade.okafor@example.org"
-PRIYA = "priya.shah@example.org"
-DIRECTORY = (
-    "name,email,agency,role,line_manager_email\n"
-    f"Kim Lee,{KIM},Keyworking Service,Keyworker,\n"
-    f"Ade Okafor,{ADE},Keyworking Service,Keyworker,\n"
-    f"Priya Shah,{PRIYA},ICB,DSR chair (commissioner),\n"
-)
 HEADER = "reference,date,event,value,detail\n"
 # Eight young people; what each is at the end of Q2 2026/27 (30/09/2026):
 HISTORY = HEADER + (
@@ -89,73 +66,6 @@ HISTORY = HEADER + (
     # H: joined after the quarter.
     "DSR-0108,10/10/2026,joined,under-18,parental\n"
 )
-
-
-@dataclass
-class Area:
-    app: App
-    clock: FrozenClock
-    gateway: ConsoleGateway
-
-    async def import_history(self, text: str, *, check: bool = False) -> HistoryReport:
-        async with self.app.db.transaction() as session:
-            return await import_history(
-                session,
-                table=read_csv(text.encode("utf-8")),
-                now=self.clock.now(),
-                calendar=self.app.services.calendar,
-                policy=self.app.policy,
-                actor_label="cli:tester",
-                check=check,
-            )
-
-    async def report(self, quarter: str) -> QuarterlyReport:
-        async with self.app.db.reader() as session:
-            register = await queries.register_by_name(session, name=self.app.policy.register_name)
-            assert register is not None
-            today = self.app.services.today()
-            return await quarterly(
-                session,
-                register=register,
-                quarter=parse_quarter(quarter, today=today),
-                today=today,
-                calendar=self.app.services.calendar,
-                policy=self.app.policy,
-            )
-
-    async def counts(self) -> dict[str, int]:
-        async with self.app.db.reader() as session:
-            return {
-                model.__name__: int(
-                    await session.scalar(select(func.count()).select_from(model)) or 0
-                )
-                for model in (
-                    YoungPerson,
-                    RatingChange,
-                    KeyworkerChange,
-                    Admission,
-                    AuditEvent,
-                    ImportedEvent,
-                )
-            }
-
-
-async def area_on(url: str, *, register: str = "Northshire DSR") -> Area:
-    """A real area: a policy naming its register and area, a directory, no demo."""
-    clock = FrozenClock(MONDAY)
-    gateway = ConsoleGateway(lambda _: None)
-    policy = Policy.model_validate({"register": register, "area": "Northshire"})
-    app = build(
-        Settings(database_url=url), clock=clock, policy=policy, gateways={"console": gateway}
-    )
-    async with app.db.transaction() as session:
-        await import_csv(
-            session,
-            table=read_csv(DIRECTORY.encode(), aliases=ALIASES),
-            now=clock.now(),
-            actor_label="cli:tester",
-        )
-    return Area(app, clock, gateway)
 
 
 @pytest.fixture
@@ -245,10 +155,7 @@ async def test_dsr_show_and_the_agenda_read_the_imported_history(area: Area) -> 
 
 
 async def say(area: Area, email: str, line: str) -> str:
-    from tests.conftest import Harness
-
-    harness = Harness(app=area.app, clock=area.clock, gateway=area.gateway)
-    reply = await harness.say(email, line)
+    reply = await area.harness.say(email, line)
     return "\n".join(" ".join(row.split()) for row in text_of(reply).splitlines())
 
 
@@ -354,7 +261,7 @@ async def test_the_sheet_of_one_row_per_person_makes_the_same_history(
     events_area = await area_on(migrated_url, register="From events")
     try:
         from_sheet = await sheet_area.import_history(sheet)
-        assert (from_sheet.layout, from_sheet.problems) == ("one row per person", [])
+        assert (from_sheet.layout, from_sheet.problems) == ("sheet", [])
         from_events = await events_area.import_history(events)
         assert from_events.problems == []
         assert await history_of(sheet_area) == await history_of(events_area)
@@ -439,7 +346,7 @@ async def test_an_imported_history_is_the_history_the_commands_write(migrated_ur
             "stepped-down",
             "transition",
         }
-        harness = _harness(typed)
+        harness = typed.harness
         for n, line in enumerate(lines):
             typed.clock.set(
                 datetime.combine(line.on, time(12, 0, n % 60), tzinfo=LONDON)
@@ -459,9 +366,3 @@ async def test_an_imported_history_is_the_history_the_commands_write(migrated_ur
     finally:
         await typed.app.db.dispose()
         await imported.app.db.dispose()
-
-
-def _harness(area: Area) -> Any:
-    from tests.conftest import Harness
-
-    return Harness(app=area.app, clock=area.clock, gateway=area.gateway)

@@ -20,6 +20,7 @@ from bot.dates import (
     format_day_year,
     format_numeric,
     parse_due_date,
+    relative_tail,
 )
 from bot.errors import UserError
 
@@ -418,3 +419,27 @@ def test_in_n_working_days_lands_on_a_working_day_n_working_days_on(today: date,
     day = due(f"in {n} working days", today)
     assert CAL.is_working_day(day)
     assert CAL.working_days_between(today, day) == n
+
+
+# -- a relative date ending an action's text ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Send the draft in 5 working days", ("Send the draft", "in 5 working days")),
+        ("Send the draft within two weeks.", ("Send the draft", "within two weeks")),
+        ("Ring Sam end of month", ("Ring Sam", "end of month")),
+        ("Book it Next Friday", ("Book it", "Next Friday")),
+        ("Chase it tomorrow", ("Chase it", "tomorrow")),
+    ],
+)
+def test_a_relative_date_at_the_end_is_split_off(text: str, expected: tuple[str, str]) -> None:
+    assert relative_tail(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Send the draft", "in 5 working days", "Review the 5 working days rota", "Ask Friday"]
+)
+def test_other_endings_are_not_dates(text: str) -> None:
+    assert relative_tail(text) is None

@@ -49,7 +49,7 @@ _NO = {"", "no", "n", "false", "0"}
 
 @dataclass
 class Read:
-    layout: str  # "events" or "one row per person"
+    layout: str  # "events" or "sheet" (one row per person)
     events: list[tuple[Event, Any]] = field(default_factory=list)  # with what was read
     problems: list[str] = field(default_factory=list)
 
@@ -59,7 +59,7 @@ def read_history(table: CsvTable, *, today: date) -> Read:
         read = Read("events")
         rows = [(row, _event_line(row)) for row in table.rows]
     elif set(SHEET_REQUIRED) <= set(table.columns):
-        read = Read("one row per person")
+        read = Read("sheet")
         rows = [(row, _sheet_row(row)) for row in table.rows]
     else:
         raise UserError(

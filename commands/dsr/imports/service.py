@@ -67,7 +67,8 @@ class HistoryReport:
         )
         if kinds:
             text += f" ({kinds})"
-        return f"{text}; {self.already:,} already imported before."
+        source = "dated events" if self.layout == "events" else "one row per person"
+        return f"{text}, from {source}; {self.already:,} already imported before."
 
 
 async def import_history(
