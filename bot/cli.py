@@ -704,7 +704,12 @@ def report_quarterly(
                 known = ", ".join(repr(n) for n in names) if names else "none yet"
                 raise UserError(
                     f"There is no register called {register!r}. Registers here: {known}.\n"
-                    "Leave out --register for the policy's register."
+                    + (
+                        f"For example: teamaround report quarterly --register {names[0]!r}, or "
+                        "leave --register out for the policy's register."
+                        if names
+                        else "Leave --register out for the policy's register."
+                    )
                 )
             report = await quarterly(
                 session,

@@ -120,7 +120,7 @@ SCRIPT = """\
 # Bad input: each is refused kindly and changes nothing.
 /action assign @nobody.here Ring the GP by tomorrow
 /action assign @sam.patel Ring the GP by 01/01/2020
-/action assign @sam.patel Ring the GP tomorrow
+/action assign @sam.patel Ring the GP
 /action assign @sam.patel {long} by tomorrow
 :as taylor.brown@example.org
 /action done 1
@@ -152,9 +152,15 @@ def expected_actions(today: date) -> list[tuple[str, str, date]]:
 
 def test_a_console_script_from_opening_to_done(tmp_path: Path, env: dict[str, str]) -> None:
     assert run(["demo", "seed"], tmp_path, env).returncode == 0
-    started = london_today()
-    result = run(["console", "--as", KIM], tmp_path, env, stdin=SCRIPT.format(long="x" * 5000))
-    finished = london_today()
+    # A working morning, whatever the host's clock says (direct messages
+    # written outside service hours wait for the next one).
+    started = date(2026, 11, 23)
+    result = run(
+        ["console", "--as", KIM, "--at", "2026-11-23T10:00"],
+        tmp_path,
+        env,
+        stdin=SCRIPT.format(long="x" * 5000),
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr
     no_traceback(result)
@@ -177,7 +183,7 @@ def test_a_console_script_from_opening_to_done(tmp_path: Path, env: dict[str, st
     # What was refused, kindly.
     assert "I can't find anyone called @nobody.here in the directory" in out
     assert "Wed 1 Jan 2020 has already passed" in out
-    assert "Every action needs a due date: end with `by` and a date." in out
+    assert "Every action needs a due date: end with `by` and a date, or a relative one" in out
     assert "characters long; please keep it short" in out
     assert "Only the keyworker (Kim Lee), the owner (Sam Patel)" in out  # Taylor
     assert "Action #6" not in out
@@ -191,8 +197,7 @@ def test_a_console_script_from_opening_to_done(tmp_path: Path, env: dict[str, st
     ]
     assert [a["status"] for a in actions] == ["done", "open", "open", "open", "open"]
     assert {a["network_reference"] for a in actions} == {"DSR-0042"}
-    if started == finished:  # (a run across midnight would move every relative date)
-        assert [date.fromisoformat(a["due_date"]) for a in actions] == [d for _, _, d in expected]
+    assert [date.fromisoformat(a["due_date"]) for a in actions] == [d for _, _, d in expected]
     assert actions[0]["closed_at"] is not None
     assert all(a["closed_at"] is None for a in actions[1:])
 
