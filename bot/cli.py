@@ -338,19 +338,7 @@ def directory_import(
                 policy=app.policy,
                 calendar=app.services.calendar,
             )
-        for note in report.notes:
-            typer.secho(note, fg=typer.colors.YELLOW, err=True)
-        if report.problems:
-            for problem in report.problems:
-                typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
-            typer.secho(
-                f"Nothing was imported: {len(report.problems)} problem"
-                f"{'s' if len(report.problems) != 1 else ''} in {file.name}. Fix "
-                f"{'them' if len(report.problems) != 1 else 'it'} and import the file again.",
-                fg=typer.colors.RED,
-                err=True,
-            )
-            raise typer.Exit(1)
+        _refuse_problems(report.problems, notes=report.notes, file=file)
         would = "Checked, nothing written: would add" if check else "Added"
         typer.echo(
             f"{would} {report.added}, updated {report.updated}, unchanged {report.unchanged}."
@@ -362,6 +350,25 @@ def directory_import(
             typer.echo(_leaver_line(leaver, check=check))
 
     _run(main)
+
+
+def _refuse_problems(problems: list[str], *, notes: list[str], file: Path) -> None:
+    """An import's notes; and, if it found problems, each with its line
+    number, then exit 1 (nothing was written)."""
+    for note in notes:
+        typer.secho(note, fg=typer.colors.YELLOW, err=True)
+    if not problems:
+        return
+    for problem in problems:
+        typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
+    many = len(problems) != 1
+    typer.secho(
+        f"Nothing was imported: {len(problems)} problem{'s' if many else ''} in {file.name}. "
+        f"Fix {'them' if many else 'it'} and import the file again.",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _leaver_line(leaver: Any, *, check: bool) -> str:
@@ -441,19 +448,7 @@ def register_import(
                 actor_label=_operator(),
                 check=check,
             )
-        if report.problems:
-            for problem in report.problems:
-                typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
-            count = len(report.problems)
-            typer.secho(
-                f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in "
-                f"{file.name}. Fix {'them' if count != 1 else 'it'} and import the file again.",
-                fg=typer.colors.RED,
-                err=True,
-            )
-            raise typer.Exit(1)
-        for note in report.notes:
-            typer.secho(note, fg=typer.colors.YELLOW, err=True)
+        _refuse_problems(report.problems, notes=report.notes, file=file)
         lead = "Checked, nothing written: would apply" if check else "Applied"
         typer.echo(f"{lead} {report.summary()}")
 

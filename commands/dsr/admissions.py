@@ -12,6 +12,7 @@ from commands.context import Unit
 from commands.dsr import rules
 from commands.dsr.register import (
     FollowUp,
+    as_open,
     chair,
     change_rating,
     find,
@@ -81,12 +82,9 @@ async def discharge(
     """End the open admission. The rating is left for people to decide."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_DISCHARGE)
     admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
-    current = (
-        rules.OpenAdmission(admitted_on=admission.admitted_on, setting=admission.setting)
-        if admission is not None
-        else None
+    rules.check_discharge(
+        young_person.reference, current=as_open(admission), discharged_on=discharged_on
     )
-    rules.check_discharge(young_person.reference, current=current, discharged_on=discharged_on)
     assert admission is not None
     rules.check_happened(discharged_on, today=unit.today, what="a discharge")
     admission.discharged_on = discharged_on

@@ -31,6 +31,7 @@ from commands.vocabulary import REVIEW_TO_HOLD
 from store import audit, chasing, history, queries
 from store.models import (
     Action,
+    Admission,
     Cetr,
     KeyworkerChange,
     Network,
@@ -197,11 +198,15 @@ async def add(
     return young_person
 
 
-async def open_admission(unit: Unit, young_person: YoungPerson) -> rules.OpenAdmission | None:
-    admission = await queries.open_admission(unit.session, young_person_id=young_person.id)
+def as_open(admission: Admission | None) -> rules.OpenAdmission | None:
+    """An open admission, as the register's rules see it."""
     if admission is None:
         return None
     return rules.OpenAdmission(admitted_on=admission.admitted_on, setting=admission.setting)
+
+
+async def open_admission(unit: Unit, young_person: YoungPerson) -> rules.OpenAdmission | None:
+    return as_open(await queries.open_admission(unit.session, young_person_id=young_person.id))
 
 
 async def effective_keyworker(unit: Unit, *, young_person: YoungPerson) -> Person | None:

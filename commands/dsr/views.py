@@ -27,6 +27,9 @@ from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
 AGE_BAND_LABEL = {"under-18": "under 18", "18-25": "18–25"}
+# Who rated someone when the register's history was brought in (an import,
+# or migration 0005's backfill): nobody Teamaround knew of.
+BEFORE_TEAMAROUND = "recorded before Teamaround"
 
 
 def rating_label(rating: str | None) -> str:
@@ -240,7 +243,7 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
     title = f"{yp.reference} · {rating_label(yp.rating)}"
     history = tuple(
         f"{format_numeric(calendar.local_date(change.at))} {rating_label(change.rating)} — "
-        f"{change.rationale} ({change.actor.name if change.actor else 'system'})"
+        f"{change.rationale} ({change.actor.name if change.actor else BEFORE_TEAMAROUND})"
         for change in found.history
     ) or ("No rating changes recorded yet.",)
     lists: list[tuple[str, tuple[str, ...]]] = [("Rating history, newest first", history)]

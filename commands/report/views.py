@@ -70,8 +70,9 @@ def facts(report: QuarterlyReport) -> tuple[Fact, ...]:
 def summary(report: QuarterlyReport, *, attachments: tuple[Attachment, ...]) -> Message:
     q = report.quarter
     title = f"Quarterly keyworking report — {q.label}"
+    area = f" ({report.area})" if report.area else ""
     context = (
-        f"{PROVISIONAL} · {report.register} · {q.period} · as at the end of "
+        f"{PROVISIONAL} · {report.register}{area} · {q.period} · as at the end of "
         f"{format_numeric(report.as_at)}"
     )
     found = facts(report)

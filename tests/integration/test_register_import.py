@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from commands.report.figures import ByBand
 from store.models import (
@@ -140,7 +140,7 @@ async def test_dsr_show_and_the_agenda_read_the_imported_history(area: Area) -> 
     await area.import_history(HISTORY)
     shown = await say(area, PRIYA, "/dsr show DSR-0101")
     assert "Rating: Red since" in shown and "(10/08/2026)" in shown, shown
-    assert "10/08/2026 Red — Two A&E visits" in shown
+    assert "10/08/2026 Red — Two A&E visits (recorded before Teamaround)" in shown
     assert "01/04/2026 Amber — Placement at risk" in shown
     assert "Keyworker: Kim Lee" in shown
     shown = await say(area, PRIYA, "/dsr show DSR-0103")
@@ -177,13 +177,16 @@ async def test_every_broken_rule_is_refused_by_line_and_nothing_is_written(area:
         "DSR-0206,01/05/2026,rated,blue,In hospital\n"  # 14
         "DSR-0206,31/06/2026,rated,red,No such day\n"  # 15
         "DSR-0206,01/05/2026,promoted,,\n"  # 16
+        "DSR-0207,01/03/2026,rated,amber,Too early\n"  # 17: before they join
+        "DSR-0207,01/04/2026,joined,under-18,consent\n"  # 18
+        "DSR-0207,01/02/2026,admitted,Oak Ward,\n"  # 19: already in hospital: fine
     )
     before = await area.counts()
     for check in (True, False):
         report = await area.import_history(text, check=check)
         lines = [p.split(":")[0] for p in report.problems]
         assert sorted(lines, key=lambda s: int(s.split()[1])) == [
-            f"line {n}" for n in (3, 4, 6, 9, 10, 11, 12, 14, 15, 16)
+            f"line {n}" for n in (3, 4, 6, 9, 10, 11, 12, 14, 15, 16, 17)
         ], report.problems
         said = "\n".join(report.problems)
         assert "DSR-0299 isn't on the register" in said
@@ -197,6 +200,10 @@ async def test_every_broken_rule_is_refused_by_line_and_nothing_is_written(area:
         assert "Blue comes from an admission" in said
         assert "'31/06/2026' isn't a date" in said
         assert "I don't know the event 'promoted'" in said
+        assert (
+            "line 17: DSR-0207 isn't on the register on 01/03/2026: they join it on 01/04/2026 "
+            "(line 18)." in said
+        )
         assert await area.counts() == before
 
 
@@ -205,6 +212,8 @@ async def test_check_writes_nothing_and_says_what_it_would_apply(area: Area) -> 
     report = await area.import_history(HISTORY, check=True)
     assert (report.problems, sum(report.applied.values()), report.young_people) == ([], 28, 8)
     assert await area.counts() == before
+    async with area.app.db.reader() as session:  # not even the register is made
+        assert await session.scalar(select(func.count()).select_from(Register)) == 0
 
 
 async def test_someone_already_on_the_register_gets_only_later_history(area: Area) -> None:
@@ -366,3 +375,18 @@ async def test_an_imported_history_is_the_history_the_commands_write(migrated_ur
     finally:
         await typed.app.db.dispose()
         await imported.app.db.dispose()
+
+
+async def test_someone_in_hospital_before_they_joined_is_blue_from_joining(area: Area) -> None:
+    text = HEADER + (
+        "DSR-0401,01/05/2026,joined,18-25,best-interests\n"
+        "DSR-0401,03/01/2023,admitted,Cedar House,out-of-area\n"  # a long stay
+    )
+    report = await area.import_history(text)
+    assert report.problems == []
+    shown = await say(area, PRIYA, "/dsr show DSR-0401")
+    assert "In hospital: Cedar House, out of area, since 03/01/2023" in shown, shown
+    assert "01/05/2026 Blue — Admitted to Cedar House" in shown
+    q1 = await area.report("2026-Q1")
+    assert q1.inpatients == bands(0, 1)
+    assert q1.new_admissions == bands(0, 0)  # admitted years before this quarter

@@ -115,6 +115,11 @@ class Entry:
     broken: bool = False  # an earlier line about them was refused
     changed: bool = False
 
+    def in_hospital(self) -> rules.OpenAdmission | None:
+        """Their open admission, as the register's rules see it."""
+        current = self.admission
+        return rules.OpenAdmission(current.admitted_on, current.setting) if current else None
+
 
 @dataclass(frozen=True)
 class Written:
@@ -136,6 +141,7 @@ class Replay:
     policy: Policy
     entries: dict[str, Entry]  # by upper-case reference
     directory: dict[str, Person]  # by email
+    joins: dict[str, Event] = field(default_factory=dict)  # the file's `joined` lines
     rows: list[Written] = field(default_factory=list)
     audits: list[tuple[Entry, Event, str, dict[str, Any]]] = field(default_factory=list)
     applied: Counter[str] = field(default_factory=Counter)
@@ -151,6 +157,12 @@ class Replay:
         """The young person the event is about, on the register on its day."""
         found = self.entries.get(event.reference.upper())
         if found is None:
+            joined = self.joins.get(event.reference.upper())
+            if joined is not None:
+                raise UserError(
+                    f"{event.reference} isn't on the register on {format_numeric(event.on)}: "
+                    f"they join it on {format_numeric(joined.on)} (line {joined.line})."
+                )
             raise UserError(
                 f"{event.reference} isn't on the register: give them a `joined` line first "
                 "(or add them with /dsr add)."
@@ -215,7 +227,7 @@ def _read_joined(event: Event, today: date) -> _Joined:
             "or parental (add ;ehcp when they have an EHCP)."
         )
     example = "consent;ehcp"
-    basis = grammar.parse_consent_basis(parts[0], example=example).strip()
+    basis = grammar.parse_consent_basis(parts[0], example=example)
     ehcp = False
     consent_date = event.on
     for part in parts[1:]:
@@ -340,11 +352,7 @@ def _read_admitted(event: Event, today: date) -> tuple[str, bool]:
 def _admitted(replay: Replay, event: Event, data: tuple[str, bool]) -> None:
     entry = replay.entry(event)
     setting, out_of_area = data
-    current = entry.admission
-    rules.check_admit(
-        entry.reference,
-        current=rules.OpenAdmission(current.admitted_on, current.setting) if current else None,
-    )
+    rules.check_admit(entry.reference, current=entry.in_hospital())
     # Someone already in hospital when they joined: the admission keeps its
     # day; they are Blue from the day they joined (as `/dsr admit … --confirm`).
     at = replay.instant(max(event.on, entry.joined))
@@ -373,12 +381,8 @@ def _read_nothing(event: Event, today: date) -> None:
 
 def _discharged(replay: Replay, event: Event, _: None) -> None:
     entry = replay.entry(event)
+    rules.check_discharge(entry.reference, current=entry.in_hospital(), discharged_on=event.on)
     current = entry.admission
-    rules.check_discharge(
-        entry.reference,
-        current=rules.OpenAdmission(current.admitted_on, current.setting) if current else None,
-        discharged_on=event.on,
-    )
     assert current is not None
     current.discharged_on = event.on
     if current.id is not None:  # recorded before this import
@@ -403,11 +407,7 @@ def _read_note(event: Event, today: date) -> str:
 
 def _stepped_down(replay: Replay, event: Event, note: str) -> None:
     entry = replay.entry(event)
-    current = entry.admission
-    rules.check_step_down(
-        entry.reference,
-        current=rules.OpenAdmission(current.admitted_on, current.setting) if current else None,
-    )
+    rules.check_step_down(entry.reference, current=entry.in_hospital())
     _leave(
         replay,
         entry,
@@ -531,13 +531,16 @@ def apply_all(replay: Replay, events: list[tuple[Event, Any]], problems: list[st
     """Apply ``events`` (each with what its kind read) in date order, the
     events of one day in the table's order, then the file's; each refusal
     becomes a problem with its line number."""
-    joined = {e.reference.upper(): e.on for e, _ in events if e.kind == "joined"}
+    for event, _ in events:
+        if event.kind == "joined":
+            replay.joins.setdefault(event.reference.upper(), event)
 
     def when(item: tuple[Event, Any]) -> tuple[date, int, int]:
         event = item[0]
         day = event.on
-        if event.kind == "admitted":  # in hospital before they joined: applied as they join
-            day = max(day, joined.get(event.reference.upper(), day))
+        joined = replay.joins.get(event.reference.upper())
+        if event.kind == "admitted" and joined is not None:
+            day = max(day, joined.on)  # in hospital before they joined: applied as they join
         return day, EVENTS[event.kind].order, event.line
 
     ordered = sorted(events, key=when)

@@ -32,7 +32,7 @@ from commands.context import policy_register
 from commands.csv_files import CsvTable
 from commands.dsr.imports.events import EVENTS, Admitted, Entry, Event, Replay, apply_all, key
 from commands.dsr.imports.read import read_history
-from store import audit
+from store import audit, queries
 from store.models import (
     Admission,
     AuditEvent,
@@ -88,19 +88,28 @@ async def import_history(
     report = HistoryReport(read.layout, read=len(read.events), problems=read.problems)
     if table.note:
         report.notes.append(table.note)
-    register = await policy_register(session, policy=policy, now=now)
+    # Looked up, not made: a check writes nothing (made below, when writing).
+    register = await queries.register_by_name(session, name=policy.register_name)
     counted: Counter[tuple[str, date, str, str]] = Counter()
     keyed: list[tuple[Event, Any, str]] = []
     for event, data in read.events:
         same = (event.reference.upper(), event.on, event.kind, fold(event.value))
         counted[same] += 1
         keyed.append((event, data, key(event, counted[same])))
-    done = await _imported(session, register_id=register.id, keys=[k for _, _, k in keyed])
+    done = (
+        await _imported(session, register_id=register.id, keys=[k for _, _, k in keyed])
+        if register is not None
+        else set()
+    )
     fresh = [(event, data, k) for event, data, k in keyed if k not in done]
     report.already = len(keyed) - len(fresh)
 
     references = {event.reference.upper() for event, _, _ in fresh}
-    entries, rows = await _entries(session, register=register, references=references, cal=calendar)
+    entries, rows = (
+        await _entries(session, register=register, references=references, cal=calendar)
+        if register is not None
+        else ({}, {})
+    )
     emails = {e.value.strip().lower() for e, _, _ in fresh if e.kind == "keyworker" and e.value}
     directory = {
         p.email: p for p in await _in_chunks(session, Person, Person.email, sorted(emails))
@@ -129,7 +138,7 @@ async def import_history(
         return report
     await _write(
         session,
-        register=register,
+        register=await policy_register(session, policy=policy, now=now),
         replay=replay,
         keys=[(event, k) for event, _, k in fresh],
         existing=rows,
