@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import WorkingCalendar
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Message
 from commands import notify
@@ -39,9 +42,18 @@ def _snapshot(network: Network) -> dict[str, Any]:
 
 async def card_for(unit: Unit, *, network: Network) -> Message:
     """The network card as it stands: members, keyworker, open and overdue actions."""
-    members = await queries.active_members(unit.session, network_id=network.id)
-    open_actions = await queries.actions_in_network(unit.session, network_id=network.id)
-    overdue = sum(1 for a in open_actions if a.due_date < unit.today)
+    return await card_of(
+        unit.session, network=network, today=unit.today, calendar=unit.services.calendar
+    )
+
+
+async def card_of(
+    session: AsyncSession, *, network: Network, today: date, calendar: WorkingCalendar
+) -> Message:
+    """:func:`card_for` outside a command (a directory import's leavers)."""
+    members = await queries.active_members(session, network_id=network.id)
+    open_actions = await queries.actions_in_network(session, network_id=network.id)
+    overdue = sum(1 for a in open_actions if a.due_date < today)
     # The next review is the soonest open review follow-up that is a review
     # to hold (not the report of one already held).
     reviews = [a for a in open_actions if is_review_to_hold(source=a.source, text=a.text)]
@@ -50,8 +62,8 @@ async def card_for(unit: Unit, *, network: Network) -> Message:
         members,
         open_actions=len(open_actions),
         overdue=overdue,
-        today=unit.today,
-        calendar=unit.services.calendar,
+        today=today,
+        calendar=calendar,
         next_review=min(reviews, key=lambda a: a.due_date).due_date if reviews else None,
     )
 

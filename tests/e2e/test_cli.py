@@ -88,6 +88,7 @@ def test_help_lists_every_command(tmp_path: Path, env: dict[str, str]) -> None:
         "jobs",
         "outbox",
         "manifest",
+        "register",
     ):
         assert command in result.stdout, command
     no_traceback(result)

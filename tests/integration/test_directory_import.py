@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.errors import UserError
 from commands.csv_files import read_csv
 from commands.directory.service import ALIASES, ImportReport, import_csv, upsert_person
+from integrations.sandbox.render import render
 from store import queries
 from store.db import Database
 from store.models import Action, ActionEvent, Agency, AuditEvent, NetworkMember, Outbox, Person
@@ -225,6 +226,11 @@ async def test_a_leaver_is_marked_left_taken_out_and_their_keyworker_asked_to_re
     assert "#3" not in dm.message.text  # Jo's action is nobody's business here
     [removal] = [d for d in h.gateway.delivered if d.space is not None]
     assert (removal.space.action, [m.email for m in removal.space.members]) == ("remove", [SAM])
+    [card] = [d for d in h.gateway.delivered if d.key.startswith("card:network:")]
+    assert card.op == "update"  # the network card, edited in place without Sam
+    assert card.message is not None and "2 people" in card.message.text
+    shown = render(card.message)
+    assert "Kim Lee" in shown and "Jo Hughes" in shown and "Sam Patel" not in shown
 
     async with h.app.db.reader() as session:
         sam = await queries.person_by_email(session, email=SAM)
