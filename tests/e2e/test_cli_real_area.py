@@ -155,3 +155,49 @@ def test_the_readme_fortnight_runs_as_printed(tmp_path: Path, env: dict[str, str
         < out.index("── Wed 23 Dec 09:30 · chase ──")
     )
     assert "DM to morgan.reed@example.org" in out  # stage 2: Sam's line manager
+
+
+def test_a_fresh_area_from_policy_to_report_without_the_demo(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    (tmp_path / "policy.yaml").write_text(
+        "register: Northshire DSR\narea: Northshire\n", encoding="utf-8"
+    )
+    env = {**env, "TEAMAROUND_CONFIG": str(tmp_path / "policy.yaml")}
+    assert run(["db", "upgrade"], tmp_path, env).returncode == 0
+    (tmp_path / "people.csv").write_text(
+        "name,email,agency,role,line_manager_email\n"
+        "Sam Patel,sam.patel@example.org,CAMHS,Clinical psychologist,morgan.reed@example.org\n"
+        "Kim Lee,kim.lee@example.org,Keyworking Service,Keyworker,\n"
+        "Priya Shah,priya.shah@example.org,ICB,DSR chair (commissioner),\n"
+        "Morgan Reed,morgan.reed@example.org,CAMHS,CAMHS team manager,\n",
+        encoding="utf-8",
+    )
+    imported = run(["directory", "import", "people.csv"], tmp_path, env)
+    assert "Added 4, updated 0, unchanged 0." in imported.stdout, imported.stderr
+    chair = run(
+        ["console", "--as", "priya.shah@example.org", "--at", "2026-11-23T10:00"],
+        tmp_path,
+        env,
+        stdin="/dsr add DSR-0100 --age-band under-18 --consent parental --consent-date today\n",
+    )
+    assert "Added DSR-0100 to the register" in chair.stdout, chair.stdout
+    keyworker = run(
+        ["console", "--as", "kim.lee@example.org", "--at", "2026-11-23T10:05"],
+        tmp_path,
+        env,
+        stdin="/network open DSR-0100\n/network add @sam.patel\n"
+        "/action assign @sam.patel Send the EHCP draft in 5 working days\n",
+    )
+    assert "Opened #yp-dsr-0100" in keyworker.stdout, keyworker.stdout
+    assert "Action #1 is with Sam Patel (CAMHS), due Mon 30 Nov." in keyworker.stdout
+    report = run(["report", "quarterly", "--quarter", "2026-Q3", "--format", "md"], tmp_path, env)
+    assert report.returncode == 0, report.stderr
+    [document] = tmp_path.glob("northshire-dsr-keyworking-*.md")
+    text = document.read_text(encoding="utf-8")
+    assert "Register: Northshire DSR (Northshire)." in text
+    assert "synthetic" not in text
+    demo = run(["demo", "seed"], tmp_path, env)
+    assert demo.returncode == 2
+    assert "already holds a real area (1 young person on the register" in demo.stderr
+    no_traceback(demo)

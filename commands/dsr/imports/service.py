@@ -16,8 +16,8 @@ so a replay never has to rewrite history that later history rests on.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -246,6 +246,33 @@ async def _entries(
     return entries, rows
 
 
+def _admission(young_person_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    admitted: Admitted = values["admission"]
+    return {
+        "young_person_id": young_person_id,
+        "admitted_on": admitted.admitted_on,
+        "setting": admitted.setting,
+        "out_of_area": admitted.out_of_area,
+        "discharged_on": admitted.discharged_on,
+        "recorded_by_id": None,
+        "created_at": values["at"],
+    }
+
+
+def _change(young_person_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    return {"young_person_id": young_person_id, "actor_id": None, **values}
+
+
+# The history rows a replay writes (``events.Written.what``): the table, and
+# its columns from the young person's id and what the event recorded. A new
+# kind of history is a new row here.
+HISTORY_ROWS: dict[str, tuple[Any, Callable[[int, dict[str, Any]], dict[str, Any]]]] = {
+    "rating": (RatingChange, _change),
+    "keyworker": (KeyworkerChange, _change),
+    "admission": (Admission, _admission),
+}
+
+
 def _set_state(young_person: YoungPerson, entry: Entry) -> None:
     young_person.rating, young_person.rated_at = entry.rating, entry.rated_at
     young_person.keyworker_id = entry.keyworker_id
@@ -288,31 +315,14 @@ async def _write(
     def id_of(entry: Entry) -> int:
         return people[entry.reference.upper()].id
 
-    ratings: list[dict[str, Any]] = []
-    keyworkers: list[dict[str, Any]] = []
-    admissions: list[dict[str, Any]] = []
+    inserts: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for row in replay.rows:
-        values = row.values
-        if row.what == "rating":
-            ratings.append({"young_person_id": id_of(row.entry), "actor_id": None, **values})
-        elif row.what == "keyworker":
-            keyworkers.append({"young_person_id": id_of(row.entry), "actor_id": None, **values})
-        elif row.what == "admission":
-            admitted: Admitted = values["admission"]
-            admissions.append(
-                {
-                    "young_person_id": id_of(row.entry),
-                    "admitted_on": admitted.admitted_on,
-                    "setting": admitted.setting,
-                    "out_of_area": admitted.out_of_area,
-                    "discharged_on": admitted.discharged_on,
-                    "recorded_by_id": None,
-                    "created_at": values["at"],
-                }
-            )
-        else:  # the discharge of an admission recorded before this import
-            recorded = await session.get_one(Admission, values["admission"].id)
-            recorded.discharged_on = values["admission"].discharged_on
+        if row.what == "discharge":  # of an admission recorded before this import
+            recorded = await session.get_one(Admission, row.values["admission"].id)
+            recorded.discharged_on = row.values["admission"].discharged_on
+            continue
+        model, columns = HISTORY_ROWS[row.what]
+        inserts[model].append(columns(id_of(row.entry), row.values))
     audits = [
         {
             "at": now,
@@ -340,14 +350,8 @@ async def _write(
         }
         for event, k in keys
     ]
-    tables: list[tuple[Any, list[dict[str, Any]]]] = [
-        (RatingChange, ratings),
-        (KeyworkerChange, keyworkers),
-        (Admission, admissions),
-        (AuditEvent, audits),
-        (ImportedEvent, imported),
-    ]
-    for model, batch in tables:
+    inserts[AuditEvent], inserts[ImportedEvent] = audits, imported
+    for model, batch in inserts.items():
         if batch:
             await session.execute(insert(cast(Table, model.__table__)), batch)
     audit.record(
