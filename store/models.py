@@ -57,7 +57,7 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # The name as compared (bot.folding.fold): unique, so "ÉQUIPE SANTÉ" and
     # "Équipe Santé" are one agency on SQLite and PostgreSQL alike.
-    name_key: Mapped[str] = mapped_column(String(120), unique=True)
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40), default="other")
     stage2_contact_email: Mapped[str | None] = mapped_column(String(254))
     senior_contact_email: Mapped[str | None] = mapped_column(String(254))

@@ -35,7 +35,7 @@ log = logging.getLogger("alembic.runtime.migration")
 
 def upgrade() -> None:
     with op.batch_alter_table("agencies", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("name_key", sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column("name_key", sa.String(length=200), nullable=True))
     connection = op.get_bind()
     keep: dict[str, int] = {}
     for agency_id, name in connection.execute(
@@ -58,7 +58,7 @@ def upgrade() -> None:
             {"key": key, "id": agency_id},
         )
     with op.batch_alter_table("agencies", schema=None) as batch_op:
-        batch_op.alter_column("name_key", existing_type=sa.String(length=120), nullable=False)
+        batch_op.alter_column("name_key", existing_type=sa.String(length=200), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_agencies_name_key"), ["name_key"])
 
     op.create_table(
