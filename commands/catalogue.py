@@ -182,26 +182,28 @@ DSR = Command(
         _do(
             Verb.DSR_ADD,
             "add REF --age-band under-18|18-25 [--ehcp] "
-            "--consent consent|best-interests|parental --consent-date DATE",
-            "put someone on the register (never without a consent basis)",
+            "--consent consent|best-interests|parental --consent-date DATE [--on DATE]",
+            "put someone on the register (never without a consent basis); --on: they joined "
+            "on an earlier day",
             PERSONAL,
         ),
         _do(
             Verb.DSR_RATE,
-            'rate REF red|amber|green|blue "why"',
+            'rate REF red|amber|green|blue "why" [--on DATE]',
             "change the rating; the history is kept. Red asks for a C(E)TR; Red and Amber ask "
             "for a keyworking referral if there's no keyworker",
             PERSONAL,
         ),
         _do(
             Verb.DSR_ADMIT,
-            "admit REF DATE --setting NAME [--out-of-area]",
-            "record an admission: rated Blue, post-admission review scheduled",
+            "admit REF DATE --setting NAME [--out-of-area] [--confirm]",
+            "record an admission: rated Blue, post-admission review scheduled (--confirm: "
+            "admitted further back than the policy's limit, a long stay)",
         ),
         _do(Verb.DSR_DISCHARGE, "discharge REF DATE", "end the admission (then give a new rating)"),
         _do(
             Verb.DSR_KEYWORKER,
-            "keyworker REF @person",
+            "keyworker REF @person [--on DATE]",
             "record the keyworker (and set it on their open network)",
             PERSONAL,
         ),

@@ -420,14 +420,8 @@ async def test_the_agenda_preview_is_built_from_the_register_in_a_fixed_number_o
     )
     shown = await say(h, PRIYA, "/dsr agenda preview")
     few = len(statements)
-<<<<<<< HEAD
     today = "*DSR review agenda — Demo area (synthetic) — Mon 23 Nov*"
     assert shown.startswith(today), shown
-=======
-    assert shown.startswith("*DSR review agenda — Demo area (synthetic) — Mon 23 Nov*"), (
-        shown
-    )  # today
->>>>>>> 3caf9bb (Directory import takes real HR exports: UTF-8 with or without a BOM, Windows-1252 and UTF-16 read (anything else refused in one line), commas, semicolons or tabs, headers as HR systems write them; managers resolved after every row; agencies compared case-folded; every field checked for NHS numbers (directory add too); all or nothing with every problem by line; --check; --leavers marks leavers (never deleted), takes them out of network spaces and asks each network's keyworker (or the DSR chair) to reassign their open actions)
     red = shown.split("*Red*", 1)[1].split("*Amber due review", 1)[0]
     assert "DSR-0042 — Red — Kim Lee" in red and "DSR-0043 — Red — no keyworker" in red
     assert "DSR-0042: now Red (23/11/2026) — Placement breaking down" in shown

@@ -12,7 +12,7 @@ brought in without a recorder
   imported it).
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from bot.folding import fold
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
