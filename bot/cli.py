@@ -1,4 +1,9 @@
-"""`teamaround`: the command line (part of the composition root)."""
+"""`teamaround`: the command line (part of the composition root).
+
+Every command imports what it needs when it runs (the database, the
+features, the platforms), so that `teamaround --help` and a command's own
+`--help` start at once; new commands follow the same pattern.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,15 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
-from bot.clock import FrozenClock
 from bot.errors import ConfigError, UserError
-from bot.main import App, build
-from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.main import App
+    from bot.settings import Settings
 
 T = TypeVar("T")
 
@@ -63,6 +67,8 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _settings() -> Settings:
+    from bot.settings import load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -71,6 +77,8 @@ def _settings() -> Settings:
 
 
 def _app(**kwargs: Any) -> App:
+    from bot.main import build
+
     try:
         return build(_settings(), **kwargs)
     except ConfigError as exc:
@@ -82,17 +90,20 @@ async def _ready(app: App) -> None:
     """SQLite files are migrated automatically; other databases must be upgraded."""
     from store import migrate
 
+    if await migrate.at_head(app.settings.database_url):
+        return
     if app.db.dialect == "sqlite":
         await migrate.upgrade_async(app.settings.database_url)
         return
-    if await migrate.current_revision(app.settings.database_url) != migrate.head_revision():
-        _fail("The database schema is not up to date: run `teamaround db upgrade` first.")
+    _fail("The database schema is not up to date: run `teamaround db upgrade` first.")
 
 
 def _check_sqlite_folder(url: str) -> None:
     """A SQLite file in a folder that does not exist cannot be created: say so
     before any driver thread starts (aiosqlite's worker thread would otherwise
     race the closing event loop and print a traceback)."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return
@@ -104,6 +115,8 @@ def _check_sqlite_folder(url: str) -> None:
 
 
 def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
+    from sqlalchemy.exc import DBAPIError
+
     app = _app(**kwargs)
     _check_sqlite_folder(app.settings.database_url)
 
@@ -131,6 +144,8 @@ def _run(factory: Callable[[App], Coroutine[Any, Any, T]], **kwargs: Any) -> T:
 
 
 def _fail_database(url: str, exc: Exception) -> None:
+    from sqlalchemy.engine import make_url
+
     shown = make_url(url).render_as_string(hide_password=True)
     reason = getattr(exc, "orig", None) or exc
     _fail(f"I can't open the database in TEAMAROUND_DATABASE_URL ({shown}): {reason}")
@@ -152,8 +167,13 @@ def _operator() -> str:
         return "cli:operator"
 
 
-def _setup_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _setup_logging(settings: Settings | None = None, level: int = logging.INFO) -> None:
+    """Plain lines, or JSON with TEAMAROUND_LOG_FORMAT=json; secrets never shown."""
+    from bot import logs
+
+    fmt = settings.log_format if settings is not None else os.environ.get("TEAMAROUND_LOG_FORMAT")
+    secrets = settings.secret_values() if settings is not None else []
+    logs.setup(fmt="json" if fmt == "json" else "text", level=level, secrets=secrets)
 
 
 @cli.command()
@@ -167,12 +187,17 @@ def serve(
         bool, typer.Option("--no-relay", help="Do not deliver the outbox here.")
     ] = False,
 ) -> None:
-    """Run the HTTP server (health, metrics; Slack and Teams when connected)."""
-    import uvicorn
+    """Run the HTTP server (Slack and Teams when connected; /healthz, /readyz, /metrics).
+
+    On SIGTERM it stops taking requests, finishes those in flight, hands its
+    claimed outbox rows to the other replicas and exits within 10 s.
+    """
+    from sqlalchemy.exc import DBAPIError
 
     from bot.server import create_web_app
+    from bot.server import serve as run_server
 
-    _setup_logging()
+    _setup_logging(_settings())
     app = _app()
     if not (app.settings.slack_enabled or app.settings.teams_enabled):
         typer.echo(
@@ -190,12 +215,14 @@ def serve(
     except (DBAPIError, OSError) as exc:
         _fail_database(app.settings.database_url, exc)
     web = create_web_app(app, run_relay=not no_relay, run_scheduler=not no_scheduler)
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    run_server(web, host=host, port=port)
 
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
+    from sqlalchemy.exc import DBAPIError
+
     from store import migrate
 
     settings = _settings()
@@ -209,6 +236,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Undo migrations down to REVISION ("base" removes every table)."""
+    from sqlalchemy.exc import DBAPIError
+
     from store import migrate
 
     settings = _settings()
@@ -298,6 +327,8 @@ def _frozen_at(at: str | None) -> dict[str, Any]:
         from zoneinfo import ZoneInfo
 
         instant = instant.replace(tzinfo=ZoneInfo("Europe/London"))
+    from bot.clock import FrozenClock
+
     return {"clock": FrozenClock(instant)}
 
 
@@ -862,7 +893,7 @@ def main() -> None:
 
         reference = new_reference()
         _setup_logging()
-        log.exception("unexpected error, reference %s", reference)
+        log.exception("unexpected error, reference %s", reference, extra={"reference": reference})
         typer.secho(
             f"Sorry, something went wrong. The details are logged above with reference "
             f"{reference}.",

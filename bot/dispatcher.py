@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.errors import ConnectionLost, NeedsIdentity, UserError
 from bot.invocation import Invocation, Reply
 from bot.messages import Message, Section, plain
+from bot.metrics import Metrics
 from bot.privacy import refuse_identifiers
 
 log = logging.getLogger("teamaround")
@@ -18,8 +20,9 @@ MAX_COMMAND_TEXT = 4000
 
 
 class Dispatcher:
-    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+    def __init__(self, handlers: Mapping[str, Handler], *, metrics: Metrics | None = None) -> None:
         self._handlers = dict(handlers)
+        self._metrics = metrics
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -27,6 +30,30 @@ class Dispatcher:
 
     async def dispatch(self, invocation: Invocation) -> Reply:
         """Run a command. Raises UserError for expected refusals; see ``safely``."""
+        if self._metrics is None:
+            return await self._dispatch(invocation)
+        name = invocation.command.lstrip("/").lower()
+        # Labels from a closed set only: never what was typed.
+        command = name if name in self._handlers else "unknown"
+        platform = invocation.actor.platform
+        began = time.perf_counter()
+        result = "error"
+        try:
+            reply = await self._dispatch(invocation)
+            result = "ok"
+            return reply
+        except NeedsIdentity:
+            result = "identify"  # looked up once and run again: counted again
+            raise
+        except UserError:
+            result = "refused"
+            raise
+        finally:
+            self._metrics.commands.labels(platform, command, result).observe(
+                time.perf_counter() - began
+            )
+
+    async def _dispatch(self, invocation: Invocation) -> Reply:
         name = invocation.command.lstrip("/").lower()
         handler = self._handlers.get(name)
         if handler is None:
@@ -72,7 +99,7 @@ async def safely(call: Awaitable[Reply]) -> Reply:
         return Reply(message=error_message(exc))
     except Exception:
         reference = new_reference()
-        log.exception("unexpected error, reference %s", reference)
+        log.exception("unexpected error, reference %s", reference, extra={"reference": reference})
         return Reply(message=unexpected_message(reference))
 
 

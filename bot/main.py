@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.errors import ConfigError
 from bot.gateway import ChatGateway
+from bot.metrics import Metrics
 from bot.policy import Policy, load_policy
 from bot.relay import Relay
 from bot.scheduler import ScheduledJob, Scheduler
@@ -35,6 +38,13 @@ class App:
     teams: Any = None  # the TeamsInbound when Teams is connected
     # Things to close when the app stops (HTTP sessions), before the database.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
+    # This process among the replicas: claims and job locks carry it, so a
+    # replica hands back only its own rows (the host name alone repeats when
+    # several replicas share a host).
+    instance: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:40]}-{os.getpid()}-" + secrets.token_hex(2)
+    )
 
     @property
     def db(self) -> Database:
@@ -75,7 +85,10 @@ class App:
 
     def scheduler(self) -> Scheduler:
         return Scheduler(
-            jobs=self.scheduled_jobs(), calendar=self.services.calendar, clock=self.services.clock
+            jobs=self.scheduled_jobs(),
+            calendar=self.services.calendar,
+            clock=self.services.clock,
+            metrics=self.metrics,
         )
 
     def relay(self, *, worker: str | None = None) -> Relay:
@@ -83,7 +96,8 @@ class App:
             outbox=OutboxStore(self.db),
             gateways=self.gateways,
             clock=self.services.clock,
-            worker=worker or f"{socket.gethostname()}-relay",
+            worker=worker or f"{self.instance}-relay",
+            metrics=self.metrics,
         )
 
 
@@ -101,13 +115,15 @@ def build(
         policy=policy,
         calendar=policy.calendar(),
     )
-    dispatcher = Dispatcher(registry.handlers(services))
+    metrics = Metrics()
+    dispatcher = Dispatcher(registry.handlers(services), metrics=metrics)
     app = App(
         settings=settings,
         policy=policy,
         services=services,
         dispatcher=dispatcher,
         gateways=dict(gateways or {}),
+        metrics=metrics,
     )
     if settings.slack_enabled:
         connect_slack(app, with_gateway="slack" not in app.gateways)

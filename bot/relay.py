@@ -4,19 +4,24 @@ Rows are claimed (so several relays can run), delivered, and marked sent; a
 failure is retried with capped exponential back-off and jitter, honouring a
 platform's ``Retry-After``; after ``max_attempts`` a row is parked as dead,
 where an operator can see it and retry it (``teamaround outbox``).
+
+On shutdown (``stop``) the relay finishes the delivery in hand and hands the
+rest of its batch back at once (``release``), so another replica delivers
+them now rather than when the claim's lease runs out.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.gateway import ChatGateway, Delivery, DeliveryError, SendResult
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,8 @@ class OutboxPort(Protocol):
         count_attempt: bool = True,
     ) -> None: ...
 
+    async def release(self, *, row_ids: Sequence[int], worker: str) -> int: ...
+
 
 @dataclass
 class RetryPolicy:
@@ -83,6 +90,8 @@ class RelayReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    claimed: int = 0
+    released: int = 0  # handed back unsent on shutdown
 
 
 class Relay:
@@ -95,6 +104,7 @@ class Relay:
         worker: str = "relay",
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._outbox = outbox
         self._gateways = dict(gateways)
@@ -102,14 +112,35 @@ class Relay:
         self._worker = worker
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
+        self._metrics = metrics
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the delivery in hand, hand the rest of the batch back, claim no more."""
+        self._stopping = True
 
     async def run_once(self, *, limit: int = 50) -> RelayReport:
         """Claim and deliver one batch of due rows."""
         report = RelayReport()
+        if self._stopping:
+            return report
         now = self._clock.now()
         batch = await self._outbox.claim(now=now, worker=self._worker, limit=limit)
-        for item in batch:
-            await self._deliver(item, report)
+        report.claimed = len(batch)
+        waiting = [item.row_id for item in batch]
+        try:
+            for item in batch:
+                if self._stopping:
+                    break
+                waiting.remove(item.row_id)
+                await self._deliver(item, report)
+        finally:
+            # Stopped (or cancelled) mid-batch: what was not started goes back
+            # now. A row cancelled mid-send keeps its claim: it may have
+            # landed, and the lease makes the next relay check first.
+            if waiting:
+                report.released = await self._outbox.release(row_ids=waiting, worker=self._worker)
+                log.info("handed %s claimed outbox row(s) back", report.released)
         return report
 
     async def drain(self, *, max_batches: int = 100) -> RelayReport:
@@ -120,6 +151,7 @@ class Relay:
             total.sent += report.sent
             total.retried += report.retried
             total.dead += report.dead
+            total.claimed += report.claimed
             if not (report.sent or report.retried or report.dead):
                 break
         return total
@@ -135,7 +167,7 @@ class Relay:
         )
         now = self._clock.now()
         if prepared.superseded:
-            report.sent += 1
+            self._count(report, "superseded", None)
             return
         if prepared.wait_seconds is not None:
             await self._outbox.mark_failed(
@@ -145,16 +177,17 @@ class Relay:
                 now=now,
                 count_attempt=False,
             )
-            report.retried += 1
+            self._count(report, "retried", None)
             return
         if prepared.delivery is None:
             await self._outbox.mark_failed(
                 row_id=item.row_id, error=prepared.problem or "unreachable", retry_at=None, now=now
             )
-            report.dead += 1
+            self._count(report, "dead", None)
             return
         delivery = prepared.delivery
-        gateway = self._gateways[delivery.address.platform]
+        platform = delivery.address.platform
+        gateway = self._gateways[platform]
         try:
             result = await gateway.deliver(delivery)
         except Exception as exc:
@@ -176,20 +209,27 @@ class Relay:
                     now=now,
                     count_attempt=False,
                 )
-                report.retried += 1
+                self._count(report, "retried", platform)
                 return
             attempts = item.attempts + 1
             retry_at: datetime | None = None
             if exc.retryable and attempts < self._policy.max_attempts:
                 delay = self._policy.delay(attempts, exc.retry_after, self._rng)
                 retry_at = now + timedelta(seconds=delay)
-                report.retried += 1
+                self._count(report, "retried", platform)
             else:
-                report.dead += 1
+                self._count(report, "dead", platform)
             log.warning("outbox row %s (%s) failed: %s", item.row_id, delivery.key, exc)
             await self._outbox.mark_failed(
                 row_id=item.row_id, error=str(exc), retry_at=retry_at, now=now
             )
             return
         await self._outbox.mark_sent(row_id=item.row_id, result=result, now=self._clock.now())
-        report.sent += 1
+        self._count(report, "sent", platform)
+
+    def _count(self, report: RelayReport, result: str, platform: str | None) -> None:
+        # A superseded row counts as sent: a newer version of it was delivered.
+        field = "sent" if result == "superseded" else result
+        setattr(report, field, getattr(report, field) + 1)
+        if self._metrics is not None:
+            self._metrics.deliveries.labels(platform or "unassigned", result).inc()

@@ -5,11 +5,17 @@ days at the register's local times, and once at start-up, so a run missed
 while Teamaround was down catches up. Every job is safe to run twice or in
 two processes at once: it takes a database lock for its run and keys every
 message it sends, so several replicas may each run a scheduler.
+
+On shutdown a run in progress is given a few seconds to finish; after that it
+is cancelled, which rolls its transaction back (the job's one unit of work),
+so it is abandoned cleanly and the next run starts from the same state.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time as monotonic_time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -20,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.calendar import WorkingCalendar
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.policy import WEEKDAYS
 
 log = logging.getLogger("teamaround.jobs")
@@ -35,12 +42,20 @@ class ScheduledJob:
 
 class Scheduler:
     def __init__(
-        self, *, jobs: list[ScheduledJob], calendar: WorkingCalendar, clock: Clock
+        self,
+        *,
+        jobs: list[ScheduledJob],
+        calendar: WorkingCalendar,
+        clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self._jobs = jobs
         self._calendar = calendar
         self._clock = clock
+        self._metrics = metrics
         self._scheduler = AsyncIOScheduler(timezone=str(calendar.tz))
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def start(self) -> None:
         for job in self._jobs:
@@ -65,15 +80,49 @@ class Scheduler:
     async def run_once(self, job: ScheduledJob) -> None:
         # On a bank holiday a run changes nothing that matters: the ladder
         # counts working days, and messages wait for the next service time.
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        began = monotonic_time.perf_counter()
+        outcome = "failed"
         try:
             result = await job.run(self._clock.now())
+            outcome = "ok"
             log.info("%s", getattr(result, "summary", lambda: f"{job.name}: {result}")())
+        except asyncio.CancelledError:
+            outcome = "abandoned"
+            log.warning("job %s abandoned at shutdown; nothing of this run was kept", job.name)
+            raise
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job.name)
+        finally:
+            if task is not None:
+                self._running.discard(task)
+            if self._metrics is not None:
+                self._metrics.job_runs.labels(job.name, outcome).inc()
+                self._metrics.job_seconds.labels(job.name).observe(
+                    monotonic_time.perf_counter() - began
+                )
 
-    def shutdown(self) -> None:
+    def stop_starting(self) -> None:
+        """Start no new runs (a replica shutting down)."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    async def shutdown(self, *, grace: float = 3.0) -> None:
+        """Start no new runs; give a run in progress ``grace`` seconds, then cancel it."""
+        self.stop_starting()
+        running = set(self._running)
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=1.0)
 
 
 def trigger_for(job: ScheduledJob, calendar: WorkingCalendar) -> CronTrigger:

@@ -1,20 +1,37 @@
-"""The one HTTP server: health and metrics now; Slack and Teams mount beside them."""
+"""The one HTTP server: Slack, Teams, health, readiness and metrics.
+
+Graceful shutdown (``serve``): on SIGTERM the replica stops being ready,
+stops accepting connections, lets requests in flight finish (up to 5 s), hands
+back the outbox rows its relay claimed, lets a job run finish or cancels it,
+and exits within ``SHUTDOWN_SECONDS``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from types import FrameType
 
+from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import logs
 from bot.main import App
+from bot.metrics import CONTENT_TYPE
+from bot.relay import Relay
+from store import migrate, outbox
 
 log = logging.getLogger("teamaround")
+access = logging.getLogger("teamaround.access")
 
 # The pages an app store listing links to (the Teams manifest's privacy and
 # terms links). Short, true, and the same for every deployment.
@@ -38,6 +55,40 @@ TERMS = _PAGE.format(
 )
 
 
+# On SIGTERM: in-flight requests get this long to finish, then the relay and a
+# job in progress get what is left of SHUTDOWN_SECONDS (an orchestrator's
+# usual grace period is 30 s; we promise 10).
+SHUTDOWN_SECONDS = 10.0
+REQUEST_GRACE_SECONDS = 5.0
+
+
+class Drain:
+    """The replica's shutdown, from the first SIGTERM: it stops being ready,
+    claims no more outbox rows and starts no more jobs."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.began: float | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # set once serving
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_start(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        if self.event.is_set():
+            return
+        self.began = time.monotonic()
+        self.event.set()
+        for listener in self._listeners:
+            listener()
+
+    def left(self) -> float:
+        """Seconds left before the replica must have exited."""
+        began = self.began if self.began is not None else time.monotonic()
+        return max(0.0, began + SHUTDOWN_SECONDS - time.monotonic())
+
+
 def create_web_app(
     app: App,
     *,
@@ -45,11 +96,18 @@ def create_web_app(
     run_scheduler: bool = False,
     relay_interval: float = 2.0,
 ) -> Starlette:
-    stats = {"relay_sent": 0, "relay_retried": 0, "relay_dead": 0}
+    metrics = app.metrics
+    drain = Drain()
+    relay = app.relay() if run_relay and app.gateways else None
+    # Without a platform nobody could be told, so the ladder must not move.
+    scheduler = app.scheduler() if run_scheduler and app.gateways else None
+    if relay is not None:
+        drain.on_start(relay.stop)
+    if scheduler is not None:
+        drain.on_start(scheduler.stop_starting)
 
     async def healthz(_: Request) -> JSONResponse:
-        from sqlalchemy import text
-
+        """Liveness: the process answers and its database does."""
         try:
             async with app.db.reader() as session:
                 await session.execute(text("select 1"))
@@ -58,27 +116,59 @@ def create_web_app(
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    async def metrics(_: Request) -> PlainTextResponse:
-        lines = [f"teamaround_{name}_total {value}" for name, value in stats.items()]
-        return PlainTextResponse("\n".join(lines) + "\n")
+    async def readiness() -> tuple[bool, dict[str, str]]:
+        body: dict[str, str] = {"database": "ok", "schema": "ok"}
+        try:
+            async with app.db.reader() as session:
+                revision = await migrate.revision_of(await session.connection())
+            if revision != migrate.head_revision():
+                body["schema"] = f"at {revision or 'nothing'}, not {migrate.head_revision()}"
+        except Exception:
+            log.exception("readiness check: database unreachable")
+            body["database"] = "unreachable"
+            body.pop("schema")
+        if drain.event.is_set():
+            body["shutdown"] = "in progress"
+        ready = body.get("schema") == "ok" and "shutdown" not in body
+        metrics.ready.set(1 if ready else 0)
+        return ready, body
 
-    async def relay_loop() -> None:
-        relay = app.relay()
-        while True:
+    async def readyz(_: Request) -> JSONResponse:
+        """Readiness: send this replica traffic (database reachable, schema at
+        the head revision, not shutting down)."""
+        ready, body = await readiness()
+        status = "ready" if ready else "not ready"
+        return JSONResponse({"status": status, **body}, 200 if ready else 503)
+
+    async def metrics_page(_: Request) -> Response:
+        await readiness()
+        now = app.services.clock.now()
+        try:
+            async with app.db.reader() as session:
+                depth, oldest = await outbox.waiting(session, now=now)
+            metrics.set_outbox(depth, oldest)
+        except Exception:
+            log.exception("metrics: could not read the outbox; its gauges keep their last value")
+        in_use, idle, size, overflow = app.db.pool_use()
+        metrics.set_pool(in_use=in_use, idle=idle, size=size, overflow=overflow)
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    async def relay_loop(relay: Relay) -> None:
+        while not drain.event.is_set():
+            report = None
             try:
                 report = await relay.run_once()
-                stats["relay_sent"] += report.sent
-                stats["relay_retried"] += report.retried
-                stats["relay_dead"] += report.dead
             except Exception:
                 log.exception("outbox relay pass failed; trying again shortly")
-            await asyncio.sleep(relay_interval)
+            if report is not None and report.claimed and not drain.event.is_set():
+                continue  # more may be waiting: no pause while there is a backlog
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drain.event.wait(), relay_interval)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(relay_loop()) if run_relay and app.gateways else None
-        # Without a platform nobody could be told, so the ladder must not move.
-        scheduler = app.scheduler() if run_scheduler and app.gateways else None
+        drain.loop = asyncio.get_running_loop()
+        task = asyncio.create_task(relay_loop(relay)) if relay is not None else None
         if scheduler is not None:
             scheduler.start()
         socket_handler = None
@@ -93,15 +183,20 @@ def create_web_app(
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown()
+            drain.start()
             if socket_handler is not None:
                 await socket_handler.close_async()  # type: ignore[no-untyped-call]
-            if task:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # The relay finishes the delivery in hand and hands the rest back;
+            # a job run finishes, or is cancelled (its transaction rolls back).
+            budget = max(0.5, drain.left() - 0.5)
+            waits = []
+            if scheduler is not None:
+                waits.append(scheduler.shutdown(grace=budget))
+            if task is not None:
+                waits.append(_finish(task, budget))
+            await asyncio.gather(*waits)
             await app.close()
+            log.info("stopped cleanly")
 
     async def privacy(_: Request) -> HTMLResponse:
         return HTMLResponse(PRIVACY)
@@ -111,7 +206,8 @@ def create_web_app(
 
     routes = [
         Route("/healthz", healthz),
-        Route("/metrics", metrics),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_page),
         Route("/privacy", privacy),
         Route("/terms", terms),
     ]
@@ -145,4 +241,89 @@ def create_web_app(
             return JSONResponse(answer, status)
 
         routes.append(Route("/api/messages", teams_messages, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    web = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestLog, app=app, routes=routes)],
+    )
+    web.state.drain = drain
+    return web
+
+
+async def _finish(task: asyncio.Task[None], seconds: float) -> None:
+    """Let a background task end by itself within ``seconds``, else cancel it."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+class RequestLog:
+    """Pure ASGI middleware: a request id for the logs (and the response's
+    ``X-Request-Id``), the access line and the HTTP latency histogram. Routes
+    are named by their template, never their path or query string."""
+
+    def __init__(self, asgi: ASGIApp, *, app: App, routes: list[Route]) -> None:
+        self._asgi = asgi
+        self._metrics = app.metrics
+        self._templates: dict[object, str] = {route.endpoint: route.path for route in routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._asgi(scope, receive, send)
+            return
+        rid = secrets.token_hex(6)
+        token = logs.request_id.set(rid)
+        began = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self._asgi(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - began
+            # The router records the endpoint it chose in the shared scope.
+            route = self._templates.get(scope.get("endpoint"), "(no route)")
+            self._metrics.http.labels(route, f"{status // 100}xx").observe(elapsed)
+            access.info(
+                "%s %s %s %.1f ms",
+                scope.get("method", "?"),
+                route,
+                status,
+                elapsed * 1000,
+                extra={"route": route, "status": status, "ms": round(elapsed * 1000, 1)},
+            )
+            logs.request_id.reset(token)
+
+
+def serve(web: Starlette, *, host: str, port: int) -> None:
+    """Run uvicorn; the first SIGTERM or SIGINT starts the drain at once (not
+    when the in-flight requests have finished), so the relay and the jobs stop
+    while uvicorn stops accepting and lets requests finish."""
+    import uvicorn
+
+    drain: Drain = web.state.drain
+    config = uvicorn.Config(
+        web,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(REQUEST_GRACE_SECONDS),
+    )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if drain.loop is not None:  # a signal handler: wake the loop to start the drain
+                drain.loop.call_soon_threadsafe(drain.start)
+            super().handle_exit(sig, frame)
+
+    Server(config).run()

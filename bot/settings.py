@@ -7,6 +7,7 @@ Variable names are the outside contract in ARCHITECTURE.md. Secrets are
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
         validation_alias="TEAMAROUND_TEAMS_OPENID_URL",
     )
     graph_url: str = Field("https://graph.microsoft.com", validation_alias="TEAMAROUND_GRAPH_URL")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="TEAMAROUND_LOG_FORMAT")
 
     @field_validator("database_url")
     @classmethod
@@ -70,6 +72,22 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password)
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log filter to take out."""
+        secrets = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.microsoft_app_password,
+        )
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        # The database password, if the URL carries one.
+        _, _, rest = self.database_url.partition("://")
+        credentials, at, _ = rest.rpartition("@")
+        if at and ":" in credentials:
+            values.append(credentials.split(":", 1)[1])
+        return values
+
 
 _ENV_NAMES = {
     "database_url": "TEAMAROUND_DATABASE_URL",
@@ -78,6 +96,7 @@ _ENV_NAMES = {
     "slack_api_url": "TEAMAROUND_SLACK_API_URL",
     "teams_login_url": "TEAMAROUND_TEAMS_LOGIN_URL",
     "graph_url": "TEAMAROUND_GRAPH_URL",
+    "log_format": "TEAMAROUND_LOG_FORMAT",
 }
 
 

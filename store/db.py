@@ -52,13 +52,17 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        self._max_overflow = 0
+        # Parameters stay out of error messages (and so out of logs): they
+        # hold what people typed.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "postgresql":
             # No pre-ping: it costs a round trip on every checkout (half of a
             # small transaction's overhead). A dropped connection instead
             # surfaces as ConnectionLost, SQLAlchemy discards the pool's older
             # connections, and the dispatcher runs the command again.
             kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
+            self._max_overflow = 10
         elif parsed.database not in (None, "", ":memory:"):
             # SQLite has one writer at a time. One connection per process makes
             # transactions queue fairly in the event loop, instead of in
@@ -89,6 +93,15 @@ class Database:
         while leaving loaded objects readable."""
         async with self._sessions() as session:
             yield session
+
+    def pool_use(self) -> tuple[int, int, int, int]:
+        """Connections in use, idle in the pool, the pool's size, and how many
+        more it may open beyond it (for the metrics)."""
+        pool: Any = self.engine.pool
+        try:
+            return pool.checkedout(), pool.checkedin(), pool.size(), self._max_overflow
+        except AttributeError:  # a pool that keeps no count (SQLite in memory)
+            return 0, 0, 0, 0
 
     async def dispose(self) -> None:
         await self.engine.dispose()

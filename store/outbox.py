@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, or_, select, update
@@ -177,6 +177,24 @@ class OutboxStore:
             else:
                 row.status = "pending"
                 row.next_attempt_at = retry_at
+
+    async def release(self, *, row_ids: Sequence[int], worker: str) -> int:
+        """Hand claimed rows back unsent (a relay shutting down): due again at
+        once, for any relay, and not counted as an attempt."""
+        if not row_ids:
+            return 0
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(
+                    Outbox.id.in_(list(row_ids)),
+                    Outbox.status == "sending",
+                    Outbox.claimed_by == worker,
+                )
+                .values(status="pending", claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
 
 
 async def _newer_card_sent(session: AsyncSession, row: Outbox) -> bool:
@@ -460,3 +478,39 @@ async def retry_dead(session: AsyncSession, *, now: datetime, row_id: int | None
         stmt.values(status="pending", attempts=0, next_attempt_at=now)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def waiting(
+    session: AsyncSession, *, now: datetime
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, float]]]:
+    """What is not yet sent, for the metrics: rows by platform and status, and
+    the age of the oldest due row by platform. A row not yet tried has no
+    platform; a network's row is counted under its space's platform."""
+    platform = func.coalesce(Outbox.platform, Network.space_platform, "unassigned")
+    query = (
+        select(
+            platform,
+            Outbox.status,
+            func.count(),
+            func.min(
+                case(
+                    (
+                        (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
+                        Outbox.next_attempt_at,
+                    )
+                )
+            ),
+        )
+        .outerjoin(Network, (Outbox.target_kind == "network") & (Network.id == Outbox.target_id))
+        .where(Outbox.status.in_(("pending", "sending", "dead")))
+        .group_by(platform, Outbox.status)
+    )
+    depth: list[tuple[str, str, int]] = []
+    oldest: dict[str, float] = {}
+    for name, status, count, first_due in (await session.execute(query)).all():
+        depth.append((str(name), str(status), int(count)))
+        if first_due is not None:
+            due = first_due if first_due.tzinfo else first_due.replace(tzinfo=UTC)
+            age = (now - due).total_seconds()
+            oldest[str(name)] = max(oldest.get(str(name), 0.0), age)
+    return depth, list(oldest.items())

@@ -97,7 +97,11 @@ class TeamsInbound:
             await self._handle(activity)
         except Exception:
             reference = new_reference()
-            log.exception("unexpected error handling a Teams activity, reference %s", reference)
+            log.exception(
+                "unexpected error handling a Teams activity, reference %s",
+                reference,
+                extra={"reference": reference},
+            )
             if activity.get("type") == "message":
                 await self._reply(activity, unexpected_message(reference))
         return 200, {}
@@ -263,7 +267,11 @@ class TeamsInbound:
                 )
         except Exception:
             reference = new_reference()
-            log.exception("teams: could not send a reply, reference %s", reference)
+            log.exception(
+                "teams: could not send a reply, reference %s",
+                reference,
+                extra={"reference": reference},
+            )
 
     async def _privately(self, activity: dict[str, Any], message: Message) -> None:
         sender = activity.get("from") or {}

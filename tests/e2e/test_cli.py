@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.policy import load_policy
 from tests.integration.loopback import free_port
@@ -390,8 +391,11 @@ def test_serve_answers_healthz_and_says_how_to_connect(tmp_path: Path, env: dict
                     time.sleep(0.2)
             assert status == 200, log_path.read_text(encoding="utf-8")
             assert body is not None and body["status"] == "ok"
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                assert json.loads(r.read())["status"] == "ready"
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                assert "teamaround_relay_sent_total" in r.read().decode()
+                names = {f.name for f in text_string_to_metric_families(r.read().decode())}
+            assert {"teamaround_command_seconds", "teamaround_outbox_rows"} <= names
         finally:
             proc.terminate()
             try:

@@ -281,7 +281,7 @@ async def test_the_scheduler_catches_up_at_start_up(harness: Harness) -> None:
                 break
             await asyncio.sleep(0.05)
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
     assert sorted(r.name for r in runs) == ["chase", "reminders"]
     assert await stage_of(h) == (1, False)
 

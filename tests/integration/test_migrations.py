@@ -120,3 +120,12 @@ async def test_the_outbox_indexes_exist(migrated_url: str) -> None:
         i["column_names"] for i in indexes if i.get("unique")
     ]
     assert ["idempotency_key"] in unique_columns
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    """`readyz` and every command's start read the head from the migration
+    files without loading Alembic; it must be the head Alembic finds."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    assert migrate.head_revision() == head
