@@ -1,14 +1,16 @@
 """Slash-command latency: Teamaround against a bare bolt app, same machine, same run.
 
   .venv/bin/python bench/slack_latency.py [--db sqlite|postgresql] [--requests 400] [--pace 200]
+      [--no-relay] [--loads 1,paced,closed]
 
 Both servers run in their own process behind uvicorn, with bolt's
 ``process_before_response=True`` and request verification on; requests are
-real signed HTTP requests from this process. Teamaround's outbox relay is off
-in the server (``--no-relay``), so what is measured is the request path:
-parse, permissions, database transaction, reply. Targets (issue #3): median
-within 3x (read) and 6x (write) of the bare app; p99 under 25 ms; with 1 and
-20 concurrent senders.
+real signed HTTP requests from this process. Teamaround's outbox relay runs
+in its server, as in production (``--no-relay`` leaves it out, to see the
+request path alone): every write's card and DM are delivered to the fake
+Slack, which runs in a process of its own. Targets (issues #3 and #17):
+median within 3x (read) and 6x (write) of the bare app with one sender and
+the relay running; p99 under 25 ms.
 
 Three loads per scenario: one sender; 20 senders each sending a command every
 ``--pace`` ms (people typing: 100 commands a second by default, far above an
@@ -38,11 +40,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fake_slack  # noqa: E402
 from bench.slack_servers import SECRET, TOKEN  # noqa: E402
-from tests.fakes.slack import FakeSlack, sign, slash_command_body  # noqa: E402
+from tests.fakes.slack import sign, slash_command_body  # noqa: E402
 
 KIM = "kim.lee@example.org"
-CHANNEL = "C0BENCH"
 BLOCK = 50  # requests per block; blocks alternate between the two servers
 
 
@@ -54,16 +56,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def prepare(database_url: str, slack_url: str, user_ids: dict[str, str]) -> None:
-    """Migrate, seed, and open one network living in Slack channel C0BENCH."""
-    from sqlalchemy import select
+async def prepare(
+    database_url: str, slack_url: str, user_ids: dict[str, str], channel: str
+) -> None:
+    """Migrate, seed, and open one network living in the fake Slack's ``channel``."""
+    from sqlalchemy import select, update
 
     from bot.invocation import Actor, Conversation, Invocation
     from bot.main import build
     from bot.settings import Settings
     from commands.directory.demo import seed
     from store import migrate
-    from store.models import Network, Person
+    from store.models import Network, Outbox, Person
 
     await migrate.upgrade_async(database_url)
     app = build(
@@ -96,13 +100,16 @@ async def prepare(database_url: str, slack_url: str, user_ids: dict[str, str]) -
     await run("open DSR-0042")
     async with app.db.transaction() as session:
         network = await session.get_one(Network, 1)
-        network.space_id = CHANNEL
-    await run("add sam.patel@example.org jo.hughes@example.org", channel=CHANNEL)
+        network.space_id = channel
+    await run("add sam.patel@example.org jo.hughes@example.org", channel=channel)
     for n in range(100):
         owner = ("sam.patel", "jo.hughes")[n % 2]
         await run(
-            f"assign @{owner} Background task {n} by in 2 weeks", command="action", channel=CHANNEL
+            f"assign @{owner} Background task {n} by in 2 weeks", command="action", channel=channel
         )
+    async with app.db.transaction() as session:
+        # What setting up queued is not what is measured.
+        await session.execute(update(Outbox).values(status="sent"))
     await app.db.dispose()
 
 
@@ -124,6 +131,7 @@ async def measure(
     text: str,
     command: str,
     user_id: str,
+    channel: str,
     requests: int,
     concurrency: int,
     pace_ms: float | None = None,
@@ -147,7 +155,7 @@ async def measure(
                 command=command,
                 text=text.format(n=n),
                 user_id=user_id,
-                channel_id=CHANNEL,
+                channel_id=channel,
                 trigger_id=f"bench.{port}.{n}.{time.time_ns()}",
                 response_url="http://127.0.0.1:9/unused",
             )
@@ -179,6 +187,11 @@ async def main() -> None:
     parser.add_argument(
         "--pace", type=float, default=200, help="ms between one sender's commands (paced load)"
     )
+    parser.add_argument("--no-relay", action="store_true", help="Teamaround without its relay")
+    parser.add_argument(
+        "--loads", default="1,paced,closed", help="which loads: 1 sender, paced, closed loop"
+    )
+    parser.add_argument("--scenario", choices=("read", "write"), help="only this scenario")
     args = parser.parse_args()
 
     pg = None
@@ -192,12 +205,10 @@ async def main() -> None:
         database_url = f"sqlite+aiosqlite:///{workdir}/bench.db"
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        async with FakeSlack(token=TOKEN) as slack:
-            user_ids = {
-                email: slack.add_user(name=email.split("@")[0], email=email)
-                for email in (KIM, "sam.patel@example.org", "jo.hughes@example.org")
-            }
-            await prepare(database_url, slack.base_url, user_ids)
+        emails = [KIM, "sam.patel@example.org", "jo.hughes@example.org"]
+        with fake_slack(emails, channels=1) as slack:
+            user_ids = slack.users
+            await prepare(database_url, slack.url, user_ids, slack.channels[0])
             ports = {"bare": free_port(), "teamaround": free_port()}
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             for kind, port in ports.items():
@@ -208,13 +219,15 @@ async def main() -> None:
                     "--port",
                     str(port),
                     "--slack-url",
-                    slack.base_url,
+                    slack.url,
                     "--database-url",
                     database_url,
+                    *(["--no-relay"] if args.no_relay else []),
                 ]
                 procs.append(subprocess.Popen(argv, env=env, cwd=workdir))
             for port in ports.values():
                 await wait_up(port)
+            only = args.scenario
             scenarios = {
                 "read: /action list all": ("/action", "list all"),
                 "write: /action assign": (
@@ -222,15 +235,18 @@ async def main() -> None:
                     "assign @sam.patel Bench task {n} by in 2 weeks",
                 ),
             }
-            loads = (
-                ("1 sender", 1, None),
-                (f"20 senders, one command each every {args.pace:g} ms", 20, args.pace),
-                ("20 senders, closed loop (saturation)", 20, None),
-            )
+            every = {
+                "1": ("1 sender", 1, None),
+                "paced": (f"20 senders, one command each every {args.pace:g} ms", 20, args.pace),
+                "closed": ("20 senders, closed loop (saturation)", 20, None),
+            }
+            loads = [every[name] for name in args.loads.split(",")]
+            if only:
+                scenarios = {k: v for k, v in scenarios.items() if k.startswith(only)}
             print(
                 f"database: {args.db}; {args.requests} requests per cell, bare and Teamaround "
-                f"alternating in blocks of {BLOCK}; python {sys.version.split()[0]}; "
-                f"{os.cpu_count()} cores"
+                f"alternating in blocks of {BLOCK}; relay {'off' if args.no_relay else 'on'}; "
+                f"python {sys.version.split()[0]}; {os.cpu_count()} cores"
             )
             print(
                 "| scenario | load | bare median | bare p99 | Teamaround median | "
@@ -251,6 +267,7 @@ async def main() -> None:
                                 text=text,
                                 command=command,
                                 user_id=user_ids[KIM],
+                                channel=slack.channels[0],
                                 requests=BLOCK,
                                 concurrency=concurrency,
                                 pace_ms=pace,

@@ -1,6 +1,6 @@
 """Servers for the Slack latency benchmark, one per process.
 
-  python bench/slack_servers.py teamaround --port P --database-url URL --slack-url URL
+  python bench/slack_servers.py teamaround --port P --database-url URL --slack-url URL [--no-relay]
   python bench/slack_servers.py bare --port P --slack-url URL
 
 ``bare`` is a bolt app that only acks and replies as its listener returns:
@@ -50,7 +50,7 @@ def bare_app(slack_url: str):  # type: ignore[no-untyped-def]
     return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
 
 
-def teamaround_app(database_url: str, slack_url: str):  # type: ignore[no-untyped-def]
+def teamaround_app(database_url: str, slack_url: str, *, relay: bool = True):  # type: ignore[no-untyped-def]
     from bot.main import build
     from bot.server import create_web_app
     from bot.settings import Settings
@@ -61,7 +61,7 @@ def teamaround_app(database_url: str, slack_url: str):  # type: ignore[no-untype
         slack_signing_secret=SECRET,
         slack_api_url=slack_url,
     )
-    return create_web_app(build(settings), run_relay=False)
+    return create_web_app(build(settings), run_relay=relay)
 
 
 def main() -> None:
@@ -70,10 +70,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--slack-url", required=True)
+    parser.add_argument("--no-relay", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     web = (
-        teamaround_app(args.database_url, args.slack_url)
+        teamaround_app(args.database_url, args.slack_url, relay=not args.no_relay)
         if args.kind == "teamaround"
         else bare_app(args.slack_url)
     )

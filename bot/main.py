@@ -36,7 +36,9 @@ class App:
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     slack: Any = None  # the slack_bolt AsyncApp when Slack is connected
     teams: Any = None  # the TeamsInbound when Teams is connected
-    # Things to close when the app stops (HTTP sessions), before the database.
+    # Things to open once the server's event loop runs (shared HTTP sessions),
+    # and to close when the app stops, before the database.
+    openers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
     # This process among the replicas: claims and job locks carry it, so a
@@ -49,6 +51,10 @@ class App:
     @property
     def db(self) -> Database:
         return self.services.db
+
+    async def open(self) -> None:
+        for open_ in self.openers:
+            await open_()
 
     async def close(self) -> None:
         for close in self.closers:
@@ -91,13 +97,16 @@ class App:
             metrics=self.metrics,
         )
 
-    def relay(self, *, worker: str | None = None) -> Relay:
+    def relay(
+        self, *, worker: str | None = None, yield_to: Callable[[], Awaitable[None]] | None = None
+    ) -> Relay:
         return Relay(
             outbox=OutboxStore(self.db),
             gateways=self.gateways,
             clock=self.services.clock,
             worker=worker or f"{self.instance}-relay",
             metrics=self.metrics,
+            yield_to=yield_to,
         )
 
 
@@ -200,7 +209,7 @@ def connect_slack(app: App, *, with_gateway: bool = True) -> None:
     """Wire Slack: the Web API client (pointed at TEAMAROUND_SLACK_API_URL),
     the outbox gateway and the bolt app for inbound requests."""
     from integrations.slack.app import SlackInbound, create_app
-    from integrations.slack.client import make_client
+    from integrations.slack.client import SharedSession, make_client
     from integrations.slack.gateway import SlackGateway
 
     settings = app.settings
@@ -208,6 +217,7 @@ def connect_slack(app: App, *, with_gateway: bool = True) -> None:
     client = make_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
+    clients = [client]
     if with_gateway:
         post_client = make_client(
             token=settings.slack_bot_token.get_secret_value(),
@@ -215,6 +225,10 @@ def connect_slack(app: App, *, with_gateway: bool = True) -> None:
             safe_to_repeat=False,
         )
         app.gateways["slack"] = SlackGateway(client, post_client=post_client)
+        clients.append(post_client)
+    shared = SharedSession(*clients)
+    app.openers.append(shared.open)
+    app.closers.append(shared.close)
     inbound = SlackInbound(dispatcher=app.dispatcher, client=client)
     secret = settings.slack_signing_secret
     app.slack = create_app(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -57,7 +57,9 @@ class OutboxPort(Protocol):
         self, *, row_id: int, attempts: int, platforms: tuple[str, ...]
     ) -> Prepared: ...
 
-    async def mark_sent(self, *, row_id: int, result: SendResult, now: datetime) -> None: ...
+    async def mark_sent(
+        self, *, row_id: int, result: SendResult, now: datetime, platform: str | None = None
+    ) -> None: ...
 
     async def mark_failed(
         self,
@@ -67,6 +69,7 @@ class OutboxPort(Protocol):
         retry_at: datetime | None,
         now: datetime,
         count_attempt: bool = True,
+        platform: str | None = None,
     ) -> None: ...
 
     async def release(self, *, row_ids: Sequence[int], worker: str) -> int: ...
@@ -105,8 +108,12 @@ class Relay:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._outbox = outbox
+        # Awaited before each delivery: the server makes the relay wait (a
+        # little) while requests are being answered, people before the backlog.
+        self._yield_to = yield_to
         self._gateways = dict(gateways)
         self._clock = clock
         self._worker = worker
@@ -130,6 +137,8 @@ class Relay:
         waiting = [item.row_id for item in batch]
         try:
             for item in batch:
+                if self._yield_to is not None:
+                    await self._yield_to()
                 if self._stopping:
                     break
                 waiting.remove(item.row_id)
@@ -208,6 +217,7 @@ class Relay:
                     retry_at=now + timedelta(seconds=exc.retry_after or 60),
                     now=now,
                     count_attempt=False,
+                    platform=platform,
                 )
                 self._count(report, "retried", platform)
                 return
@@ -221,10 +231,12 @@ class Relay:
                 self._count(report, "dead", platform)
             log.warning("outbox row %s (%s) failed: %s", item.row_id, delivery.key, exc)
             await self._outbox.mark_failed(
-                row_id=item.row_id, error=str(exc), retry_at=retry_at, now=now
+                row_id=item.row_id, error=str(exc), retry_at=retry_at, now=now, platform=platform
             )
             return
-        await self._outbox.mark_sent(row_id=item.row_id, result=result, now=self._clock.now())
+        await self._outbox.mark_sent(
+            row_id=item.row_id, result=result, now=self._clock.now(), platform=platform
+        )
         self._count(report, "sent", platform)
 
     def _count(self, report: RelayReport, result: str, platform: str | None) -> None:

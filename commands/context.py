@@ -173,6 +173,7 @@ async def unit_of_work(
     conversation: Conversation,
     idempotency_key: str | None = None,
     known_emails: dict[str, str] | None = None,
+    reads_only: bool = False,
 ) -> AsyncIterator[Unit]:
     """Open a transaction and resolve the caller; commits only if the body succeeds.
 
@@ -180,7 +181,7 @@ async def unit_of_work(
     repeat of something already handled is refused and changes nothing; the
     key is recorded in the same transaction as the change it guards.
     """
-    async with services.db.transaction() as session:
+    async with services.db.transaction(reads_only=reads_only) as session:
         person = await resolve_actor(session, actor, known_emails=known_emails)
         if idempotency_key and not await queries.mark_processed(
             session, key=idempotency_key, now=services.clock.now()
@@ -214,5 +215,6 @@ async def run_in_unit(
         conversation=invocation.conversation,
         idempotency_key=None if reads_only else invocation.idempotency_key,
         known_emails=invocation.known_emails,
+        reads_only=reads_only,
     ) as unit:
         return Reply(message=await body(unit))

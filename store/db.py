@@ -75,11 +75,34 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: statements without BEGIN and COMMIT, for units that only
+        # read (see ``transaction``). SQLite keeps its usual transactions.
+        self._autocommit = (
+            async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+            if self.dialect == "postgresql"
+            else None
+        )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits on success, rolls back on any exception."""
+    async def transaction(self, *, reads_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any exception.
+
+        ``reads_only``: the unit reads, and writes at most single statements
+        that stand on their own (linking someone's platform id, noting where
+        a delivery goes). On PostgreSQL it then runs without BEGIN and COMMIT,
+        two round trips fewer; under READ COMMITTED every statement sees its
+        own snapshot anyway, so its reads are the same as in a transaction.
+        Its writes are flushed at the end, and kept even if it then fails.
+        """
         try:
+            if reads_only and self._autocommit is not None:
+                async with self._autocommit() as session:
+                    yield session
+                    await session.flush()
+                return
             async with self._sessions() as session, session.begin():
                 yield session
         except DBAPIError as exc:

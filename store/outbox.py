@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, or_, select, update
+from sqlalchemy import Table, any_, case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.gateway import Address, Delivery, Member, Op, SendResult, SpaceRequest
 from bot.messages import Message, Section
 from bot.relay import Claimed, Prepared
 from store.db import Database
 from store.models import CardRef, Network, NetworkMember, Outbox, Person
+from store.types import UTCDateTime
 
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -105,16 +107,32 @@ class OutboxStore:
             (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
             (Outbox.status == "sending") & (Outbox.claimed_until < now),
         )
-        async with self._db.transaction() as session:
-            pick = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
-            if self._db.dialect == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            ids = list((await session.scalars(pick)).all())
-            if not ids:
-                return []
+        # One statement (the rows picked and taken in one go, atomic on its
+        # own): on PostgreSQL it skips rows another relay is taking. The pick
+        # reads an alias, so that it is not correlated with the UPDATE.
+        candidate = aliased(Outbox)
+        pick = (
+            select(candidate.id)
+            .where(
+                or_(
+                    (candidate.status == "pending") & (candidate.next_attempt_at <= now),
+                    (candidate.status == "sending") & (candidate.claimed_until < now),
+                )
+            )
+            .order_by(candidate.id)
+            .limit(limit)
+        )
+        picked: Any = Outbox.id.in_(pick.scalar_subquery())
+        if self._db.dialect == "postgresql":
+            # = ANY(ARRAY(…)): the pick runs once, before the update. As
+            # IN (…) PostgreSQL may run it again for rows it rechecks, and
+            # then takes more than ``limit`` rows.
+            pick = pick.with_for_update(skip_locked=True)
+            picked = Outbox.id == any_(func.array(pick.scalar_subquery()))
+        async with self._db.transaction(reads_only=True) as session:
             claimed = await session.execute(
                 update(Outbox)
-                .where(Outbox.id.in_(ids), due)
+                .where(picked, due)
                 .values(
                     status="sending",
                     claimed_by=worker,
@@ -136,26 +154,84 @@ class OutboxStore:
             )
 
     async def prepare(self, *, row_id: int, attempts: int, platforms: tuple[str, ...]) -> Prepared:
-        async with self._db.transaction() as session:
-            row = await session.get_one(Outbox, row_id)
-            if row.card_key and await _newer_card_sent(session, row):
+        # Reads, and at most one write that stands alone (where the row goes,
+        # or that a newer card made it needless): no BEGIN/COMMIT needed.
+        async with self._db.transaction(reads_only=True) as session:
+            # One query: the row, its network or person (kept in the session
+            # for ``_resolve``), the card's location in the network's space,
+            # and whether a newer version of the card was sent already.
+            newer = aliased(Outbox)
+            newer_sent = (
+                select(newer.id)
+                .where(
+                    newer.card_key == Outbox.card_key, newer.id > Outbox.id, newer.status == "sent"
+                )
+                .exists()
+            )
+            found = (
+                await session.execute(
+                    select(Outbox, Network, Person, CardRef, newer_sent)
+                    .outerjoin(
+                        Network,
+                        (Outbox.target_kind == "network") & (Network.id == Outbox.target_id),
+                    )
+                    .outerjoin(
+                        Person, (Outbox.target_kind == "person") & (Person.id == Outbox.target_id)
+                    )
+                    .outerjoin(
+                        CardRef,
+                        (CardRef.card_key == Outbox.card_key)
+                        & (CardRef.platform == Network.space_platform),
+                    )
+                    .where(Outbox.id == row_id)
+                )
+            ).one()
+            row, network, _, card_ref, superseded = found
+            if row.card_key and superseded:
                 row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
                 row.last_error = "superseded by a newer version of the card"
                 return Prepared(delivery=None, superseded=True)
-            return await _resolve(session, row, platforms, attempts=attempts)
+            known = {network.space_platform: card_ref} if network is not None else {}
+            return await _resolve(session, row, platforms, attempts=attempts, card_refs=known)
 
-    async def mark_sent(self, *, row_id: int, result: SendResult, now: datetime) -> None:
+    async def mark_sent(
+        self, *, row_id: int, result: SendResult, now: datetime, platform: str | None = None
+    ) -> None:
+        if self._db.dialect == "postgresql" and not (result.linked or result.problems):
+            # The usual case in one statement (atomic on its own): settle the
+            # row and remember where its card is. A space operation, which has
+            # more to remember, takes the path below.
+            async with self._db.transaction(reads_only=True) as session:
+                done = await session.execute(_settle(row_id, result, now, platform))
+                if done.first() is not None:
+                    return
         async with self._db.transaction() as session:
-            row = await session.get_one(Outbox, row_id)
-            row.status = "sent"
-            row.sent_at = now
-            row.attempts += 1
-            row.platform_message_id = result.message_id or None
-            row.claimed_until = None
-            row.last_error = None
-            if row.card_key and row.platform:
-                await _remember_card(session, row=row, result=result, now=now)
-            await _write_back(session, row=row, result=result, now=now)
+            # One statement settles the row and says what else to remember.
+            settled = (
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        attempts=Outbox.attempts + 1,
+                        platform_message_id=result.message_id or None,
+                        claimed_until=None,
+                        last_error=None,
+                        platform=func.coalesce(platform, Outbox.platform),
+                    )
+                    .returning(Outbox.card_key, Outbox.platform, Outbox.op)
+                    .execution_options(synchronize_session=False)
+                )
+            ).one()
+            card_key, platform, op = settled
+            if card_key and platform:
+                await _remember_card(
+                    session, card_key=card_key, platform=platform, result=result, now=now
+                )
+            if op == "space" or result.linked or result.problems:
+                row = await session.get_one(Outbox, row_id)
+                await _write_back(session, row=row, result=result, now=now)
 
     async def mark_failed(
         self,
@@ -165,9 +241,12 @@ class OutboxStore:
         retry_at: datetime | None,
         now: datetime,
         count_attempt: bool = True,
+        platform: str | None = None,
     ) -> None:
         async with self._db.transaction() as session:
             row = await session.get_one(Outbox, row_id)
+            if platform is not None:
+                row.platform = platform
             if count_attempt:
                 row.attempts += 1
             row.last_error = error[:2000]
@@ -239,27 +318,63 @@ async def _write_back(
         )
 
 
-async def _remember_card(
-    session: AsyncSession, *, row: Outbox, result: SendResult, now: datetime
-) -> None:
-    assert row.card_key and row.platform
-    ref = await session.scalar(
-        select(CardRef).where(CardRef.card_key == row.card_key, CardRef.platform == row.platform)
-    )
-    if ref is None:
-        session.add(
-            CardRef(
-                card_key=row.card_key,
-                platform=row.platform,
-                conversation_id=result.conversation_id,
-                message_id=result.message_id,
-                updated_at=now,
-            )
+def _settle(row_id: int, result: SendResult, now: datetime, platform: str | None) -> Any:
+    """PostgreSQL: mark a row (not a space operation) sent and upsert its
+    card's location, in one statement with two data-modifying CTEs."""
+    settled = (
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.op != "space")
+        .values(
+            status="sent",
+            sent_at=now,
+            attempts=Outbox.attempts + 1,
+            platform_message_id=result.message_id or None,
+            claimed_until=None,
+            last_error=None,
+            platform=func.coalesce(platform, Outbox.platform),
         )
-    else:
-        ref.conversation_id = result.conversation_id
-        ref.message_id = result.message_id
-        ref.updated_at = now
+        .returning(Outbox.id, Outbox.card_key, Outbox.platform)
+        .cte("settled")
+    )
+    card = {
+        "conversation_id": literal(result.conversation_id),
+        "message_id": literal(result.message_id),
+        "updated_at": literal(now, UTCDateTime()),
+    }
+    remember = (
+        pg_insert(CardRef)
+        .from_select(
+            ["card_key", "platform", *card],
+            select(settled.c.card_key, settled.c.platform, *card.values()).where(
+                settled.c.card_key.is_not(None), settled.c.platform.is_not(None)
+            ),
+        )
+        .on_conflict_do_update(
+            index_elements=["card_key", "platform"],
+            set_={name: getattr(pg_insert(CardRef).excluded, name) for name in card},
+        )
+        .cte("remember")
+    )
+    return select(settled.c.id).add_cte(remember)
+
+
+async def _remember_card(
+    session: AsyncSession, *, card_key: str, platform: str, result: SendResult, now: datetime
+) -> None:
+    """Where the card now lives (one upsert: the first delivery adds it, later
+    ones move it if the platform posted it anew)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {
+        "conversation_id": result.conversation_id,
+        "message_id": result.message_id,
+        "updated_at": now,
+    }
+    await session.execute(
+        insert(CardRef)
+        .values(card_key=card_key, platform=platform, **values)
+        .on_conflict_do_update(index_elements=["card_key", "platform"], set_=values)
+    )
 
 
 def _person_address(person: Person, platforms: Sequence[str]) -> Address | None:
@@ -351,9 +466,15 @@ async def _earlier_unsent(session: AsyncSession, row: Outbox) -> bool:
 
 
 async def _resolve(
-    session: AsyncSession, row: Outbox, platforms: tuple[str, ...], *, attempts: int
+    session: AsyncSession,
+    row: Outbox,
+    platforms: tuple[str, ...],
+    *,
+    attempts: int,
+    card_refs: Mapping[str, CardRef | None] | None = None,
 ) -> Prepared:
-    """Turn a claimed row into a platform delivery (or say why it cannot be, yet)."""
+    """Turn a claimed row into a platform delivery (or say why it cannot be, yet).
+    ``card_refs``: where the row's card is, already looked up, by platform."""
     address: Address | None = None
     space: SpaceRequest | None = None
     if row.target_kind == "network":
@@ -407,16 +528,18 @@ async def _resolve(
         )
     else:
         return Prepared(delivery=None, problem=f"unknown target kind {row.target_kind!r}")
-    row.platform = address.platform
     message = None if row.op == "space" else Message.model_validate(row.payload)
     op: Op = "space" if row.op == "space" else "dm" if row.op == "dm" else "post"
     message_id: str | None = None
     if row.card_key:
-        ref = await session.scalar(
-            select(CardRef).where(
-                CardRef.card_key == row.card_key, CardRef.platform == address.platform
+        if card_refs is not None and address.platform in card_refs:
+            ref = card_refs[address.platform]
+        else:
+            ref = await session.scalar(
+                select(CardRef).where(
+                    CardRef.card_key == row.card_key, CardRef.platform == address.platform
+                )
             )
-        )
         if ref is not None:
             op, message_id = "update", ref.message_id
             address = address.model_copy(update={"conversation_id": ref.conversation_id})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -33,3 +34,30 @@ def make_client(
         timeout=timeout,
         retry_handlers=handlers,
     )
+
+
+class SharedSession:
+    """One aiohttp session (and so kept-alive connections to Slack) for the
+    Web API clients of a running server. Without it slack_sdk opens a session,
+    a TCP connection and a TLS handshake for every call. Opened inside the
+    server's event loop; clients used outside it (a command run by hand)
+    keep slack_sdk's session per call."""
+
+    def __init__(self, *clients: AsyncWebClient) -> None:
+        self._clients = clients
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._clients[0].timeout)
+            )
+            for client in self._clients:
+                client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            for client in self._clients:
+                client.session = None
+            await self._session.close()
+            self._session = None

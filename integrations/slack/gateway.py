@@ -63,6 +63,9 @@ def _code(exc: SlackApiError) -> str:
     return str(exc.response.get("error", ""))
 
 
+MAX_REMEMBERED_IMS = 50_000
+
+
 class SlackGateway:
     platform = "slack"
 
@@ -74,6 +77,9 @@ class SlackGateway:
         self._post_client = post_client or client
         self._bot_user_id: str | None = None
         self._workspace_url: str | None = None
+        # A person's direct-message channel never changes: open it once, not
+        # before every message (a Web API call saved per DM).
+        self._ims: dict[str, str] = {}
 
     async def deliver(self, delivery: Delivery) -> SendResult:
         try:
@@ -231,9 +237,18 @@ class SlackGateway:
                 )
             user_id = found
             linked[delivery.address.email] = user_id
-        opened = await self._client.conversations_open(users=user_id)
-        channel = str(opened["channel"]["id"])
-        return await self._post(delivery, channel, linked=linked)
+        channel = self._ims.get(user_id)
+        if channel is None:
+            opened = await self._client.conversations_open(users=user_id)
+            channel = str(opened["channel"]["id"])
+            if len(self._ims) >= MAX_REMEMBERED_IMS:
+                self._ims.clear()
+            self._ims[user_id] = channel
+        try:
+            return await self._post(delivery, channel, linked=linked)
+        except DeliveryError:
+            self._ims.pop(user_id, None)  # opened afresh on the next try
+            raise
 
     async def _lookup(self, email: str) -> str | None:
         try:
