@@ -4,7 +4,9 @@
 
 Prints one JSON line when it listens: ``{"url", "users": {email: id},
 "channels": [id, ...]}`` (channels are private, with every user and the bot
-in them). ``GET /bench/state`` answers what a benchmark checks afterwards:
+in them). ``GET /bench/trigger`` hands out a trigger id (what Slack puts in a button
+press, for opening a modal); ``GET /bench/state`` answers what a benchmark
+checks afterwards:
 every message (channel, ts, metadata key, edits) and the idempotency key of
 every ``chat.postMessage`` Slack accepted. Runs until SIGTERM.
 
@@ -73,8 +75,12 @@ async def main() -> None:
     async def answer(_: web.Request) -> web.Response:
         return web.json_response(state(slack))
 
+    async def trigger(_: web.Request) -> web.Response:
+        return web.json_response({"trigger_id": slack.new_trigger_id()})
+
     control = web.Application()
     control.router.add_get("/bench/state", answer)
+    control.router.add_get("/bench/trigger", trigger)
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
