@@ -8,6 +8,7 @@ features, the platforms), so that `teamaround --help` and a command's own
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import getpass
 import logging
 import os
@@ -160,6 +161,20 @@ def _write_out(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
 
 
+def _read_in_background(prompt: str) -> concurrent.futures.Future[str]:
+    """``input(prompt)`` on a daemon thread (one that never holds up an exit)."""
+    future: concurrent.futures.Future[str] = concurrent.futures.Future()
+
+    def read() -> None:
+        try:
+            future.set_result(input(prompt))
+        except BaseException as exc:  # EOFError (Ctrl-D) ends the session
+            future.set_exception(exc)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return future
+
+
 def _operator() -> str:
     try:
         return f"cli:{getpass.getuser()}"
@@ -265,7 +280,17 @@ def console(
 
     Reads a script from standard input when it is not a terminal.
     """
-    from integrations.sandbox.console import CONSOLE_HELP, ConsoleSession
+    from integrations.sandbox.help import CONSOLE_HELP, prompt_for
+
+    interactive = sys.stdin.isatty()
+    first_line: concurrent.futures.Future[str] | None = None
+    if interactive:
+        # The prompt first: the database and the features load while the
+        # first line is typed.
+        typer.echo("Teamaround console. " + CONSOLE_HELP.splitlines()[0] + " (:help)")
+        first_line = _read_in_background(prompt_for(as_, channel))
+
+    from integrations.sandbox.console import ConsoleSession
     from integrations.sandbox.gateway import ConsoleGateway
     from integrations.sandbox.rehearsal import Rehearsal
     from store.outbox import OutboxStore
@@ -290,16 +315,16 @@ def console(
                 write=typer.echo,
             ),
         )
-        interactive = sys.stdin.isatty()
-        if interactive:
-            typer.echo("Teamaround console. " + CONSOLE_HELP.splitlines()[0] + " (:help)")
+        pending = first_line
         while True:
             try:
-                line = (
-                    await asyncio.to_thread(input, session.prompt)
-                    if interactive
-                    else sys.stdin.readline()
-                )
+                if pending is not None:
+                    line = await asyncio.wrap_future(pending)
+                    pending = None
+                elif interactive:
+                    line = await asyncio.to_thread(input, session.prompt)
+                else:
+                    line = sys.stdin.readline()
             except EOFError:
                 break
             if not interactive:

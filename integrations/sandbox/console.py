@@ -15,20 +15,11 @@ from bot.dispatcher import Dispatcher, safely
 from bot.errors import UserError
 from bot.invocation import Actor, Conversation, Invocation
 from bot.relay import Relay
+from integrations.sandbox.help import CONSOLE_HELP, prompt_for
 from integrations.sandbox.rehearsal import Rehearsal
 from integrations.sandbox.render import render
 
-CONSOLE_HELP = """\
-Type a slash command, for example:
-  /network open DSR-0042
-  /action assign @sam.patel Send the EHCP draft by Friday
-  /action help
-Console-only:
-  :as EMAIL       act as another person from the directory
-  :channel NAME   move to another space (the network spaces are named yp-…)
-  :at ISO-8601    move the clock forward (started with --at): the jobs and
-                  deliveries in between happen at their times
-  :quit           leave (Ctrl-D works too)"""
+__all__ = ["CONSOLE_HELP", "ConsoleSession"]
 
 
 class ConsoleSession:
@@ -51,7 +42,7 @@ class ConsoleSession:
 
     @property
     def prompt(self) -> str:
-        return f"{self.actor_email} #{self.channel}> "
+        return prompt_for(self.actor_email, self.channel)
 
     async def run_line(self, line: str) -> bool:
         """Handle one line. Returns False when the session should end."""
