@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from bot.gateway import Address, Delivery, Member, Op, SendResult, SpaceRequest
 from bot.messages import Message, Section
 from bot.relay import Claimed, Prepared
+from store.bulk import JsonText, insert_rows, plain
 from store.db import Database
 from store.models import CardRef, Network, NetworkMember, Outbox, Person
 from store.types import UTCDateTime
@@ -47,7 +48,7 @@ def row(
         "target_ref": target_ref,
         "op": op,
         "card_key": card_key,
-        "payload": message.model_dump(mode="json") if message is not None else (payload or {}),
+        "payload": JsonText(message.model_dump_json()) if message is not None else (payload or {}),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -59,16 +60,15 @@ async def enqueue(session: AsyncSession, **values: Any) -> bool:
     """Add one delivery (see ``row`` for the arguments) in the caller's
     transaction. A repeated key is ignored; returns True when a row was written."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    result = await session.execute(_insert_once(dialect), row(**values))
+    result = await session.execute(_insert_once(dialect), plain(row(**values)))
     return bool(getattr(result, "rowcount", 0))
 
 
 async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Add several deliveries in one statement, in order; repeated keys are ignored."""
-    if not rows:
-        return
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    await session.execute(_insert_once(dialect), list(rows))
+    await insert_rows(
+        session, cast(Table, Outbox.__table__), rows, skip_conflicts_on="idempotency_key"
+    )
 
 
 @functools.cache

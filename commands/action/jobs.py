@@ -30,7 +30,7 @@ from bot.policy import Contact, LadderStage
 from commands.action import access, ladder, views
 from commands.action.access import JOB_ACTOR
 from commands.context import Services
-from store import chasing, outbox
+from store import bulk, chasing, outbox
 from store.models import Action, ActionEvent, AuditEvent, Person
 
 
@@ -322,8 +322,8 @@ async def apply_moves(
         now=now,
         actor=actor,
     )
-    await session.execute(insert(cast(Table, ActionEvent.__table__)), events + grant_events)
-    await session.execute(insert(cast(Table, AuditEvent.__table__)), audits + grant_audits)
+    await bulk.insert_rows(session, cast(Table, ActionEvent.__table__), events + grant_events)
+    await bulk.insert_rows(session, cast(Table, AuditEvent.__table__), audits + grant_audits)
 
 
 def queue_chase_messages(
