@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.dialects import postgresql
@@ -58,8 +58,7 @@ async def insert_rows(
     kinds = _kinds(table, tuple(columns))
     arrays = [[_for_postgres(row[c], kinds[c]) for row in rows] for c in columns]
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await cast(Any, raw.driver_connection).execute(sql, *arrays)
+    await connection.exec_driver_sql(sql, tuple(arrays))
 
 
 def plain(row: Mapping[str, Any]) -> dict[str, Any]:
