@@ -97,16 +97,13 @@ class App:
             metrics=self.metrics,
         )
 
-    def relay(
-        self, *, worker: str | None = None, yield_to: Callable[[], Awaitable[None]] | None = None
-    ) -> Relay:
+    def relay(self, *, worker: str | None = None) -> Relay:
         return Relay(
             outbox=OutboxStore(self.db),
             gateways=self.gateways,
             clock=self.services.clock,
             worker=worker or f"{self.instance}-relay",
             metrics=self.metrics,
-            yield_to=yield_to,
         )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -108,12 +108,8 @@ class Relay:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
-        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._outbox = outbox
-        # Awaited before each delivery: the server makes the relay wait (a
-        # little) while requests are being answered, people before the backlog.
-        self._yield_to = yield_to
         self._gateways = dict(gateways)
         self._clock = clock
         self._worker = worker
@@ -137,8 +133,6 @@ class Relay:
         waiting = [item.row_id for item in batch]
         try:
             for item in batch:
-                if self._yield_to is not None:
-                    await self._yield_to()
                 if self._stopping:
                     break
                 waiting.remove(item.row_id)

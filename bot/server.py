@@ -60,34 +60,6 @@ TERMS = _PAGE.format(
 # usual grace period is 30 s; we promise 10).
 SHUTDOWN_SECONDS = 10.0
 REQUEST_GRACE_SECONDS = 5.0
-# The longest the relay waits for a quiet moment before each delivery.
-QUIET_WAIT_SECONDS = 0.05
-
-
-class Traffic:
-    """Requests being answered right now, so that background work (the relay)
-    can let them go first."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def begin(self) -> None:
-        self.in_flight += 1
-        self._idle.clear()
-
-    def end(self) -> None:
-        self.in_flight -= 1
-        if self.in_flight == 0:
-            self._idle.set()
-
-    async def quiet(self, *, at_most: float = QUIET_WAIT_SECONDS) -> None:
-        """Until no request is in flight, or ``at_most`` seconds (so that the
-        relay is slowed by a steady stream of requests, never stopped)."""
-        if self.in_flight:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), at_most)
 
 
 class Drain:
@@ -126,8 +98,7 @@ def create_web_app(
 ) -> Starlette:
     metrics = app.metrics
     drain = Drain()
-    traffic = Traffic()
-    relay = app.relay(yield_to=traffic.quiet) if run_relay and app.gateways else None
+    relay = app.relay() if run_relay and app.gateways else None
     # Without a platform nobody could be told, so the ladder must not move.
     scheduler = app.scheduler() if run_scheduler and app.gateways else None
     if relay is not None:
@@ -274,7 +245,7 @@ def create_web_app(
     web = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestLog, app=app, routes=routes, traffic=traffic)],
+        middleware=[Middleware(RequestLog, app=app, routes=routes)],
     )
     web.state.drain = drain
     return web
@@ -294,9 +265,8 @@ class RequestLog:
     ``X-Request-Id``), the access line and the HTTP latency histogram. Routes
     are named by their template, never their path or query string."""
 
-    def __init__(self, asgi: ASGIApp, *, app: App, routes: list[Route], traffic: Traffic) -> None:
+    def __init__(self, asgi: ASGIApp, *, app: App, routes: list[Route]) -> None:
         self._asgi = asgi
-        self._traffic = traffic
         self._metrics = app.metrics
         self._templates: dict[object, str] = {route.endpoint: route.path for route in routes}
 
@@ -317,11 +287,9 @@ class RequestLog:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
-        self._traffic.begin()
         try:
             await self._asgi(scope, receive, send_with_id)
         finally:
-            self._traffic.end()
             elapsed = time.perf_counter() - began
             # The router records the endpoint it chose in the shared scope.
             route = self._templates.get(scope.get("endpoint"), "(no route)")
