@@ -55,28 +55,22 @@ async def queue(url: str, *, messages: int, run: int) -> None:
         for n in range(messages):
             text = f"Morning message {run}.{n}: 3 actions are overdue in this network."
             message = Message(text=text, blocks=(Section(text=text),))
-            if n % 2:
-                rows.append(
-                    outbox.row(
-                        key=f"drain:{run}:{n}",
-                        target_kind="network",
-                        target_id=networks[n % len(networks)],
-                        op="post",
-                        message=message,
-                        now=now,
-                    )
+            # Half to network channels, half to people directly.
+            kind, target = (
+                ("network", networks[n % len(networks)])
+                if n % 2
+                else ("person", people[n % len(people)])
+            )
+            rows.append(
+                outbox.row(
+                    key=f"drain:{run}:{n}",
+                    target_kind=kind,
+                    target_id=target,
+                    op="post" if kind == "network" else "dm",
+                    message=message,
+                    now=now,
                 )
-            else:
-                rows.append(
-                    outbox.row(
-                        key=f"drain:{run}:{n}",
-                        target_kind="person",
-                        target_id=people[n % len(people)],
-                        op="dm",
-                        message=message,
-                        now=now,
-                    )
-                )
+            )
         await outbox.enqueue_many(session, rows)
     await db.dispose()
 

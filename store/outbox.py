@@ -211,15 +211,7 @@ class OutboxStore:
                 await session.execute(
                     update(Outbox)
                     .where(Outbox.id == row_id)
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        attempts=Outbox.attempts + 1,
-                        platform_message_id=result.message_id or None,
-                        claimed_until=None,
-                        last_error=None,
-                        platform=func.coalesce(platform, Outbox.platform),
-                    )
+                    .values(_sent(result, now, platform))
                     .returning(Outbox.card_key, Outbox.platform, Outbox.op)
                     .execution_options(synchronize_session=False)
                 )
@@ -318,21 +310,26 @@ async def _write_back(
         )
 
 
+def _sent(result: SendResult, now: datetime, platform: str | None) -> dict[str, Any]:
+    """A sent row's new values."""
+    return {
+        "status": "sent",
+        "sent_at": now,
+        "attempts": Outbox.attempts + 1,
+        "platform_message_id": result.message_id or None,
+        "claimed_until": None,
+        "last_error": None,
+        "platform": func.coalesce(platform, Outbox.platform),
+    }
+
+
 def _settle(row_id: int, result: SendResult, now: datetime, platform: str | None) -> Any:
     """PostgreSQL: mark a row (not a space operation) sent and upsert its
     card's location, in one statement with two data-modifying CTEs."""
     settled = (
         update(Outbox)
         .where(Outbox.id == row_id, Outbox.op != "space")
-        .values(
-            status="sent",
-            sent_at=now,
-            attempts=Outbox.attempts + 1,
-            platform_message_id=result.message_id or None,
-            claimed_until=None,
-            last_error=None,
-            platform=func.coalesce(platform, Outbox.platform),
-        )
+        .values(_sent(result, now, platform))
         .returning(Outbox.id, Outbox.card_key, Outbox.platform)
         .cte("settled")
     )
