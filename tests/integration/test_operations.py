@@ -186,3 +186,44 @@ async def test_release_leaves_rows_another_relay_holds(rig: SlackRig) -> None:
     async with rig.app.db.transaction() as session:
         await session.execute(update(Outbox).where(Outbox.id == ids[0]).values(status="sent"))
     assert await store.release(row_ids=ids, worker="one") == 1
+
+
+async def test_a_job_still_running_at_shutdown_is_abandoned_and_keeps_nothing(
+    rig: SlackRig,
+) -> None:
+    """Shutdown gives a job run a grace period, then cancels it: its one
+    transaction rolls back, so nothing of the run is kept."""
+    from store import audit
+
+    started = asyncio.Event()
+
+    async def slow_job(now: object) -> str:
+        async with rig.app.db.transaction() as session:
+            audit.record(
+                session,
+                at=rig.clock.now(),
+                actor=None,
+                actor_label="test",
+                verb="test.half-done",
+                object_type="job",
+                object_id="slow",
+            )
+            await session.flush()
+            started.set()
+            await asyncio.sleep(30)  # still working when the replica stops
+        return "done"
+
+    scheduler = rig.app.scheduler()
+    job = ScheduledJob(name="chase", at=rig.clock.now().time(), run=slow_job)
+    run = asyncio.create_task(scheduler.run_once(job))
+    await started.wait()
+    await scheduler.shutdown(grace=0.2)
+    assert run.cancelled()
+    async with rig.app.db.reader() as session:
+        kept = await session.scalar(
+            text("SELECT count(*) FROM audit_events WHERE verb = 'test.half-done'")
+        )
+    assert kept == 0
+    metrics = await scrape(rig)
+    runs = metrics["teamaround_job_runs"]
+    assert value(runs, "teamaround_job_runs_total", job="chase", result="abandoned") == 1
