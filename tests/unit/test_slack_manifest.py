@@ -12,10 +12,9 @@ from jsonschema import Draft7Validator
 
 from commands.catalogue import neutral
 from integrations.slack.manifest import MANIFEST_PATH, slack_manifest, slack_manifest_yaml
+from tests.schemas import load as load_schema
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-SCHEMA = SHARED / "schemas" / "slack-manifest.schema.1.0.0.json"
 PUBLIC_URL = "https://example.org"
 
 COMMANDS = ["/network", "/action", "/cetr", "/dsr"]
@@ -37,7 +36,7 @@ HELP = neutral()
 
 
 def validate(manifest: dict[str, Any]) -> None:
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema = load_schema("slack-manifest.schema.1.0.0.json")
     Draft7Validator.check_schema(schema)
     errors = sorted(Draft7Validator(schema).iter_errors(manifest), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)

@@ -9,7 +9,6 @@ import struct
 import uuid
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ from integrations.teams.manifest import (
     manifest_id,
     package_version,
 )
+from tests.schemas import load as load_schema
 
-SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 APP_ID = "0b4f6a52-3c1d-4e8f-9a7b-2d5c6e8f0a1b"
 PUBLIC_URL = "https://teamaround.example.nhs.uk/"
 COMMANDS = catalogue.neutral()
@@ -34,7 +33,7 @@ HELP = {c.name: catalogue.help_lines(c, Policy()) for c in catalogue.COMMANDS}
 
 
 def validate(manifest: dict[str, Any]) -> None:
-    schema = json.loads((SCHEMA / "teams-manifest.schema.1.25.json").read_text(encoding="utf-8"))
+    schema = load_schema("teams-manifest.schema.1.25.json")
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     # The schema's own regexes use ECMAScript's \p{L}, which Python's re cannot
     # compile, so the meta-check skips "format": "regex" (none of them apply to us).

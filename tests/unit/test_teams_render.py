@@ -56,10 +56,10 @@ from integrations.teams.render import (
     summary,
 )
 from store.models import Action
+from tests.schemas import load as load_schema
 from tests.unit.sample_models import sample_action
 
 GOLDEN = Path(__file__).parent / "golden"
-SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 TODAY = date(2026, 11, 23)  # a Monday
 CALENDAR = WorkingCalendar()
 TYPED = "<at>Kim Lee</at> **Send** the [EHCP draft](https://evil.example) to _the family_ & co"
@@ -91,7 +91,7 @@ HOSTILE = [
 
 @cache
 def card_validator() -> Draft6Validator:
-    schema = json.loads((SCHEMA / "adaptive-card.schema.1.5.json").read_text(encoding="utf-8"))
+    schema = load_schema("adaptive-card.schema.1.5.json")
     assert schema["$schema"] == "http://json-schema.org/draft-06/schema#"
     Draft6Validator.check_schema(schema)
     return Draft6Validator(schema)
