@@ -54,8 +54,9 @@ Choices where Slack's behaviour is not pinned down by the spec:
   with ``thread_ts``), listed under ``files`` in history and replies; without
   one the files stay private. Declared and uploaded sizes are not compared.
 - Trigger ids, rate-limit windows and response_url ages use ``clock``
-  (``time.monotonic`` unless a test replaces it); ``chat.scheduleMessage``
-  compares ``post_at`` with ``wall_clock`` (``time.time``).
+  (``time.monotonic`` unless the test builds the fake with its own);
+  ``chat.scheduleMessage`` compares ``post_at`` with ``wall_clock``
+  (``time.time``, the clock the app under test reads too).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Clock, LoopbackServer
 
 __all__ = [
     "FakeCall",
@@ -377,8 +378,9 @@ class FakeSlack(LoopbackServer):
         team_domain: str = "teamaround-test",
         client_id: str = "1111.2222",
         client_secret: str = "client-secret",
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock=clock)
         self.token = token
         self.team_id = team_id
         self.team_name = team_name
@@ -389,7 +391,6 @@ class FakeSlack(LoopbackServer):
         self.client_id = client_id
         self.client_secret = client_secret
 
-        self.clock: Callable[[], float] = time.monotonic
         self.wall_clock: Callable[[], float] = time.time
 
         self.users: dict[str, FakeUser] = {}

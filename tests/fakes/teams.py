@@ -140,7 +140,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Clock, LoopbackServer
 
 __all__ = [
     "BOTFRAMEWORK_ISSUER",
@@ -341,7 +341,8 @@ class FakeConversation:
     pins: dict[str, str] = field(default_factory=dict)  # pinned id → message id
     created: str = ""
     archive_at: float | None = None  # clock() when an archive completes
-    _now: Callable[[], float] = field(default=time.monotonic, repr=False)
+    # The fake's clock (archives complete after a delay measured on it).
+    _now: Callable[[], float] = field(repr=False, kw_only=True)
 
     @property
     def archived(self) -> bool:
@@ -691,8 +692,9 @@ class FakeTeams(LoopbackServer):
         app_password: str = "fake-client-secret",
         bot_name: str = "Teamaround",
         region: str = "uk",
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock=clock)
         self.tenant_id = tenant_id
         self.app_id = app_id
         self.app_password = app_password
@@ -700,7 +702,6 @@ class FakeTeams(LoopbackServer):
         self.bot_id = f"28:{app_id}"
         self.region = region
 
-        self.clock: Callable[[], float] = time.monotonic
         self.wall_clock: Callable[[], float] = time.time
 
         self.users: dict[str, FakeUser] = {}  # by Entra object id
@@ -783,7 +784,7 @@ class FakeTeams(LoopbackServer):
 
     def _new_conversation(self, conv_id: str, kind: str, **kwargs: Any) -> FakeConversation:
         conversation = FakeConversation(
-            id=conv_id, kind=kind, created=self._now_iso(), _now=lambda: self.clock(), **kwargs
+            id=conv_id, kind=kind, created=self._now_iso(), _now=self.clock, **kwargs
         )
         self.conversations[conv_id] = conversation
         self.activities.setdefault(conv_id, [])

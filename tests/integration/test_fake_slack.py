@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.fakes.server import ManualClock
 from tests.fakes.slack import (
     FakeSlack,
     block_actions_body,
@@ -38,9 +39,25 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
+def client_for(slack: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token=slack.token, base_url=slack.base_url, timeout=5)
+
+
 @pytest.fixture
 def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token=slack.token, base_url=slack.base_url, timeout=5)
+    return client_for(slack)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def clocked(clock: ManualClock) -> AsyncIterator[FakeSlack]:
+    """A fake Slack timing everything on a clock the test moves."""
+    async with FakeSlack(clock=clock) as fake:
+        yield fake
 
 
 async def error_of(call: Any) -> str:
@@ -378,9 +395,8 @@ async def test_outage_until_heal(slack: FakeSlack, client: AsyncWebClient) -> No
     assert (await client.auth_test())["ok"]
 
 
-async def test_per_method_rate_limit_window(slack: FakeSlack, client: AsyncWebClient) -> None:
-    now = [1000.0]
-    slack.clock = lambda: now[0]
+async def test_per_method_rate_limit_window(clocked: FakeSlack, clock: ManualClock) -> None:
+    slack, client = clocked, client_for(clocked)
     slack.rate_limit["users.info"] = 2
     for _ in range(2):
         await client.users_info(user="U0BOT")
@@ -388,7 +404,7 @@ async def test_per_method_rate_limit_window(slack: FakeSlack, client: AsyncWebCl
         await client.users_info(user="U0BOT")
     assert caught.value.response.status_code == 429
     assert caught.value.response.headers["Retry-After"] == "60"
-    now[0] += 61
+    clock.advance(61)
     assert (await client.users_info(user="U0BOT"))["ok"]
 
 
@@ -396,7 +412,7 @@ async def test_per_method_rate_limit_window(slack: FakeSlack, client: AsyncWebCl
 
 
 async def test_views_open_trigger_is_single_use_and_expires(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: FakeSlack, client: AsyncWebClient, clocked: FakeSlack, clock: ManualClock
 ) -> None:
     view = {
         "type": "modal",
@@ -415,11 +431,12 @@ async def test_views_open_trigger_is_single_use_and_expires(
         "invalid_trigger_id"
     )
 
-    now = [500.0]
-    slack.clock = lambda: now[0]
-    stale = slack.new_trigger_id()
-    now[0] += 3.5
-    assert await error_of(client.views_open(trigger_id=stale, view=view)) == "expired_trigger_id"
+    stale = clocked.new_trigger_id()
+    clock.advance(3.5)
+    assert (
+        await error_of(client_for(clocked).views_open(trigger_id=stale, view=view))
+        == "expired_trigger_id"
+    )
 
     changed = {**view, "title": {"type": "plain_text", "text": "Assigned"}}
     updated = await client.views_update(view_id=opened["view"]["id"], view=changed)
@@ -443,11 +460,11 @@ async def test_response_url_sink_allows_five_uses(slack: FakeSlack) -> None:
     assert [m.text for m in visible] == ["reply 0"]
 
 
-async def test_response_url_expires_after_30_minutes(slack: FakeSlack) -> None:
-    now = [0.0]
-    slack.clock = lambda: now[0]
-    url = slack.new_response_url()
-    now[0] += 30 * 60 + 1
+async def test_response_url_expires_after_30_minutes(
+    clocked: FakeSlack, clock: ManualClock
+) -> None:
+    url = clocked.new_response_url()
+    clock.advance(30 * 60 + 1)
     async with aiohttp.ClientSession() as session, session.post(url, json={"text": "x"}) as r:
         assert (r.status, await r.text()) == (404, "expired_url")
 

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from integrations.teams.tokens import RewritingSession
+from tests.fakes.server import ManualClock
 from tests.fakes.teams import (
     APP_ONLY_POST,
     BOTFRAMEWORK_SCOPE,
@@ -33,17 +34,15 @@ SECRET = "s3cret~value"
 ACTIVITY_ID = re.compile(r"\d{13}")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-async def teams() -> AsyncIterator[FakeTeams]:
-    async with FakeTeams(tenant_id=TENANT, app_id=APP, app_password=SECRET) as fake:
+async def teams(clock: ManualClock) -> AsyncIterator[FakeTeams]:
+    """A fake Teams on a clock the test moves (never the host's: see ManualClock)."""
+    async with FakeTeams(tenant_id=TENANT, app_id=APP, app_password=SECRET, clock=clock) as fake:
         yield fake
 
 
@@ -74,6 +73,9 @@ class Api:
             assert status == 200, body
             self._tokens[scope] = body["access_token"]
         return self._tokens[scope]
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
 
     async def form(self, url: str, data: dict[str, str]) -> tuple[int, Any, Any]:
         async with self.http.post(url, data=data) as response:
@@ -239,6 +241,26 @@ async def test_connector_rejects_missing_wrong_and_expired_tokens(
     assert (status, error_code(body)) == (401, "Unauthorized")
     assert len(teams.messages_in(conv)) == 1
     assert [c.status for c in teams.calls_to("send")] == [401, 401, 201, 401]
+
+
+@pytest.mark.parametrize("uptime", [5.0, 86_400.0])
+async def test_tokens_last_an_hour_of_the_fakes_own_clock_however_long_the_host_is_up(
+    http: aiohttp.ClientSession, uptime: float
+) -> None:
+    """A machine booted seconds ago and one up for a day see the same lifetimes:
+    the token's expiry and the test's clock are the same clock."""
+    clock = ManualClock(start=uptime)
+    async with FakeTeams(tenant_id=TENANT, app_id=APP, app_password=SECRET, clock=clock) as teams:
+        api = Api(teams, http)
+        kim = teams.add_user(email="kim@nhs.example", name="Kim Lee")
+        path = f"v3/conversations/{teams.install_for_user(kim)}/activities"
+        assert (await api.bot("POST", path, message()))[0] == 201
+        clock.advance(3598)
+        assert (await api.bot("POST", path, message()))[0] == 201
+        clock.advance(2)
+        assert (await api.bot("POST", path, message()))[0] == 401
+        with pytest.raises(AttributeError):
+            teams.clock = ManualClock()  # type: ignore[misc]
 
 
 async def test_channel_thread_send_reply_update_delete(teams: FakeTeams, api: Api) -> None:
@@ -426,12 +448,9 @@ async def test_roster_lookups_and_paging(teams: FakeTeams, api: Api) -> None:
 # -- rate limits and failure injection ------------------------------------------------
 
 
-async def test_send_buckets_per_thread(teams: FakeTeams, api: Api) -> None:
-    clock = FakeClock()
+async def test_send_buckets_per_thread(teams: FakeTeams, api: Api, clock: ManualClock) -> None:
     sam = teams.add_user(email="sam@nhs.example", name="Sam Jones")
     one, two = teams.add_group_chat([sam]), teams.add_group_chat([sam])
-    await api.token()  # before the clock stops, so the token stays valid
-    teams.clock = clock
 
     async def send(chat: str) -> tuple[int, Any]:
         status, _, headers = await api.bot("POST", f"v3/conversations/{chat}/activities", message())
@@ -450,6 +469,7 @@ async def test_send_buckets_per_thread(teams: FakeTeams, api: Api) -> None:
     # 60 per 30 s: keep under 7/1 s and 8/2 s by spacing sends 0.3 s apart.
     teams.activities.clear()
     clock.now += 3600
+    api.forget_tokens()  # an hour on: the first token has expired, as Entra's do
     statuses = []
     for _ in range(61):
         clock.now += 0.3
@@ -668,13 +688,9 @@ async def test_private_channel_owner_and_membership_rules(teams: FakeTeams, api:
 
 
 async def test_channel_archive_is_asynchronous_and_needs_an_owner(
-    teams: FakeTeams, api: Api
+    teams: FakeTeams, api: Api, clock: ManualClock
 ) -> None:
-    clock = FakeClock()
     kim = teams.add_user(email="kim@nhs.example", name="Kim Lee")
-    await api.token(GRAPH_SCOPE)
-    await api.token(BOTFRAMEWORK_SCOPE)
-    teams.clock = clock
     ownerless = teams.add_team("No owners", members=[kim], bot_installed=True)
     lonely = teams.add_channel(ownerless, "Lonely")
     status, body, _ = await api.graph("POST", f"teams/{ownerless}/channels/{lonely}/archive")
