@@ -306,6 +306,7 @@ def console(
             write=typer.echo,
             actor_email=as_,
             channel=channel,
+            script=not interactive,
             rehearsal=Rehearsal(
                 clock=app.services.clock,
                 calendar=app.services.calendar,
@@ -327,13 +328,11 @@ def console(
                     line = sys.stdin.readline()
             except EOFError:
                 break
-            if not interactive:
-                if not line:
-                    break
-                if line.strip() and not line.lstrip().startswith("#"):
-                    typer.echo(f"\n{session.prompt}{line.rstrip()}")
+            if not interactive and not line:
+                break
             if not await session.run_line(line):
                 break
+        await session.finish()
 
     _run(main, gateways={"console": gateway}, **_frozen_at(at))
 

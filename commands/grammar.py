@@ -62,6 +62,27 @@ class Parsed:
     options: dict[str, str] = field(default_factory=dict)
 
 
+def split_outside_mentions(text: str, separator: str = "|") -> list[str]:
+    """Split on ``separator`` except inside ``<…>``: Slack writes a mention as
+    ``<@U123|jo.hughes>`` (and a link as ``<url|label>``), whose bar divides
+    nothing."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        if char == "<":
+            depth += 1
+        elif char == ">" and depth:
+            depth -= 1
+        if char == separator and not depth:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def split_sub(text: str) -> tuple[str, str]:
     text = text.strip()
     if not text:

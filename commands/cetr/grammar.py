@@ -21,6 +21,7 @@ from commands.grammar import (
     parse_id,
     parse_person,
     pop_options,
+    split_outside_mentions,
     split_sub,
 )
 
@@ -356,7 +357,7 @@ def _rec(rest: str, *, today: date, calendar: WorkingCalendar, max_text: int) ->
     token, tail = first_word(first)
     cetr_id = parse_id(token, what="review", example=REC_EXAMPLE)
     lines = [line for line in following.splitlines() if line.strip()]
-    if lines or "|" in tail:
+    if lines or len(split_outside_mentions(tail)) > 1:
         if tail:
             lines.insert(0, tail)
         if not lines:
@@ -409,7 +410,7 @@ def _rec_line(
 def _rec_line_or_raise(
     number: int, line: str, *, today: date, calendar: WorkingCalendar, max_text: int
 ) -> RecLine:
-    parts = [part.strip() for part in line.split("|")]
+    parts = [part.strip() for part in split_outside_mentions(line)]
     if len(parts) not in (3, 4):
         raise UserError(
             "I need three parts separated by |: @owner | what | when (and, if you like, | agency)."

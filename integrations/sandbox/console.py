@@ -5,6 +5,11 @@ Lines starting with ``/`` are commands. Console-only lines:
 ``:at ISO-8601`` (move the clock forward, when started with ``--at``: see
 ``rehearsal``), ``:help``, ``:quit``. Lines starting with ``#`` are comments
 (for scripts).
+
+A command may run over several lines, as in Slack (``/cetr rec 3`` then one
+recommendation a line): a line ending in a backslash goes on to the next; and in
+a script, the lines after a command that start with none of ``/ : #`` belong
+to it (a blank line ends it).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class ConsoleSession:
         actor_email: str,
         channel: str = "general",
         rehearsal: Rehearsal | None = None,
+        script: bool = False,
     ) -> None:
         self._dispatcher = dispatcher
         self._relay = relay
@@ -39,14 +45,36 @@ class ConsoleSession:
         self._rehearsal = rehearsal
         self.actor_email = actor_email.strip().lower()
         self.channel = channel
+        # A script (standard input that is not a terminal): each line is shown
+        # after its prompt, and a command is held until the next line shows
+        # whether more of it follows.
+        self._script = script
+        self._pending: list[str] | None = None  # a command's lines, not yet run
+        self._open = False  # the last pending line ended with a backslash
 
     @property
     def prompt(self) -> str:
-        return prompt_for(self.actor_email, self.channel)
+        return "... " if self._open else prompt_for(self.actor_email, self.channel)
+
+    def _continues(self, line: str) -> bool:
+        if self._pending is None:
+            return False
+        if self._open:
+            return True
+        return self._script and bool(line) and line[0] not in "/:#"
 
     async def run_line(self, line: str) -> bool:
         """Handle one line. Returns False when the session should end."""
         line = line.strip()
+        if self._continues(line):
+            assert self._pending is not None
+            if self._script:
+                self._write(f"... {line}")
+            await self._hold(line)
+            return True
+        await self.finish()
+        if self._script and line and not line.startswith("#"):
+            self._write(f"\n{self.prompt}{line}")
         if not line or line.startswith("#"):
             return True
         if line.startswith(":at ") and self._rehearsal is not None:
@@ -62,6 +90,25 @@ class ConsoleSession:
                 "Commands start with a slash, for example /action help (:help for console tips)."
             )
             return True
+        self._pending = []
+        await self._hold(line)
+        return True
+
+    async def _hold(self, line: str) -> None:
+        assert self._pending is not None
+        self._open = line.endswith("\\")
+        self._pending.append(line.removesuffix("\\").rstrip())
+        if not self._open and not self._script:
+            await self.finish()  # typed at a terminal: a line without a backslash ends it
+
+    async def finish(self) -> None:
+        """Run the command being held, if any (at the end of the input, too)."""
+        if self._pending is None:
+            return
+        lines, self._pending, self._open = self._pending, None, False
+        await self._run("\n".join(part for part in lines if part))
+
+    async def _run(self, line: str) -> None:
         command, _, text = line[1:].partition(" ")
         invocation = Invocation(
             actor=Actor(
@@ -82,7 +129,6 @@ class ConsoleSession:
         await self._relay.drain()
         if self._rehearsal is not None and (waiting := await self._rehearsal.waiting_line()):
             self._write(waiting)
-        return True
 
     def _meta(self, line: str) -> bool:
         word, _, arg = line[1:].partition(" ")

@@ -13,7 +13,10 @@ Console-only:
   :channel NAME   move to another space (the network spaces are named yp-…)
   :at ISO-8601    move the clock forward (started with --at): the jobs and
                   deliveries in between happen at their times
-  :quit           leave (Ctrl-D works too)"""
+  :quit           leave (Ctrl-D works too)
+End a line with \\ to carry a command on to the next line, for example:
+  /cetr rec 3 \\
+  @sam.patel | Review the medication plan | 18/12"""
 
 
 def prompt_for(email: str, channel: str) -> str:

@@ -33,6 +33,7 @@ from bot.invocation import Actor, Conversation, Invocation, Reply
 from bot.messages import Message
 from integrations.slack import modals
 from integrations.slack.render import render
+from integrations.slack.text import command_text
 
 log = logging.getLogger("teamaround.slack")
 
@@ -96,7 +97,7 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
 
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         command = str(body.get("command", "")).lstrip("/")
-        text = str(body.get("text", "")).strip()
+        text = command_text(str(body.get("text", ""))).strip()
         channel_id = str(body.get("channel_id", ""))
         form = None
         if command == "action" and not text:

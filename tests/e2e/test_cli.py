@@ -440,6 +440,40 @@ def test_quoted_options_and_typed_markup_survive_the_console(
     assert actions[1]["text"] == "Tell <!channel> and <@U123>"
 
 
+def test_several_recommendations_one_a_line_in_a_console_script(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The multi-line /cetr rec form, as typed in Slack, works in the console
+    too: the lines after a command belong to it; a trailing backslash also
+    carries a command on."""
+    assert run(["demo", "seed"], tmp_path, env).returncode == 0
+    script = (
+        "/network open DSR-0042\n"
+        "/network add @sam.patel @jo.hughes @priya.shah\n"
+        "/cetr record community-cetr today --chair @priya.shah "
+        '--clinical-expert "Dr A Khan" --expert-by-experience "R Jones"\n'
+        "/cetr rec 1 --confirm\n"
+        "@sam.patel | Review the medication plan | in 2 weeks\n"
+        "jo.hughes@example.org | Book the family meeting | in 3 weeks | Children's Social Care\n"
+        "\n"
+        "/cetr rec 1 --confirm \\\n"
+        "@jo.hughes | Confirm the short-break offer | in 4 weeks\n"
+        "/action list\n"
+    )
+    result = run(["console", "--as", KIM], tmp_path, env, stdin=script)
+    assert result.returncode == 0, result.stderr
+    no_traceback(result)
+    assert "three parts separated by |" not in result.stdout
+    assert "Commands start with a slash" not in result.stdout
+    actions = json.loads(run(["export", "actions", "--format", "json"], tmp_path, env).stdout)
+    recommended = [(a["text"], a["owner_email"]) for a in actions][-3:]
+    assert recommended == [
+        ("Review the medication plan", "sam.patel@example.org"),
+        ("Book the family meeting", "jo.hughes@example.org"),
+        ("Confirm the short-break offer", "jo.hughes@example.org"),
+    ]
+
+
 def test_jobs_run_reminders_and_chase_by_hand_then_export_the_trail(
     tmp_path: Path, env: dict[str, str]
 ) -> None:

@@ -94,7 +94,8 @@ async def test_assigning_gives_one_card_and_one_dm_and_done_edits_it(rig: SlackR
     reply = await rig.command(
         KIM,
         "/action",
-        f"assign {mention(rig, SAM)} Send the EHCP draft <!channel> & co by Friday",
+        # As Slack sends what was typed: "<!channel> & co", escaped.
+        f"assign {mention(rig, SAM)} Send the EHCP draft &lt;!channel&gt; &amp; co by Friday",
         channel=channel_id,
     )
     assert "Action #1" in reply["text"]

@@ -216,6 +216,29 @@ def test_rec_reads_like_action_assign() -> None:
     )
 
 
+@pytest.mark.parametrize("owner", ["<@U0123ABC|jo.hughes>", "<@U0123ABC>", "<@W0123ABC|jo.hughes>"])
+def test_rec_reads_slacks_mentions_escaped_or_not(owner: str) -> None:
+    """With should_escape, Slack sends <@U…|name>: its bar is not the bulk form's."""
+    command = read(f"rec 1 {owner} Confirm the short-break offer by 18/12")
+    assert isinstance(command, Rec)
+    assert (command.owner.kind, command.owner.value[1:]) == ("platform", "0123ABC")
+    assert (command.text, command.due) == ("Confirm the short-break offer", date(2026, 12, 18))
+
+
+def test_several_recommendations_with_slacks_escaped_mentions() -> None:
+    command = read(
+        "rec 1\n<@U0123ABC|jo.hughes> | Confirm the short-break offer | 18/12\n"
+        "<@U0456DEF|sam.patel> | Review the plan | Friday | CAMHS"
+    )
+    assert isinstance(command, RecMany)
+    first, second = command.lines
+    assert (first.error, second.error) == (None, None)
+    assert first.owner is not None and first.owner.value == "U0123ABC"
+    assert first.text == "Confirm the short-break offer"
+    assert second.owner is not None and second.owner.value == "U0456DEF"
+    assert (second.due, second.agency) == (date(2026, 11, 27), "CAMHS")
+
+
 def test_rec_errors_give_a_cetr_example() -> None:
     said = refusal("rec 3 Review the plan by Friday")
     assert "Start with the person who will own" in said

@@ -6,54 +6,26 @@ are used, and they are computed here: no ten-digit number is written out.
 
 from __future__ import annotations
 
+import itertools
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UserError
 from bot.privacy import looks_like_nhs_number, refuse_identifiers
-
-TEST_RANGE_PREFIX = "999"
-
-
-def check_digit(first_nine: str) -> int | None:
-    """The NHS mod-11 check digit for nine digits, or None when none is valid."""
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
-
-
-def reserved_number(middle: str) -> str:
-    """A valid NHS number in the reserved test range: 999 + six digits + check digit."""
-    assert len(middle) == 6 and middle.isdigit()
-    first_nine = TEST_RANGE_PREFIX + middle
-    check = check_digit(first_nine)
-    assert check is not None, f"{first_nine} has no valid check digit; pick other digits"
-    return first_nine + str(check)
-
-
-def with_a_wrong_check_digit(number: str) -> str:
-    wrong = (int(number[-1]) + 1) % 10
-    return number[:-1] + str(wrong)
-
-
-def grouped(number: str, separator: str) -> str:
-    return separator.join((number[:3], number[3:6], number[6:]))
-
-
-def middles_with_a_check_digit() -> list[str]:
-    found = []
-    for n in range(0, 1_000_000, 7919):
-        middle = f"{n:06d}"
-        if check_digit(TEST_RANGE_PREFIX + middle) is not None:
-            found.append(middle)
-    return found
-
-
-MIDDLES = middles_with_a_check_digit()[:5]
-VALID = reserved_number(MIDDLES[0])
+from tests.nhs_numbers import (
+    MIDDLES,
+    SPELLINGS,
+    TEST_RANGE_PREFIX,
+    VALID,
+    check_digit,
+    grouped,
+    middles_with_a_check_digit,
+    reserved_number,
+    with_a_wrong_check_digit,
+)
 
 
 def test_helper_builds_numbers_only_in_the_reserved_test_range() -> None:
@@ -133,11 +105,21 @@ def test_the_refusal_says_nhs_number_and_what_to_do() -> None:
     assert VALID not in message  # never echoed back
 
 
+def no_digits_once_normalised(char: str) -> bool:
+    """Characters that stay free of digits under NFKC ("²" becomes "2")."""
+    return not any(c.isdecimal() for c in unicodedata.normalize("NFKC", char))
+
+
+SURROUNDING = st.text(
+    alphabet=st.characters(exclude_categories=["Nd"]).filter(no_digits_once_normalised)
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     middle=st.sampled_from(MIDDLES),
-    before=st.text(alphabet=st.characters(exclude_categories=["Nd"])),
-    after=st.text(alphabet=st.characters(exclude_categories=["Nd"])),
+    before=SURROUNDING,
+    after=SURROUNDING,
     separator=st.sampled_from(["", " ", "-"]),
 )
 def test_a_valid_number_is_refused_whatever_surrounds_it(
@@ -145,6 +127,83 @@ def test_a_valid_number_is_refused_whatever_surrounds_it(
 ) -> None:
     with pytest.raises(UserError, match="NHS number"):
         refuse_identifiers(before + grouped(reserved_number(middle), separator) + after)
+
+
+# -- any spelling: the forms people (and chat clients) really produce -----------------
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_a_valid_number_is_refused(spelling: str) -> None:
+    text = SPELLINGS[spelling](VALID)
+    assert VALID not in text  # the spelling really differs from the plain digits
+    with pytest.raises(UserError, match="NHS number"):
+        refuse_identifiers(f"assign @sam Ring the GP about {text} by Friday")
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_no_spelling_of_a_wrong_check_digit_is_refused(spelling: str) -> None:
+    refuse_identifiers(
+        f"assign @sam Ring about {SPELLINGS[spelling](with_a_wrong_check_digit(VALID))}"
+    )
+
+
+def test_a_number_beside_a_date_is_found_and_a_phone_number_is_not() -> None:
+    assert looks_like_nhs_number(f"seen 12/12/2026 {grouped(VALID, ' ')}")
+    phone = "0" + VALID  # eleven digits: no ten of them, unsplit, are a number
+    assert not looks_like_nhs_number(f"call {phone[:5]} {phone[5:]}")
+
+
+# Separators: runs of characters that are neither letters nor digits once
+# normalised (format characters, which normalisation drops, included).
+SEPARATOR_CHARS = st.characters(
+    exclude_categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"]
+).filter(lambda c: not any(x.isalnum() for x in unicodedata.normalize("NFKC", c)))
+SEPARATORS = st.text(alphabet=SEPARATOR_CHARS, max_size=4)
+
+
+@st.composite
+def grouped_arbitrarily(draw: st.DrawFn, number: str) -> str:
+    cuts = sorted(draw(st.sets(st.integers(min_value=1, max_value=9), max_size=9)))
+    bounds = [0, *cuts, 10]
+    groups = [number[a:b] for a, b in itertools.pairwise(bounds)]
+    out = groups[0]
+    for group in groups[1:]:
+        out += draw(SEPARATORS) + group
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data(), middle=st.sampled_from(middles_with_a_check_digit()))
+def test_valid_numbers_with_any_separators_and_grouping_are_refused(
+    data: st.DataObject, middle: str
+) -> None:
+    text = data.draw(grouped_arbitrarily(reserved_number(middle)))
+    before = data.draw(st.sampled_from(["", "NHS ", "no. ", "(", "ref: "]))
+    with pytest.raises(UserError, match="NHS number"):
+        refuse_identifiers(before + text + data.draw(st.sampled_from(["", ".", ")", " thanks"])))
+
+
+def ten_digits_without_a_valid_check_digit() -> st.SearchStrategy[str]:
+    """Reserved-range values (999 + seven digits) whose last digit is not the check digit."""
+
+    def invalid(digits: str) -> bool:
+        return check_digit(digits[:9]) != int(digits[9])
+
+    return (
+        st.integers(min_value=0, max_value=9_999_999)
+        .map(lambda n: TEST_RANGE_PREFIX + f"{n:07d}")
+        .filter(invalid)
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data(), digits=ten_digits_without_a_valid_check_digit())
+def test_ten_digits_with_an_invalid_check_digit_pass_however_spelled(
+    data: st.DataObject, digits: str
+) -> None:
+    text = data.draw(grouped_arbitrarily(digits))
+    assert not looks_like_nhs_number(text)
+    refuse_identifiers(f"update the note: {text}")
 
 
 VOCABULARY = ["999", "000", "0000", "1234", " ", "-", "NHS", "number", "#", "\n", "²", "٣"]
