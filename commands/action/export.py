@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingCalendar
+from bot.spreadsheets import csv_cell
 from commands.action.views import STATUS_LABEL, event_line
 from store.models import Action, ActionEvent
 
@@ -74,7 +75,7 @@ async def export(session: AsyncSession, *, fmt: str) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: "" if v is None else v for k, v in item.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in item.items()})
     return buffer.getvalue()
 
 

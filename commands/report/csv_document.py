@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from bot.spreadsheets import csv_row
 from commands.report.figures import PROVISIONAL, QuarterlyReport
 from commands.report.tables import cell_text, tables
 
@@ -23,10 +24,10 @@ def as_csv(report: QuarterlyReport) -> str:
         ("to", q.end.isoformat()),
         ("as at", report.as_at.isoformat()),
     ):
-        writer.writerow(("report", label, "", value))
+        writer.writerow(csv_row(("report", label, "", value)))
     for table in tables(report):
         for row in table.rows:
             name = cell_text(row[0])
             for column, cell in zip(table.columns[1:], row[1:], strict=True):
-                writer.writerow((table.key, name, column, cell_text(cell)))
+                writer.writerow(csv_row((table.key, name, column, cell_text(cell))))
     return out.getvalue()

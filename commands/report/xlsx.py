@@ -10,6 +10,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from bot.spreadsheets import keep_as_text
 from commands.report.figures import Percent, QuarterlyReport
 from commands.report.tables import FOOTER, Cell, about, subtitle, tables, title
 
@@ -65,6 +66,10 @@ def as_xlsx(report: QuarterlyReport) -> bytes:
         sheet.column_dimensions["A"].width = 52
         for letter in "BCDEFGHIJ":
             sheet.column_dimensions[letter].width = 16
+    for worksheet in workbook.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                keep_as_text(cell)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

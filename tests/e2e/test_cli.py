@@ -7,6 +7,8 @@ with cwd=tmp_path, so no `.env` file and no Slack or Teams credentials apply.
 from __future__ import annotations
 
 import calendar as stdlib_calendar
+import csv
+import io
 import json
 import os
 import shutil
@@ -213,6 +215,8 @@ def test_export_to_a_csv_file(tmp_path: Path, env: dict[str, str]) -> None:
         "/network open DSR-0042\n"
         "/network add @sam.patel\n"
         "/action assign @sam.patel Ring the family, then the school by tomorrow\n"
+        '/action assign @sam.patel =HYPERLINK("https://evil.example/x","Open the plan") '
+        "by tomorrow\n"
     )
     assert run(["console", "--as", KIM], tmp_path, env, stdin=script).returncode == 0
     target = tmp_path / "actions.csv"
@@ -224,8 +228,11 @@ def test_export_to_a_csv_file(tmp_path: Path, env: dict[str, str]) -> None:
         "id,network_reference,text,owner_email,agency,due_date,status,escalation_stage,"
         "created_at,closed_at"
     )
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert '"Ring the family, then the school"' in lines[1]
+    # Shown as text in a spreadsheet, never run as a formula (a live link).
+    [row] = list(csv.DictReader(io.StringIO(lines[0] + "\n" + lines[2])))
+    assert row["text"] == """'=HYPERLINK("https://evil.example/x","Open the plan")"""
 
 
 # -- the directory ---------------------------------------------------------------
