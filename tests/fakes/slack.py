@@ -14,6 +14,12 @@ integer ``Retry-After``; unknown methods are HTTP 404 ``unknown_method``.
 
 Choices where Slack's behaviour is not pinned down by the spec:
 
+- Scopes: the bot token holds ``scopes``, by default exactly the bot scopes of
+  Teamaround's own manifest. A method that needs another answers
+  ``missing_scope`` with ``needed`` and ``provided``, as Slack does; a method
+  on a conversation needs the scope for its kind (``conversations.history``
+  on a ``D…`` channel needs ``im:history``). See ``METHOD_SCOPES`` and
+  ``CONVERSATION_SCOPES``.
 - Every request to ``/api/<method>`` is recorded in ``calls``, including ones
   rejected for auth, unknown methods, injected failures and rate limits; the
   token is never stored in the recorded ``args``.
@@ -84,6 +90,7 @@ from aiohttp import web
 from tests.fakes.server import Clock, LoopbackServer
 
 __all__ = [
+    "EVERY_SCOPE",
     "FakeCall",
     "FakeChannel",
     "FakeFile",
@@ -92,6 +99,7 @@ __all__ = [
     "FakeSlack",
     "FakeUser",
     "block_actions_body",
+    "manifest_scopes",
     "sign",
     "slash_command_body",
     "view_submission_body",
@@ -112,6 +120,63 @@ MAX_VIEW_BYTES = 250_000
 CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
 TS_FORMAT = re.compile(r"\d{10}\.\d{6}")
 _STATUSES = {status.value for status in HTTPStatus}
+
+# The bot-token scopes each Web API method needs (docs.slack.dev/reference/
+# methods/…): any one of those listed is enough. Methods on a conversation
+# need the scope for its kind (public, private, im, mpim); the first listed
+# is the one Slack names as ``needed``.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "bookmarks.add": ("bookmarks:write",),
+    "bookmarks.list": ("bookmarks:read",),
+    "chat.delete": ("chat:write",),
+    "chat.deleteScheduledMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.postMessage": ("chat:write",),
+    "chat.scheduleMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "files.getUploadURLExternal": ("files:write",),
+    "pins.add": ("pins:write",),
+    "pins.list": ("pins:read",),
+    "pins.remove": ("pins:write",),
+    "users.info": ("users:read",),
+    "users.lookupByEmail": ("users:read.email",),
+}
+_READ = {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"}
+_HISTORY = {
+    "public": "channels:history",
+    "private": "groups:history",
+    "im": "im:history",
+    "mpim": "mpim:history",
+}
+_MANAGE = {"public": "channels:manage", "private": "groups:write", "mpim": "mpim:write"}
+CONVERSATION_SCOPES: dict[str, dict[str, str]] = {
+    "conversations.archive": _MANAGE,
+    "conversations.history": _HISTORY,
+    "conversations.info": _READ,
+    "conversations.invite": _MANAGE,
+    "conversations.join": {"public": "channels:join"},
+    "conversations.kick": _MANAGE,
+    "conversations.members": _READ,
+    "conversations.replies": _HISTORY,
+    "conversations.setPurpose": _MANAGE,
+    "conversations.setTopic": _MANAGE,
+    "conversations.unarchive": _MANAGE,
+}
+_TYPES = {"public_channel": "public", "private_channel": "private", "im": "im", "mpim": "mpim"}
+EVERY_SCOPE = frozenset(
+    {scope for scopes in METHOD_SCOPES.values() for scope in scopes}
+    | {scope for by_kind in CONVERSATION_SCOPES.values() for scope in by_kind.values()}
+    | {"im:write", "mpim:write", "commands"}
+)
+
+
+def manifest_scopes() -> frozenset[str]:
+    """The bot scopes Teamaround's own manifest asks for (what a workspace grants)."""
+    from integrations.slack.manifest import slack_manifest
+
+    manifest = slack_manifest("https://teamaround.example.org")
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 # -- state ------------------------------------------------------------------------
@@ -379,8 +444,12 @@ class FakeSlack(LoopbackServer):
         client_id: str = "1111.2222",
         client_secret: str = "client-secret",
         clock: Clock | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         super().__init__(clock=clock)
+        # What the bot token was granted: by default exactly what our manifest
+        # asks for, so a call needing more fails as in a real install.
+        self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.token = token
         self.team_id = team_id
         self.team_name = team_name
@@ -558,6 +627,10 @@ class FakeSlack(LoopbackServer):
 
     def calls_to(self, method: str) -> list[FakeCall]:
         return [call for call in self.calls if call.method == method]
+
+    def calls_to_error(self, error: str) -> list[FakeCall]:
+        """The calls answered with Slack error ``error``."""
+        return [call for call in self.calls if call.error == error]
 
     def new_trigger_id(self) -> str:
         """A single-use trigger id, valid for 3 s of ``clock``."""
@@ -745,6 +818,17 @@ class FakeSlack(LoopbackServer):
             if token != self.token:
                 call.status, call.error = 200, "invalid_auth"
                 return web.json_response({"ok": False, "error": "invalid_auth"})
+            needed = self._missing_scope(method, args)
+            if needed is not None:
+                call.status, call.error = 200, "missing_scope"
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error": "missing_scope",
+                        "needed": needed,
+                        "provided": ",".join(sorted(self.scopes)),
+                    }
+                )
 
         failure = self._take_failure(method)
         if failure is not None and not failure.apply_then_fail:
@@ -769,6 +853,39 @@ class FakeSlack(LoopbackServer):
             if late is not None:
                 return late
         return response
+
+    def _conversation_kind(self, method: str, args: dict[str, Any]) -> str | None:
+        if method == "conversations.create":
+            return "private" if _flag(args.get("is_private", False)) else "public"
+        channel = self.channels.get(_str(args, "channel"))
+        if channel is None:
+            return None  # the method itself answers channel_not_found
+        if channel.is_im:
+            return "im"
+        if channel.is_mpim:
+            return "mpim"
+        return "private" if channel.is_private else "public"
+
+    def _missing_scope(self, method: str, args: dict[str, Any]) -> str | None:
+        """The scope Slack would name as ``needed``, or None when the token has one."""
+        wanted: list[tuple[str, ...]] = []
+        if method in METHOD_SCOPES:
+            wanted.append(METHOD_SCOPES[method])
+        elif method in CONVERSATION_SCOPES or method == "conversations.create":
+            kind = self._conversation_kind(method, args)
+            scopes = _MANAGE if method == "conversations.create" else CONVERSATION_SCOPES[method]
+            if kind is not None:
+                wanted.append((scopes.get(kind, "missing_scope"),))
+        elif method == "conversations.open":
+            several = len(_id_list(args.get("users"))) > 1
+            wanted.append(("mpim:write",) if several else ("im:write",))
+        elif method == "users.conversations":
+            types = _id_list(args.get("types")) or ["public_channel"]
+            wanted += [(_READ[_TYPES.get(t, "public")],) for t in types]
+        for scopes in wanted:
+            if not self.scopes.intersection(scopes):
+                return scopes[0]
+        return None
 
     def _run(
         self, method: str, args: dict[str, Any], call: FakeCall, *, authorization: str
@@ -1025,7 +1142,7 @@ class FakeSlack(LoopbackServer):
         return {
             "access_token": self.token,
             "token_type": "bot",
-            "scope": "commands,chat:write,groups:write,pins:write,users:read,users:read.email",
+            "scope": ",".join(sorted(self.scopes)),
             "bot_user_id": self.bot_user_id,
             "app_id": self.app_id,
             "team": {"id": self.team_id, "name": self.team_name},

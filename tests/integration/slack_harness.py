@@ -116,6 +116,9 @@ async def running(database_url: str) -> AsyncIterator[SlackRig]:
         app, clock = await seeded_app(settings)
         async with serving(create_web_app(app, run_relay=False)) as http:
             yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
+        # The fake grants exactly the manifest's scopes: nothing may need more.
+        beyond = [(c.method, c.args.get("channel")) for c in slack.calls_to_error("missing_scope")]
+        assert not beyond, f"calls beyond the manifest's scopes: {beyond}"
 
 
 def metadata_key(message: Any) -> str:

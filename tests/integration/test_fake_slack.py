@@ -23,8 +23,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.server import ManualClock
 from tests.fakes.slack import (
+    EVERY_SCOPE,
     FakeSlack,
     block_actions_body,
+    manifest_scopes,
     sign,
     slash_command_body,
     view_submission_body,
@@ -35,7 +37,8 @@ TS = re.compile(r"\d{10}\.\d{6}")
 
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
+    """A fake granted every scope: these tests are about everything else."""
+    async with FakeSlack(scopes=EVERY_SCOPE) as fake:
         yield fake
 
 
@@ -56,7 +59,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def clocked(clock: ManualClock) -> AsyncIterator[FakeSlack]:
     """A fake Slack timing everything on a clock the test moves."""
-    async with FakeSlack(clock=clock) as fake:
+    async with FakeSlack(clock=clock, scopes=EVERY_SCOPE) as fake:
         yield fake
 
 
@@ -555,3 +558,34 @@ def test_interactive_bodies_carry_a_json_payload() -> None:
     )
     view = json.loads(parse_qs(submitted.decode())["payload"][0])["view"]
     assert (view["callback_id"], view["state"]["values"]) == ("action.done", values)
+
+
+# -- scopes -------------------------------------------------------------------------
+
+
+async def test_calls_beyond_the_manifests_scopes_get_missing_scope() -> None:
+    """By default the fake grants what Teamaround's manifest asks for, no more."""
+    async with FakeSlack() as slack:
+        client = client_for(slack)
+        assert slack.scopes == manifest_scopes()
+        kim = slack.add_user(name="kim.lee", email="kim.lee@example.org")
+        public = slack.add_channel("general")
+        private = slack.add_channel("yp-dsr-0042", is_private=True)
+        im = (await client.conversations_open(users=kim))["channel"]["id"]
+        assert (await client.conversations_history(channel=private))["ok"]  # groups:history
+        with pytest.raises(SlackApiError) as caught:
+            await client.conversations_history(channel=public)
+        assert caught.value.response["error"] == "missing_scope"
+        assert caught.value.response["needed"] == "channels:history"
+        assert "groups:history" in caught.value.response["provided"].split(",")
+        assert await error_of(client.conversations_create(name="open-to-all")) == "missing_scope"
+        assert await error_of(client.bookmarks_list(channel_id=private)) == "missing_scope"
+
+    async with FakeSlack(scopes=manifest_scopes() - {"im:history"}) as slack:
+        client = client_for(slack)
+        kim = slack.add_user(name="kim.lee", email="kim.lee@example.org")
+        im = (await client.conversations_open(users=kim))["channel"]["id"]
+        with pytest.raises(SlackApiError) as caught:
+            await client.conversations_replies(channel=im, ts="1700000000.000100")
+        assert caught.value.response["needed"] == "im:history"
+        assert slack.calls_to_error("missing_scope")[0].method == "conversations.replies"

@@ -243,6 +243,29 @@ async def test_a_post_slack_accepted_but_did_not_confirm_is_not_posted_twice(
     assert len(cards) == 1
 
 
+async def test_a_dm_slack_accepted_but_did_not_confirm_arrives_once_with_the_manifests_scopes(
+    rig: SlackRig,
+) -> None:
+    """Finding the DM again reads the bot's own DM history (im:history, which
+    the manifest asks for; the fake grants only the manifest's scopes)."""
+    channel_id = await open_network(rig)
+    await rig.command(
+        KIM, "/action", f"assign {mention(rig, SAM)} Once only by Friday", channel=channel_id
+    )
+    await rig.deliver()  # the card, and the DM that opens Sam's IM
+    dm_channel = rig.slack.ims[rig.uid(SAM)]
+    rig.slack.fail_next("chat.postMessage", 1, status=500, apply_then_fail=True)
+    await rig.command(
+        KIM, "/action", "due 1 18/12 The family asked for more time", channel=channel_id
+    )
+    await rig.deliver()
+    rig.clock.advance(timedelta(minutes=5))
+    await rig.deliver()
+    told = [m for m in rig.messages_in(dm_channel) if "18 Dec" in m.text]
+    assert len(told) == 1, [m.text for m in rig.messages_in(dm_channel)]
+    assert [c.status for c in rig.slack.calls_to("conversations.history")] == [200]
+
+
 async def test_an_outage_in_the_middle_of_opening_still_gives_one_channel(rig: SlackRig) -> None:
     await rig.command(KIM, "/network", "open DSR-0042")
     rig.slack.fail_next("conversations.invite", 3, status=503)

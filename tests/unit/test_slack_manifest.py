@@ -28,6 +28,7 @@ SCOPES = {
     "users:read",
     "users:read.email",
     "im:write",
+    "im:history",  # finding its own direct message again after a lost answer
     "files:write",  # the quarterly report's files, to the DSR chair
 }
 
