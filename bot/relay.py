@@ -39,14 +39,16 @@ class Prepared:
     """A claimed row resolved to a platform delivery, just before sending.
 
     ``delivery`` is None when the row cannot be delivered (``problem`` says
-    why: it is parked as dead), when it must wait (``wait_seconds``: for
-    example its network's space is still being created), or when a newer
-    version of the same card was already delivered (``superseded``).
+    why: it is parked as dead), when it must wait (``wait_seconds``, or until
+    ``wait_until`` if that is later: for example its network's space is still
+    being created, or an earlier version of its card is still to go), or when
+    a newer version of the same card will carry its content (``superseded``).
     """
 
     delivery: Delivery | None
     problem: str | None = None
     wait_seconds: float | None = None
+    wait_until: datetime | None = None
     superseded: bool = False
 
 
@@ -173,10 +175,13 @@ class Relay:
             self._count(report, "superseded", None)
             return
         if prepared.wait_seconds is not None:
+            resume_at = now + timedelta(seconds=prepared.wait_seconds)
+            if prepared.wait_until is not None:
+                resume_at = max(resume_at, prepared.wait_until)
             await self._outbox.mark_failed(
                 row_id=item.row_id,
                 error=prepared.problem or "waiting",
-                retry_at=now + timedelta(seconds=prepared.wait_seconds),
+                retry_at=resume_at,
                 now=now,
                 count_attempt=False,
             )

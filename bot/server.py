@@ -212,13 +212,14 @@ def create_web_app(
         Route("/privacy", privacy),
         Route("/terms", terms),
     ]
-    if app.slack is not None and app.settings.slack_app_token is None:
-        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    secret = app.settings.slack_signing_secret
+    if app.slack is not None and app.settings.slack_app_token is None and secret is not None:
+        from integrations.slack.endpoint import SlackEndpoint
 
-        slack_handler = AsyncSlackRequestHandler(app.slack)
+        slack_endpoint = SlackEndpoint(app.slack, signing_secret=secret.get_secret_value())
 
         async def slack_events(request: Request) -> Response:
-            return await slack_handler.handle(request)
+            return await slack_endpoint.handle(request)
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     if app.teams is not None:

@@ -159,18 +159,30 @@ class OutboxStore:
         async with self._db.transaction(reads_only=True) as session:
             # One query: the row, its network or person (kept in the session
             # for ``_resolve``), the card's location in the network's space,
-            # and whether a newer version of the card was sent already.
-            newer = aliased(Outbox)
-            newer_sent = (
+            # the earliest earlier version of the card still to go, and
+            # whether a newer version is on its way.
+            newer, earlier = aliased(Outbox), aliased(Outbox)
+            newer_coming = (
                 select(newer.id)
                 .where(
-                    newer.card_key == Outbox.card_key, newer.id > Outbox.id, newer.status == "sent"
+                    newer.card_key == Outbox.card_key, newer.id > Outbox.id, newer.status != "dead"
                 )
                 .exists()
             )
+            earlier_waiting = (
+                select(earlier.id)
+                .where(
+                    earlier.card_key == Outbox.card_key,
+                    earlier.id < Outbox.id,
+                    earlier.status.in_(("pending", "sending")),
+                )
+                .order_by(earlier.id)
+                .limit(1)
+                .scalar_subquery()
+            )
             found = (
                 await session.execute(
-                    select(Outbox, Network, Person, CardRef, newer_sent)
+                    select(Outbox, Network, Person, CardRef, newer_coming, earlier_waiting)
                     .outerjoin(
                         Network,
                         (Outbox.target_kind == "network") & (Network.id == Outbox.target_id),
@@ -186,8 +198,23 @@ class OutboxStore:
                     .where(Outbox.id == row_id)
                 )
             ).one()
-            row, network, _, card_ref, superseded = found
-            if row.card_key and superseded:
+            row: Outbox = found[0]
+            network: Network | None = found[1]
+            card_ref: CardRef | None = found[3]
+            newer_is_coming, earlier_id = bool(found[4]), found[5]
+            if row.card_key and earlier_id is not None:
+                # A card's versions go out in order, against one message: a
+                # version waits until the one before it is resolved (posted,
+                # or found again after a lost answer), then edits it.
+                before = await session.get_one(Outbox, earlier_id)
+                return Prepared(
+                    delivery=None,
+                    problem="waiting for an earlier version of this card",
+                    wait_seconds=WAIT_FOR_SPACE_SECONDS,
+                    wait_until=before.next_attempt_at if before.status == "pending" else None,
+                )
+            if row.card_key and newer_is_coming and card_ref is not None:
+                # The newer version edits the same message with the latest state.
                 row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
                 row.last_error = "superseded by a newer version of the card"
                 return Prepared(delivery=None, superseded=True)
@@ -266,15 +293,6 @@ class OutboxStore:
                 .execution_options(synchronize_session=False)
             )
             return int(getattr(result, "rowcount", 0))
-
-
-async def _newer_card_sent(session: AsyncSession, row: Outbox) -> bool:
-    newer = await session.scalar(
-        select(Outbox.id)
-        .where(Outbox.card_key == row.card_key, Outbox.id > row.id, Outbox.status == "sent")
-        .limit(1)
-    )
-    return newer is not None
 
 
 async def _write_back(

@@ -41,6 +41,10 @@ COMMANDS = ("network", "action", "cetr", "dsr")
 BUTTON_MODALS = ("action.done", "action.due", "action.reassign", "action.update")
 # Buttons that run a command straight away (their form needs no input).
 BUTTON_COMMANDS = ("action.show",)
+UNREADABLE_FORM = (
+    "I can't read which action this form is for. Close it and press the button on the "
+    "action's card again."
+)
 # Which modal field an error most likely belongs to.
 ERROR_FIELD = {
     "action.done": "evidence",
@@ -196,6 +200,15 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             meta = {}
+        if not isinstance(meta, dict):
+            meta = {}
+        if callback in BUTTON_MODALS and not str(meta.get("action_id", "")).isdigit():
+            # Not a form of ours as we made it: say so next to its field.
+            await ack(
+                response_action="errors",
+                errors={ERROR_FIELD[callback]: UNREADABLE_FORM},
+            )
+            return
         values = modals.values_from_submission(view)
         # Slack's user pickers give user ids; the grammar reads them as mentions.
         for person in ("owner", "chair"):

@@ -34,12 +34,13 @@ RETRYABLE_CODES = {
     "request_timeout",
 }
 MAX_NAME_TRIES = 20
+HISTORY_PAGES = 5  # up to 1,000 recent messages searched for a post whose answer was lost
 
 
 def _translate(exc: Exception) -> DeliveryError:
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
-        code = str(exc.response.get("error", "unknown_error"))
+        code = _code(exc) or "unknown_error"
         retry_after: float | None = None
         header = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
         if header:
@@ -60,7 +61,10 @@ def _translate(exc: Exception) -> DeliveryError:
 
 
 def _code(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", ""))
+    """Slack's error code; "" when the answer was not Slack's JSON (a proxy's
+    or load balancer's 5xx page in plain text)."""
+    data = exc.response.data
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
 MAX_REMEMBERED_IMS = 50_000
@@ -108,7 +112,9 @@ class SlackGateway:
                 log.info(
                     "slack: %s had already landed as %s; not posting again", delivery.key, found
                 )
-                # Its files may not have followed it: send the ones missing.
+                # What followed the post may not have: the pin, the files.
+                if delivery.pin:
+                    await self._pin(channel, found)
                 await self._attach(channel, found, delivery.message.attachments, check=True)
                 return SendResult(conversation_id=channel, message_id=found, linked=linked or {})
         rendered = render(delivery.message)
@@ -193,19 +199,28 @@ class SlackGateway:
         }
 
     async def _find_posted(self, channel: str, key: str) -> str | None:
-        try:
-            history = await self._client.conversations_history(
-                channel=channel, limit=100, include_all_metadata=True
-            )
-        except SlackApiError as exc:
-            log.warning("slack: could not read history of %s: %s", channel, _code(exc))
-            return None
-        messages: list[dict[str, Any]] = history.get("messages", []) or []
-        for message in messages:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
-                return str(message["ts"])
+        """Our message tagged with ``key`` among the channel's recent history
+        (newest first, a few pages: busy channels move on quickly)."""
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            try:
+                history = await self._client.conversations_history(
+                    channel=channel, limit=200, include_all_metadata=True, cursor=cursor or None
+                )
+            except SlackApiError as exc:
+                if _code(exc) in ("missing_scope", "not_in_channel", "channel_not_found"):
+                    log.warning("slack: could not read history of %s: %s", channel, _code(exc))
+                    return None
+                raise  # a rate limit or outage: try the whole delivery again later
+            messages: list[dict[str, Any]] = history.get("messages", []) or []
+            for message in messages:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                    return str(message["ts"])
+            cursor = (history.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                break
         return None
 
     async def _pin(self, channel: str, ts: str) -> None:

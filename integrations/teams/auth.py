@@ -1,10 +1,18 @@
 """Checks that a request to ``/api/messages`` really comes from the Bot Connector.
 
-The rules are the Bot Framework's (PLATFORMS.md B2): a Bearer JWT signed with
-RS256 by a key from the Bot Framework's OpenID metadata, that key endorsed for
-the activity's channel (``msteams``), issued by ``https://api.botframework.com``
-for our app id, in date (five minutes' skew allowed), and naming the same
-service URL as the activity. Anything else is a rejection, and nothing runs.
+The verdicts are those of Microsoft's reference validator (botbuilder-python's
+``JwtTokenValidation``, ``ChannelValidation``, ``JwtTokenExtractor``;
+PLATFORMS.md B2, D6): the header is exactly ``Bearer <token>``; the JWT is
+signed (RS256, RS384 or RS512) by a key from the Bot Framework's OpenID
+metadata; issued by ``https://api.botframework.com``; its ``aud`` is our app
+id as a single string (a list, even one holding our id, is refused: the
+reference compares the claim to the app id); in date (five minutes' skew);
+and its ``serviceurl`` is the activity's. Stricter than the reference, we
+also require ``exp``, the key's endorsement for the channel, the channel
+``msteams`` and our own tenant. Anything else is a rejection, and nothing runs.
+
+The token is checked before the body is even parsed (:meth:`verify_token`);
+the claims that need the activity are checked once it is (:meth:`check_activity`).
 
 Keys are cached for a day; an unknown key id refreshes them at once, but at
 most once every ``refresh_floor`` seconds so that forged key ids cannot make
@@ -27,6 +35,7 @@ import jwt
 log = logging.getLogger("teamaround.teams")
 
 ISSUER = "https://api.botframework.com"
+ALGORITHMS = ("RS256", "RS384", "RS512")  # the reference's ALLOWED_SIGNING_ALGORITHMS
 SKEW_SECONDS = 300
 KEYS_MAX_AGE = 24 * 3600.0
 REFRESH_FLOOR = 3600.0
@@ -42,6 +51,14 @@ class AuthError(Exception):
 class Claims:
     app_id: str
     service_url: str
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token whose signature, issuer, audience and dates were checked."""
+
+    claims: dict[str, Any]
+    endorsements: tuple[str, ...]
 
 
 @dataclass
@@ -73,30 +90,31 @@ class BotFrameworkAuth:
         self._lock = asyncio.Lock()
 
     async def authenticate(self, authorization: str | None, activity: dict[str, Any]) -> Claims:
-        """The token's claims, or :class:`AuthError`."""
-        if activity.get("channelId") != CHANNEL:
-            # Only Teams: Web Chat or Direct Line would let a sender choose its own ids.
-            raise AuthError(f"channel {activity.get('channelId')!r} is not {CHANNEL}")
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError("no Bearer token")
-        token = token.strip()
+        """The token's claims for this activity, or :class:`AuthError`."""
+        return self.check_activity(await self.verify_token(authorization), activity)
+
+    async def verify_token(self, authorization: str | None) -> Token:
+        """Check the Authorization header on its own (nothing of the request's
+        body is needed, or read, for this); :class:`AuthError` if it fails."""
+        parts = (authorization or "").split(" ")
+        if len(parts) != 2 or parts[0] != "Bearer" or not parts[1]:
+            raise AuthError("the Authorization header is not exactly 'Bearer <token>'")
+        token = parts[1]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise AuthError(f"malformed token: {exc}") from exc
-        if header.get("alg") != "RS256":
-            raise AuthError(f"algorithm {header.get('alg')!r} is not allowed")
+        algorithm = header.get("alg")
+        if algorithm not in ALGORITHMS:
+            raise AuthError(f"algorithm {algorithm!r} is not allowed")
         kid = str(header.get("kid") or "")
         jwk = await self._key(kid)
-        if CHANNEL not in (jwk.get("endorsements") or []):
-            raise AuthError(f"key {kid} is not endorsed for {CHANNEL}")
         try:
-            key = jwt.PyJWK(jwk, algorithm="RS256")
+            key = jwt.PyJWK(jwk, algorithm=algorithm)
             claims = jwt.decode(
                 token,
                 key=key.key,
-                algorithms=["RS256"],
+                algorithms=[algorithm],
                 audience=self._app_id,
                 issuer=ISSUER,
                 leeway=SKEW_SECONDS,
@@ -104,13 +122,31 @@ class BotFrameworkAuth:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"token rejected: {exc}") from exc
-        service_url = str(activity.get("serviceUrl") or "")
-        if not service_url or claims.get("serviceurl") != service_url:
+        if claims.get("aud") != self._app_id:
+            raise AuthError("the token's aud is not our app id (a list is not accepted)")
+        endorsements = jwk.get("endorsements") or []
+        return Token(claims=claims, endorsements=tuple(str(e) for e in endorsements))
+
+    def check_activity(self, token: Token, activity: dict[str, Any]) -> Claims:
+        """The claims that depend on the activity: channel, endorsement,
+        service URL and tenant; :class:`AuthError` if one fails."""
+        if activity.get("channelId") != CHANNEL:
+            # Only Teams: Web Chat or Direct Line would let a sender choose its own ids.
+            raise AuthError(f"channel {activity.get('channelId')!r} is not {CHANNEL}")
+        if CHANNEL not in token.endorsements:
+            raise AuthError(f"the signing key is not endorsed for {CHANNEL}")
+        service_url = activity.get("serviceUrl")
+        if not isinstance(service_url, str) or not service_url:
+            raise AuthError("the activity has no serviceUrl")
+        if token.claims.get("serviceurl") != service_url:
             raise AuthError("the token's serviceurl does not match the activity")
-        conversation = activity.get("conversation") or {}
-        tenant = conversation.get("tenantId") or (
-            (activity.get("channelData") or {}).get("tenant") or {}
-        ).get("id")
+        conversation = activity.get("conversation")
+        channel_data = activity.get("channelData")
+        tenant = (conversation.get("tenantId") if isinstance(conversation, dict) else None) or (
+            channel_data.get("tenant") if isinstance(channel_data, dict) else None
+        )
+        if isinstance(tenant, dict):
+            tenant = tenant.get("id")
         if tenant != self._tenant_id:
             raise AuthError(f"the activity is from another tenant ({tenant!r})")
         return Claims(app_id=self._app_id, service_url=service_url)

@@ -634,7 +634,8 @@ class FakeBotFrameworkIssuer:
         ``service_url=`` (a ``serviceurl`` claim that differs from the activity's),
         ``unpublished=True`` (a kid the JWKS does not list until ``rotate()``),
         ``alg="none"`` (unsigned) and ``alg="HS256"`` (HMAC keyed with the current
-        key's public PEM). ``claims`` overrides or adds claims; ``drop`` removes.
+        key's public PEM); ``alg="RS384"``/``"RS512"`` sign properly with those.
+        ``claims`` overrides or adds claims; ``drop`` removes.
         """
         if isinstance(activity_or_service_url, Mapping):
             url = str(activity_or_service_url.get("serviceUrl", ""))
@@ -657,8 +658,8 @@ class FakeBotFrameworkIssuer:
         for name in drop:
             payload.pop(name, None)
         key = self.unendorsed if unendorsed else self.pending if unpublished else self.current
-        if alg == "RS256":
-            return jwt.encode(payload, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+        if alg in ("RS256", "RS384", "RS512"):
+            return jwt.encode(payload, key.private_key, algorithm=alg, headers={"kid": key.kid})
         header = {"alg": alg, "typ": "JWT", "kid": key.kid}
         signing_input = (
             _b64url(json.dumps(header, separators=(",", ":")).encode())
@@ -675,6 +676,8 @@ class FakeBotFrameworkIssuer:
 
 # -- the fake ---------------------------------------------------------------------
 
+DEFAULT_APP_ID = "0b0b0b0b-1111-4222-8333-444444444444"
+
 
 class FakeTeams(LoopbackServer):
     """aiohttp web server on 127.0.0.1 with an ephemeral port, answering like Entra
@@ -688,7 +691,7 @@ class FakeTeams(LoopbackServer):
         self,
         *,
         tenant_id: str = "6f1a2b3c-0000-4000-8000-00000000a001",
-        app_id: str = "0b0b0b0b-1111-4222-8333-444444444444",
+        app_id: str = DEFAULT_APP_ID,
         app_password: str = "fake-client-secret",
         bot_name: str = "Teamaround",
         region: str = "uk",
@@ -2866,14 +2869,16 @@ class FakeTeams(LoopbackServer):
         activity: Mapping[str, Any],
         *,
         token: str | None = None,
+        scheme: str = "Bearer ",
         **mint: Any,
     ) -> tuple[int, Any]:
         """POST ``activity`` to the bot at ``endpoint`` as Teams would, with a
         freshly minted JWT (``mint`` overrides go to ``issuer.mint``; ``token=""``
-        sends no Authorization header). Returns (status, parsed body or text)."""
+        sends no Authorization header; ``scheme`` is what precedes the token).
+        Returns (status, parsed body or text)."""
         if token is None:
             token = self.issuer.mint(activity, **mint)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"{scheme}{token}"} if token else {}
         async with (
             aiohttp.ClientSession() as session,
             session.post(endpoint, json=dict(activity), headers=headers) as response,

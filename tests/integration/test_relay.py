@@ -430,40 +430,67 @@ async def test_a_card_is_posted_once_then_edited_in_place(
 
     clock.advance(timedelta(minutes=1))
     await queue(db, clock, people[SAM], "card:action:7:v2", op="post", card_key="action:7")
+    await relay.drain()
     clock.advance(timedelta(minutes=1))
     await queue(db, clock, people[SAM], "card:action:7:v3", op="post", card_key="action:7")
+    await queue(db, clock, people[SAM], "card:action:7:v4", op="post", card_key="action:7")
     await relay.drain()
+    # v3 and v4 were both waiting: v4 holds the latest state, so v3 is not sent.
     assert [d.key for d in gateway.deliveries] == [
         "card:action:7:v1",
         "card:action:7:v2",
-        "card:action:7:v3",
+        "card:action:7:v4",
     ]
     for edit in gateway.deliveries[1:]:
         assert edit.op == "update"
         assert edit.message_id == "msg-1"  # the first post's message
         assert edit.address.conversation_id == ref.conversation_id
+    v3 = await row_by_key(db, "card:action:7:v3")
+    assert v3.status == "sent" and "superseded" in (v3.last_error or "")
     async with db.reader() as session:
         refs = (await session.scalars(select(CardRef))).all()
     assert [(r.card_key, r.message_id) for r in refs] == [("action:7", "msg-1")]
 
 
-async def test_an_older_card_version_never_overwrites_a_newer_one(
+async def test_a_later_version_waits_for_the_first_post_then_edits_it(
     db: Database, clock: FrozenClock, people: dict[str, int]
 ) -> None:
+    """The first post failed (its answer may have been lost): a later version
+    must not post a second card; it waits, then edits the first."""
     gateway = FakeGateway()
     relay = make_relay(db, gateway, clock)
     await queue(db, clock, people[SAM], "card:v1", op="post", card_key="action:8")
     await queue(db, clock, people[SAM], "card:v2", op="post", card_key="action:8")
-    gateway.fail("card:v1", DeliveryError("rate limited", retryable=True, retry_after=60))
+    gateway.fail("card:v1", DeliveryError("timed out", retryable=True, retry_after=60))
 
-    await relay.run_once()
-    assert gateway.delivered == Counter({"card:v2": 1})
+    report = await relay.run_once()
+    assert gateway.deliveries == [] and report.retried == 2
+    v1, v2 = await row_by_key(db, "card:v1"), await row_by_key(db, "card:v2")
+    assert v2.status == "pending" and v2.attempts == 0  # waiting is not a failure
+    assert v2.next_attempt_at >= v1.next_attempt_at  # not before the first is tried again
+    assert "earlier version" in (v2.last_error or "")
+
     clock.advance(timedelta(minutes=2))
     await relay.drain()
-    assert gateway.delivered == Counter({"card:v2": 1})  # v1 was superseded, not sent
-    v1 = await row_by_key(db, "card:v1")
-    assert v1.status == "sent"
-    assert v1.last_error is not None and "superseded" in v1.last_error
+    assert [(d.key, d.op) for d in gateway.deliveries] == [
+        ("card:v1", "post"),
+        ("card:v2", "update"),
+    ]
+    assert gateway.deliveries[1].message_id == "msg-1"
+    assert {r.status for r in await all_rows(db)} == {"sent"}
+
+
+async def test_a_dead_first_version_lets_the_next_one_post(
+    db: Database, clock: FrozenClock, people: dict[str, int]
+) -> None:
+    gateway = FakeGateway()
+    relay = make_relay(db, gateway, clock, max_attempts=1)
+    await queue(db, clock, people[SAM], "card:v1", op="post", card_key="action:9")
+    await queue(db, clock, people[SAM], "card:v2", op="post", card_key="action:9")
+    gateway.fail("card:v1", DeliveryError("channel_not_found", retryable=False))
+    await relay.drain()
+    assert [(d.key, d.op) for d in gateway.deliveries] == [("card:v2", "post")]
+    assert (await row_by_key(db, "card:v1")).status == "dead"
 
 
 # -- several relays --------------------------------------------------------------

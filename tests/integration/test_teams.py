@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.models import Action, AuditEvent, Outbox
-from tests.fakes.teams import FakeActivity
+from tests.fakes.teams import DEFAULT_APP_ID, FakeActivity
 from tests.integration.teams_harness import TeamsRig, running
 
 KIM = "kim.lee@example.org"
@@ -177,6 +177,14 @@ FORGERIES: list[dict[str, Any]] = [
     {"alg": "HS256"},
     {"token": ""},
     {"token": "not-a-jwt"},
+    # Microsoft's JwtTokenValidation compares aud to the app id: a list is refused,
+    # even one holding our id; and the header must be exactly "Bearer <token>".
+    {"claims": {"aud": [DEFAULT_APP_ID]}},
+    {"claims": {"aud": [DEFAULT_APP_ID, "another-app"]}},
+    {"scheme": "bearer "},
+    {"scheme": "Bearer  "},
+    {"scheme": "Bearer\t"},
+    {"drop": ["exp"]},  # stricter than Microsoft: exp is required
 ]
 
 
@@ -203,6 +211,15 @@ async def test_a_forged_or_expired_token_gets_401_and_changes_nothing(
         assert await session.scalar(select(func.count()).select_from(Action)) == 0
         assert await session.scalar(select(func.count()).select_from(AuditEvent)) == audits
     assert len(rig.teams.messages_in(chat_id, from_bot=True)) == before
+
+
+@pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512"])
+async def test_tokens_signed_with_any_algorithm_microsoft_allows_are_accepted(
+    rig: TeamsRig, alg: str
+) -> None:
+    kim_chat = rig.personal(KIM)
+    assert await rig.say(KIM, kim_chat, "network help", alg=alg) == 200
+    assert "network" in rig.texts(kim_chat)[-1].lower()
 
 
 async def test_signing_keys_are_cached_and_fetched_again_for_a_new_key(rig: TeamsRig) -> None:
