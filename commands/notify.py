@@ -15,7 +15,10 @@ from store.models import Person
 async def card(
     unit: Unit, *, network_id: int, card_key: str, version: str, message: Message
 ) -> None:
-    """Post the card, or edit it in place if it was posted before."""
+    """Post the card, or edit it in place if it was posted before. One
+    version per unit of work: a later version in the same unit replaces an
+    earlier one (each holds the whole card)."""
+    unit.outgoing[:] = [row for row in unit.outgoing if row.get("card_key") != card_key]
     unit.outgoing.append(
         outbox.row(
             key=f"card:{card_key}:{version}",

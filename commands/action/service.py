@@ -18,6 +18,7 @@ from commands import notify
 from commands.action import access, jobs, views
 from commands.authority import Decision, Verb, authorise
 from commands.context import Unit
+from commands.network import service as network_service
 from store import audit, outbox, queries
 from store.models import Action, ActionEvent, ActionGrant, Agency, Network, Person
 from store.queries import ActionLine
@@ -98,6 +99,8 @@ async def _record(
         version=f"e{event.id}",
         message=message,
     )
+    # The network card counts open and overdue actions and shows the next review.
+    await network_service.refresh_card(unit, network=action.network, version=f"a{event.id}")
     return event
 
 

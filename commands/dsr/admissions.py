@@ -21,6 +21,7 @@ from commands.dsr.register import (
     record,
     snapshot,
 )
+from commands.network import service as network_service
 from store import audit, queries
 from store.models import Admission, YoungPerson
 
@@ -45,6 +46,9 @@ async def admit(
     before = snapshot(young_person)
     change_rating(unit, young_person, rating="blue", rationale=f"Admitted to {setting}")
     await unit.session.flush()
+    await network_service.refresh_card_of(
+        unit, young_person_id=young_person.id, version=f"rating:{unit.change_id}"
+    )
     record(
         unit,
         young_person,

@@ -339,6 +339,9 @@ async def rate(
     follow_up = FollowUp(on=on, superseded_on=later)
     if later is not None:
         return young_person, follow_up  # history only: nothing to set off today
+    await network_service.refresh_card_of(
+        unit, young_person_id=young_person.id, version=f"rating:{unit.change_id}"
+    )
     ref = young_person.reference
     if (
         rating in ("red", "amber")

@@ -69,6 +69,9 @@ async def card_of(
 
 
 async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
+    """Edit the pinned network card to show the network as it now stands.
+    Called by every change the card shows: members, keyworker, rating, open
+    and overdue actions, the next review."""
     await unit.session.flush()
     await unit.session.refresh(network)
     message = await card_for(unit, network=network)
@@ -79,6 +82,13 @@ async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
         version=version,
         message=message,
     )
+
+
+async def refresh_card_of(unit: Unit, *, young_person_id: int, version: str) -> None:
+    """Refresh the card of the young person's open network, if they have one."""
+    network = await queries.open_network_for(unit.session, young_person_id=young_person_id)
+    if network is not None:
+        await refresh_card(unit, network=network, version=version)
 
 
 async def _unique_space(unit: Unit, *, platform: str, name: str) -> str:

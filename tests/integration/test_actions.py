@@ -69,8 +69,13 @@ async def test_assign_posts_one_card_and_dms_the_owner(harness: Harness) -> None
     await h.say(KIM, "/action assign @sam.patel Send the EHCP draft by Friday", channel=CH)
     posts = [d for d in h.gateway.delivered if d.address.kind == "channel"]
     dms = [d for d in h.gateway.delivered if d.address.kind == "user"]
-    assert [d.op for d in posts] == ["post"]
+    # The action's card is posted; the pinned network card is edited to count it.
+    assert [(d.op, d.key.split(":")[1]) for d in posts] == [
+        ("post", "action"),
+        ("update", "network"),
+    ]
     assert "Action #1" in posts[0].message.text
+    assert "1 open" in posts[1].message.text
     assert [d.address.conversation_id for d in dms] == [SAM]
     assert "due Fri 27 Nov" in dms[0].message.text
 
@@ -82,7 +87,8 @@ async def test_done_edits_the_card_in_place(harness: Harness) -> None:
     first = next(d for d in h.gateway.delivered if d.address.kind == "channel")
     reply = await h.say(SAM, "/action done 1 Sent by secure email", channel=CH)
     assert "done" in text_of(reply)
-    [edit] = h.gateway.delivered
+    edit, network_card = h.gateway.delivered
+    assert network_card.key.startswith("card:network:") and "0 open" in network_card.message.text
     assert edit.op == "update"
     assert edit.message_id is not None and first.op == "post"
     assert "Evidence" in str(edit.message.blocks)
