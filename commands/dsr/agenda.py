@@ -76,6 +76,9 @@ class AgendaData:
     last_meeting: date | None = None
     decided: Sequence[str] = ()
     area: str = ""  # the policy's `area:`, shown in the heading
+    # When the meeting moved off its usual day (a bank holiday): that day, and why.
+    moved_from: date | None = None
+    why_moved: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,10 @@ def build(data: AgendaData, *, today: date, policy: Policy) -> Agenda:
     )
     area = f" — {data.area}" if data.area else ""
     title = f"DSR review agenda{area} — {format_day_year(data.meeting_on, today=today)}"
+    if data.moved_from is not None:
+        usual = format_day_year(data.moved_from, today=today)
+        moved = f"Moved from {usual}: {data.why_moved or 'it is not a working day'}."
+        return Agenda(title=title, sections=(Section("Date", (moved,)), *sections))
     return Agenda(title=title, sections=sections)
 
 

@@ -101,9 +101,8 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
             )
             return views.outcome_recorded(recorded, today=today)
         case grammar.AgendaPost():
-            meeting_on = meetings.next_meeting(unit)
             meeting, posted = await meetings.post_agenda(
-                unit, meeting_on=meeting_on, posted_by=unit.actor.email
+                unit, meeting_day=meetings.next_meeting(unit), posted_by=unit.actor.email
             )
             return views.agenda_posted(
                 meeting, posted=posted, policy=unit.services.policy, today=today

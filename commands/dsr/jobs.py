@@ -23,9 +23,13 @@ class AgendaReport:
 
 
 async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
-    due_at, meeting_on = meetings.agenda_due_at(now=now, services=services)
+    due_at, meeting = meetings.agenda_due_at(now=now, services=services)
+    meeting_on = meeting.on
     today = services.calendar.local_date(now)
     when = format_day_year(meeting_on, today=today)
+    if meeting.why_moved:
+        usual = format_day_year(meeting.usual, today=today)
+        when += f" (moved from {usual}: {meeting.why_moved})"
     if now < due_at:
         return AgendaReport(f"agenda: not yet due for the meeting on {when}.")
     if today > meeting_on:
@@ -44,7 +48,7 @@ async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
         conversation=Conversation(platform="console", conversation_id="scheduler"),
     ) as unit:
         _, posted = await meetings.post_agenda(
-            unit, meeting_on=meeting_on, posted_by="teamaround:scheduler"
+            unit, meeting_day=meeting, posted_by="teamaround:scheduler"
         )
     if posted:
         return AgendaReport(f"agenda: posted for the meeting on {when}.")

@@ -4,6 +4,7 @@ posting the agenda once."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -30,20 +31,58 @@ from store.models import (
 )
 
 
-def next_meeting(unit: Unit) -> date:
-    """The day of this week's DSR meeting: today if it is the meeting day,
-    otherwise the next one."""
-    weekday = _weekday(unit.services.policy.register_rules.meeting_day)
-    return unit.today + timedelta(days=(weekday - unit.today.weekday()) % 7)
+@dataclass(frozen=True)
+class MeetingDay:
+    """One week's DSR meeting: the day it is held, and the policy's usual day
+    when it had to move (a bank holiday, say), with why."""
+
+    on: date
+    usual: date
+    why_moved: str | None = None
+
+    def posting_day(self, agenda_weekday: int) -> date:
+        """When its agenda goes out: the policy's agenda day on or before the
+        usual meeting day, or the meeting day itself if it moved earlier."""
+        back = (self.usual.weekday() - agenda_weekday) % 7
+        return min(self.usual - timedelta(days=back), self.on)
 
 
-async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.AgendaData:
+def meeting_for(usual: date, *, services: Services) -> MeetingDay:
+    """The meeting whose usual day is ``usual``, moved off a non-working day
+    as the policy says."""
+    cal = services.calendar
+    rule = services.policy.register_rules.meeting_on_non_working_day
+    if cal.is_working_day(usual) or rule == "same-day":
+        return MeetingDay(on=usual, usual=usual)
+    holiday = cal.bank_holiday_name(usual)
+    why = f"{holiday} is a bank holiday" if holiday else "it is not a working day"
+    step = 1 if rule == "next-working-day" else -1
+    return MeetingDay(on=cal.add_working_days(usual, step), usual=usual, why_moved=why)
+
+
+def _meetings_around(day: date, *, services: Services) -> list[MeetingDay]:
+    """The meetings whose usual day is within a week before to a fortnight after ``day``."""
+    weekday = _weekday(services.policy.register_rules.meeting_day)
+    first = day - timedelta(days=7) + timedelta(days=(weekday - day.weekday()) % 7)
+    return [meeting_for(first + timedelta(weeks=n), services=services) for n in range(4)]
+
+
+def next_meeting(unit: Unit) -> MeetingDay:
+    """The next DSR meeting: today's if there is one today, else the next."""
+    return min(
+        (m for m in _meetings_around(unit.today, services=unit.services) if m.on >= unit.today),
+        key=lambda m: m.on,
+    )
+
+
+async def agenda_data(unit: Unit, *, meeting: MeetingDay | None = None) -> agenda.AgendaData:
     """Everything the agenda shows, in a fixed number of queries however many
     young people and actions the register holds."""
     await authorise(unit, Verb.DSR_AGENDA_PREVIEW)
     register = await unit.register()
     session, cal = unit.session, unit.services.calendar
-    meeting_on = meeting_on or next_meeting(unit)
+    meeting = meeting or next_meeting(unit)
+    meeting_on = meeting.on
     # Since the last meeting whose agenda was posted, or a week before this one.
     last_meeting = (
         await session.execute(
@@ -158,6 +197,8 @@ async def agenda_data(unit: Unit, *, meeting_on: date | None = None) -> agenda.A
     return agenda.AgendaData(
         area=register.area,
         meeting_on=meeting_on,
+        moved_from=meeting.usual if meeting.why_moved else None,
+        why_moved=meeting.why_moved,
         since=since,
         people=people,
         rating_changes=[
@@ -175,26 +216,32 @@ def _weekday(name: str) -> int:
     return WEEKDAYS.index(name)
 
 
-def agenda_due_at(*, now: datetime, services: Services) -> tuple[datetime, date]:
-    """This week's agenda posting time (an aware instant, local rules: it
-    follows the clocks going forward or back) and the meeting it is for."""
+def agenda_due_at(*, now: datetime, services: Services) -> tuple[datetime, MeetingDay]:
+    """The latest agenda posting time on or before today (an aware instant,
+    local rules: it follows the clocks going forward or back) and the meeting
+    it is for: this week's, as moved off a non-working day."""
     rules, cal = services.policy.register_rules, services.calendar
     today = cal.local_date(now)
-    week = today - timedelta(days=today.weekday())
-    post_day = week + timedelta(days=_weekday(rules.agenda_day))
-    meeting = week + timedelta(days=_weekday(rules.meeting_day))
-    if meeting < post_day:
-        meeting += timedelta(days=7)
+    agenda_weekday = _weekday(rules.agenda_day)
+    posted = [
+        (m.posting_day(agenda_weekday), m)
+        for m in _meetings_around(today, services=services)
+        if m.posting_day(agenda_weekday) <= today
+    ]
+    post_day, meeting = max(posted, key=lambda pair: pair[0])
     return cal.at_local(post_day, rules.agenda_at), meeting
 
 
-async def post_agenda(unit: Unit, *, meeting_on: date, posted_by: str) -> tuple[Meeting, bool]:
+async def post_agenda(
+    unit: Unit, *, meeting_day: MeetingDay, posted_by: str
+) -> tuple[Meeting, bool]:
     """Store the meeting's agenda and send it, once: the meeting's unique key
     decides, whichever process or re-run gets there first. Returns the
     meeting and whether this call posted it."""
     await authorise(unit, Verb.DSR_AGENDA_POST)
     register = await unit.register()
-    data = await agenda_data(unit, meeting_on=meeting_on)
+    meeting_on = meeting_day.on
+    data = await agenda_data(unit, meeting=meeting_day)
     built = agenda.build(data, today=unit.today, policy=unit.services.policy)
     markdown = agenda.as_markdown(built)
     dialect = unit.session.bind.dialect.name if unit.session.bind else "sqlite"

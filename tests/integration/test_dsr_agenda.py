@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.main import build
 from bot.policy import Policy, RegisterPolicy
 from bot.settings import Settings
+from commands.context import Services
 from commands.dsr.jobs import run_agenda
 from store.models import Meeting, Outbox
 from tests.conftest import Harness, text_of
@@ -166,3 +168,61 @@ async def test_an_nhs_number_typed_into_the_register_is_refused(harness: Harness
     assert reply.message.tone == "error"
     assert "NHS number" in text_of(reply)
     assert await h.audit_and_outbox() == before
+
+
+# -- meetings on days that are not working days ---------------------------------------
+
+
+def with_rules(h: Harness, **rules: Any) -> Services:
+    return dataclasses.replace(
+        h.app.services, policy=Policy(register_rules=RegisterPolicy(**rules))
+    )
+
+
+async def test_a_meeting_on_a_bank_holiday_moves_to_the_next_working_day_and_says_so(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Mon 28 Dec 2026 is the substitute day for Boxing Day.
+    report = await run_agenda(h.app.services, now=datetime(2026, 12, 28, 9, 30, tzinfo=UTC))
+    assert report.summary() == (
+        "agenda: posted for the meeting on Tue 29 Dec (moved from Mon 28 Dec: "
+        "Boxing Day (substitute day) is a bank holiday)."
+    )
+    assert [m.meeting_on.isoformat() for m in await meetings(h)] == ["2026-12-29"]
+    await h.app.relay(worker="test").drain()
+    [dm] = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == PRIYA]
+    assert dm.message is not None
+    assert dm.message.text.startswith("DSR review agenda — Tue 29 Dec")
+    assert "Moved from Mon 28 Dec: Boxing Day (substitute day) is a bank holiday." in (
+        dm.message.text
+    )
+    # The meeting is still to come on the Tuesday morning; gone by Wednesday.
+    report = await run_agenda(h.app.services, now=datetime(2026, 12, 29, 8, 0, tzinfo=UTC))
+    assert report.summary().startswith("agenda: already posted for the meeting on Tue 29 Dec")
+    report = await run_agenda(h.app.services, now=datetime(2026, 12, 30, 9, 30, tzinfo=UTC))
+    assert "Tue 29 Dec" in report.summary() and "has happened" in report.summary()
+
+
+async def test_the_chair_posting_by_hand_gets_the_moved_meeting(harness: Harness) -> None:
+    h = harness
+    h.clock.set(datetime(2026, 12, 23, 10, 0, tzinfo=UTC))  # Wed: next Monday is a bank holiday
+    reply = await h.say(PRIYA, "/dsr agenda post")
+    assert "Tue 29 Dec" in text_of(reply), text_of(reply)
+    assert [m.meeting_on.isoformat() for m in await meetings(h)] == ["2026-12-29"]
+
+
+async def test_a_policy_may_move_the_meeting_earlier_or_keep_it(harness: Harness) -> None:
+    h = harness
+    earlier = with_rules(h, meeting_on_non_working_day="previous-working-day")
+    report = await run_agenda(earlier, now=datetime(2026, 12, 24, 9, 30, tzinfo=UTC))  # Thu
+    assert report.summary().startswith(
+        "agenda: posted for the meeting on Thu 24 Dec (moved from Mon 28 Dec"
+    )
+    kept = with_rules(h, meeting_on_non_working_day="same-day")
+    report = await run_agenda(kept, now=datetime(2026, 12, 28, 9, 30, tzinfo=UTC))
+    assert report.summary() == "agenda: posted for the meeting on Mon 28 Dec."
+    friday = with_rules(h, meeting_day="fri")  # Fri 25 Dec, then a weekend, then Mon 28 Dec
+    report = await run_agenda(friday, now=datetime(2026, 12, 21, 9, 30, tzinfo=UTC))
+    assert report.summary().startswith("agenda: posted for the meeting on Tue 29 Dec")
+    assert "Christmas Day is a bank holiday" in report.summary()
