@@ -67,9 +67,7 @@ Choices where Slack's behaviour is not pinned down by the spec:
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -87,7 +85,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.server import Clock, LoopbackServer
+from tests.fakes.server import Clock, Fault, LoopbackServer
 
 __all__ = [
     "EVERY_SCOPE",
@@ -257,18 +255,6 @@ class FakeCall:
     time: float = 0.0  # FakeSlack.clock() when the request arrived
     error: str | None = None  # Slack error code (or injected failure) answered, if any
     http_verb: str = "POST"
-
-
-@dataclass
-class _Failure:
-    method: str | None
-    remaining: int  # -1: until heal()
-    error: str | None
-    status: int
-    retry_after: int | None
-    delay: float | None
-    apply_then_fail: bool
-    until: float | None = None  # clock() deadline for timed outages
 
 
 @dataclass
@@ -476,8 +462,6 @@ class FakeSlack(LoopbackServer):
 
         self._ids = itertools.count(1)
         self._ts = 1_700_000_000_000_000  # microseconds; next ts adds 100
-        self._failures: list[_Failure] = []
-        self._outage: _Failure | None = None
         self._rate_log: dict[str, deque[float]] = {}
         self._post_log: dict[str, deque[float]] = {}
         self._triggers: dict[str, _Trigger] = {}
@@ -684,10 +668,12 @@ class FakeSlack(LoopbackServer):
           client timeouts.
         - ``apply_then_fail``: perform the call (state changes) and *then* fail
           or delay: Slack accepted it but the response was lost.
+
+        ``outage()``, ``chaos()`` and ``heal()`` come from the loopback base.
         """
-        self._failures.append(
-            _Failure(
-                method=method,
+        self.inject(
+            Fault(
+                target=method,
                 remaining=count,
                 error=error,
                 status=status,
@@ -697,46 +683,8 @@ class FakeSlack(LoopbackServer):
             )
         )
 
-    def outage(self, *, status: int = 503, seconds: float | None = None) -> None:
-        """Every call fails with ``status`` until ``heal()`` (or for ``seconds``
-        of ``clock``)."""
-        until = None if seconds is None else self.clock() + seconds
-        self._outage = _Failure(
-            method=None,
-            remaining=-1,
-            error=None,
-            status=status,
-            retry_after=None,
-            delay=None,
-            apply_then_fail=False,
-            until=until,
-        )
-
-    def heal(self) -> None:
-        """End an outage and drop every pending ``fail_next`` injection."""
-        self._outage = None
-        self._failures.clear()
-
-    def _take_failure(self, method: str) -> _Failure | None:
-        if self._outage is not None:
-            if self._outage.until is None or self.clock() < self._outage.until:
-                return self._outage
-            self._outage = None
-        for failure in self._failures:
-            if failure.method in (None, method):
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    self._failures.remove(failure)
-                return failure
-        return None
-
-    async def _sleep(self, seconds: float) -> None:
-        assert self._stopping is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-
     @staticmethod
-    def _failure_response(failure: _Failure, call: FakeCall) -> web.Response | None:
+    def _failure_response(failure: Fault, call: FakeCall) -> web.Response | None:
         if failure.status == 429:
             retry_after = 1 if failure.retry_after is None else failure.retry_after
             call.status, call.error = 429, "ratelimited"
@@ -830,7 +778,7 @@ class FakeSlack(LoopbackServer):
                     }
                 )
 
-        failure = self._take_failure(method)
+        failure = self._take_fault(method)
         if failure is not None and not failure.apply_then_fail:
             if failure.delay:
                 await self._sleep(failure.delay)
@@ -932,7 +880,7 @@ class FakeSlack(LoopbackServer):
         if found is None or request.method != "POST":
             call.status, call.error = 404, "not_found"
             return web.Response(status=404, text="Not Found")
-        failure = self._take_failure("(upload)")
+        failure = self._take_fault("(upload)")
         if failure is not None:
             early = self._failure_response(failure, call)
             if early is not None:

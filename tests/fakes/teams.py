@@ -112,7 +112,6 @@ Choices where the spec or Microsoft's documentation leave the behaviour open:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -140,7 +139,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.server import Clock, LoopbackServer
+from tests.fakes.server import Clock, Fault, LoopbackServer
 
 __all__ = [
     "BOTFRAMEWORK_ISSUER",
@@ -405,19 +404,6 @@ class FakeToken:
     audience: str
     expires_at: float  # clock()
     client_id: str
-
-
-@dataclass
-class _Failure:
-    target: str | None
-    remaining: int  # -1: until heal()
-    status: int
-    code: str | None
-    message: str | None
-    retry_after: int | None
-    delay: float | None
-    apply_then_fail: bool
-    until: float | None = None
 
 
 @dataclass
@@ -727,8 +713,6 @@ class FakeTeams(LoopbackServer):
 
         self.issuer = FakeBotFrameworkIssuer(app_id=app_id)
         self._last_activity_ms = 0
-        self._failures: list[_Failure] = []
-        self._outage: _Failure | None = None
         self._rate_log: dict[tuple[str, str], deque[float]] = {}
         self.login_url = ""
         self.service_url = ""
@@ -1029,16 +1013,17 @@ class FakeTeams(LoopbackServer):
         ``message``; ``retry_after`` adds a ``Retry-After`` header. ``status=200``
         with ``delay`` is just a slow answer. ``delay`` waits first (cut short by
         ``stop()``); ``apply_then_fail`` performs the request, then fails (the
-        response was lost).
+        response was lost). ``outage(service=…)``, ``chaos()`` and ``heal()``
+        come from the loopback base.
         """
         if route_or_op is not None and route_or_op not in (*OPERATIONS, *_SERVICE_OF):
             raise ValueError(f"unknown operation or service: {route_or_op!r}")
-        self._failures.append(
-            _Failure(
+        self.inject(
+            Fault(
                 target=route_or_op,
                 remaining=times,
                 status=status,
-                code=code,
+                error=code,
                 message=message,
                 retry_after=retry_after,
                 delay=delay,
@@ -1047,50 +1032,16 @@ class FakeTeams(LoopbackServer):
         )
 
     def outage(
-        self, *, status: int = 503, seconds: float | None = None, service: str | None = None
+        self,
+        *,
+        status: int = 503,
+        seconds: float | None = None,
+        target: str | None = None,
+        service: str | None = None,
     ) -> None:
         """Every request (to ``service`` if given) fails with ``status`` until
         ``heal()`` (or for ``seconds`` of ``clock``)."""
-        until = None if seconds is None else self.clock() + seconds
-        self._outage = _Failure(
-            target=service,
-            remaining=-1,
-            status=status,
-            code=None,
-            message=None,
-            retry_after=None,
-            delay=None,
-            apply_then_fail=False,
-            until=until,
-        )
-
-    def heal(self) -> None:
-        """End an outage and drop every pending ``fail_next`` injection."""
-        self._outage = None
-        self._failures.clear()
-
-    @staticmethod
-    def _matches(target: str | None, service: str, op: str) -> bool:
-        return target is None or target in (service, op)
-
-    def _take_failure(self, service: str, op: str) -> _Failure | None:
-        if self._outage is not None:
-            if self._outage.until is not None and self.clock() >= self._outage.until:
-                self._outage = None
-            elif self._matches(self._outage.target, service, op):
-                return self._outage
-        for failure in self._failures:
-            if self._matches(failure.target, service, op):
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    self._failures.remove(failure)
-                return failure
-        return None
-
-    async def _sleep(self, seconds: float) -> None:
-        assert self._stopping is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        super().outage(status=status, seconds=seconds, target=service or target)
 
     def _throttle(self, kind: str, thread: str) -> int | None:
         """Seconds to wait if this request would exceed a B7 bucket, else None
@@ -1186,7 +1137,7 @@ class FakeTeams(LoopbackServer):
         }
         return codes.get(status, "ServiceError")
 
-    def _failure_error(self, failure: _Failure, service: str) -> TeamsError | None:
+    def _failure_error(self, failure: Fault, service: str) -> TeamsError | None:
         if failure.status == 200:
             return None
         headers: dict[str, str] = {}
@@ -1198,7 +1149,7 @@ class FakeTeams(LoopbackServer):
         phrase = HTTPStatus(failure.status).phrase if failure.status in _STATUSES else "Error"
         return TeamsError(
             failure.status,
-            failure.code or self._default_code(service, failure.status),
+            failure.error or self._default_code(service, failure.status),
             failure.message or f"{phrase} (injected by the fake)",
             headers=headers,
         )
@@ -1259,7 +1210,7 @@ class FakeTeams(LoopbackServer):
                 call.body = body
             if authorize:
                 self._authorize(request, service)
-            failure = self._take_failure(service, op)
+            failure = self._take_fault(service, op)
             if failure is not None and not failure.apply_then_fail:
                 if failure.delay:
                     await self._sleep(failure.delay)

@@ -589,3 +589,32 @@ async def test_calls_beyond_the_manifests_scopes_get_missing_scope() -> None:
             await client.conversations_replies(channel=im, ts="1700000000.000100")
         assert caught.value.response["needed"] == "im:history"
         assert slack.calls_to_error("missing_scope")[0].method == "conversations.replies"
+
+
+# -- chaos (the loopback base's random faults, for soak tests) ------------------------
+
+
+async def test_chaos_fails_a_share_of_calls_in_every_way_and_spares_what_it_is_told_to(
+    slack: FakeSlack,
+) -> None:
+    channel = slack.add_channel("yp-dsr-0042", is_private=True)
+    client = AsyncWebClient(token=slack.token, base_url=slack.base_url, timeout=5)
+    slack.chaos(0.3, seed=7, spare={"auth.test"})
+    outcomes = []
+    for n in range(200):
+        try:
+            await client.chat_postMessage(channel=channel, text=f"message {n}")
+            outcomes.append("ok")
+        except SlackApiError as exc:
+            outcomes.append(str(exc.response.status_code))
+    failed = len(outcomes) - outcomes.count("ok")
+    assert 40 <= failed <= 80  # about 30%
+    assert sum(slack.chaos_injected.values()) == failed
+    assert set(slack.chaos_injected) == {"refused", "rate limited", "answer lost"}
+    # Lost answers were carried out: Slack has more messages than the client saw.
+    landed = len(slack.messages[channel])
+    assert landed == outcomes.count("ok") + slack.chaos_injected["answer lost"]
+    for _ in range(20):
+        assert (await client.auth_test())["ok"]  # spared
+    slack.heal()
+    assert (await client.chat_postMessage(channel=channel, text="calm"))["ok"]
