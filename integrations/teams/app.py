@@ -37,6 +37,7 @@ from bot.forms import submission_text
 from bot.gateway import Address, Delivery
 from bot.invocation import Actor, Conversation, Invocation
 from bot.messages import Message, plain
+from integrations.teams.activity import shape_problem
 from integrations.teams.api import TeamsApiError
 from integrations.teams.auth import AuthError, BotFrameworkAuth
 from integrations.teams.connector import Connector
@@ -305,55 +306,6 @@ def _from_card(activity: dict[str, Any]) -> bool:
     """A card's form was submitted (rather than a message typed)."""
     value = activity.get("value")
     return isinstance(value, dict) and bool(value.get("teamaround"))
-
-
-# The fields we read, in the types Teams sends them (Bot Framework Activity schema).
-_FIELDS: dict[str, type] = {
-    "type": str,
-    "id": str,
-    "serviceUrl": str,
-    "channelId": str,
-    "text": str,
-    "replyToId": str,
-    "from": dict,
-    "conversation": dict,
-    "recipient": dict,
-    "channelData": dict,
-    "entities": list,
-    "attachments": list,
-}
-_NESTED: dict[str, dict[str, type]] = {
-    "from": {"id": str, "aadObjectId": str, "name": str},
-    "conversation": {"id": str, "tenantId": str, "conversationType": str, "name": str},
-    "channelData": {"tenant": dict, "team": dict, "channel": dict},
-}
-
-
-def shape_problem(activity: Any) -> str | None:
-    """Why ``activity`` is not the shape Teams sends (None when it is)."""
-    if not isinstance(activity, dict):
-        return "the body is not a JSON object"
-    for key, kind in _FIELDS.items():
-        if activity.get(key) is not None and not isinstance(activity[key], kind):
-            return f"{key} is not a {kind.__name__}"
-    for key in ("type", "from", "conversation"):
-        if activity.get(key) is None:
-            return f"{key} is missing"
-    for key, fields in _NESTED.items():
-        for name, kind in fields.items():
-            value = (activity.get(key) or {}).get(name)
-            if value is not None and not isinstance(value, kind):
-                return f"{key}.{name} is not a {kind.__name__}"
-    if not isinstance(activity["conversation"].get("id"), str):
-        return "conversation.id is missing"
-    for entity in activity.get("entities") or []:
-        if not isinstance(entity, dict):
-            return "an entity is not an object"
-        if entity.get("type") == "mention" and not (
-            isinstance(entity.get("text"), str) and isinstance(entity.get("mentioned"), dict)
-        ):
-            return "a mention has no text or no one mentioned"
-    return None
 
 
 def _delivery_key(activity: dict[str, Any]) -> str | None:
