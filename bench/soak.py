@@ -136,7 +136,10 @@ class Soak:
             log_path=str(self.log_path),
             extra=("--no-scheduler",),
         )
-        await wait_until_up(self.port)
+        try:
+            await wait_until_up(self.port, process=self.process)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see {self.log_path}") from exc
 
     async def kill_while_sending(self) -> None:
         """SIGKILL the server while its relay has a delivery in flight (within 20 s)."""

@@ -385,7 +385,11 @@ class Outbox(Base):
     """A message to deliver later, written in the same transaction as the change."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # A card's versions, in order: the relay looks for earlier and newer ones.
+        Index("ix_outbox_card_key_id", "card_key", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     target_kind: Mapped[str] = mapped_column(String(12))  # network | person | conversation
