@@ -131,9 +131,9 @@ class RegisterPolicy(BaseModel):
     # A meeting that falls on a day that is not a working day (a bank holiday,
     # or a day outside service_hours.days) moves: to the next working day, the
     # previous one, or stays where it is ("same-day").
-    meeting_on_non_working_day: Literal[
-        "next-working-day", "previous-working-day", "same-day"
-    ] = "next-working-day"
+    meeting_on_non_working_day: Literal["next-working-day", "previous-working-day", "same-day"] = (
+        "next-working-day"
+    )
     agenda_day: str = "mon"
     agenda_at: time = time(9, 30)
     agenda_channel: str | None = None

@@ -171,9 +171,10 @@ EVERY_SCOPE = frozenset(
 
 def manifest_scopes() -> frozenset[str]:
     """The bot scopes Teamaround's own manifest asks for (what a workspace grants)."""
+    from commands.catalogue import neutral
     from integrations.slack.manifest import slack_manifest
 
-    manifest = slack_manifest("https://teamaround.example.org")
+    manifest = slack_manifest("https://teamaround.example.org", commands=neutral())
     return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 

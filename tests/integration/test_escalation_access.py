@@ -121,7 +121,7 @@ async def test_the_line_manager_opens_updates_and_reassigns_until_it_is_done(
     # An update: the card in the channel and the trail show it.
     reply = await h.say(MORGAN, "/action update 1 Spoke to Sam; the draft goes on Friday")
     assert reply.message.tone == "success", text_of(reply)
-    [card] = [d for d in h.gateway.delivered if d.op == "update"]
+    [card] = [d for d in h.gateway.delivered if d.key.startswith("card:action:1:")]
     assert card.address.kind == "channel"
     assert card.message is not None
     assert "Spoke to Sam; the draft goes on Friday" in card.message.text + str(card.message.blocks)

@@ -61,9 +61,9 @@ async def test_the_network_card_follows_every_change_it_shows(h: Harness) -> Non
     await ok(h, PRIYA, "/dsr keyworker DSR-0042 @jo.hughes")
     assert "keyworker Jo Hughes" in shown(network_card(h))
 
-    await ok(h, KIM, f"/cetr record inpatient 20/11 {PANEL}", channel)
+    await ok(h, JO, f"/cetr record inpatient 20/11 {PANEL}", channel)  # the keyworker now
     card = shown(network_card(h))
     assert "Next review" in card and "not scheduled" not in card
 
-    await ok(h, KIM, '/dsr admit DSR-0042 today --setting "Oak Ward"')
+    await ok(h, PRIYA, '/dsr admit DSR-0042 today --setting "Oak Ward"')
     assert "Blue" in shown(network_card(h))

@@ -21,6 +21,7 @@ from tests.integration.teams_harness import TeamsRig
 from tests.integration.teams_harness import running as running_teams
 from tests.nhs_numbers import SPELLINGS, VALID
 
+ELSEWHERE = "I couldn't do that; I've told you why in your chat with me."
 KIM = "kim.lee@example.org"
 SAM = "sam.patel@example.org"
 # Enough spellings to cover each kind of separator at every door (the unit
@@ -135,20 +136,21 @@ async def test_teams_messages_and_card_submissions_refuse_every_spelling(
     before = await stored(teams.app)
     teams.teams.send_limits = ()  # sixteen refusals in a second are not what is tested here
     for number in numbers():
-        replies = len(teams.texts(chat.id))
         status = await teams.say(
             KIM, chat.id, f"action assign @{SAM} Ring about {number} by Friday", mentions=[SAM]
         )
         assert status == 200
-        assert "NHS number" in teams.texts(chat.id)[-1]
         status = await teams.submit(
             SAM, chat.id, card, {"teamaround": "action.update", "value": "1", "note": number}
         )
         assert status == 200
-        said = teams.texts(chat.id)[replies:]
-        assert len(said) == 2 and all("NHS number" in s for s in said), said
-        for text in said:
-            no_number_in(text)
+        # A refusal goes to the asker's 1:1 chat; the shared chat is told only that.
+        told = teams.texts(chat.id)[-2:]
+        assert all(ELSEWHERE in t and "NHS" not in t for t in told), told
+        for person in (KIM, SAM):
+            said = teams.texts(teams.teams.personal_conversation(teams.users[person]))[-1]
+            assert "NHS number" in said, (person, said)
+            no_number_in(said)
     await teams.deliver()
     assert await stored(teams.app) == before
     assert card.updates == 0 or "Ring about" not in json.dumps(card.cards)

@@ -32,7 +32,7 @@ def card(channel: str, *, attempt: int = 0, pin: bool = True) -> Delivery:
         key="card:network:1:open",
         op="post",
         address=Address(platform="slack", kind="channel", conversation_id=channel),
-        message=plain("DSR-0042 network", ephemeral=False),
+        message=plain("DSR-0042 network", audience="space"),
         pin=pin,
         attempt=attempt,
     )
