@@ -226,7 +226,7 @@ async def test_a_leaver_is_marked_left_taken_out_and_their_keyworker_asked_to_re
     assert "#3" not in dm.message.text  # Jo's action is nobody's business here
     [removal] = [d for d in h.gateway.delivered if d.space is not None]
     assert (removal.space.action, [m.email for m in removal.space.members]) == ("remove", [SAM])
-    [card] = [d for d in h.gateway.delivered if d.key.startswith("card:network:")]
+    [card] = [d for d in h.gateway.delivered if d.key.startswith("card:network:1:leavers:")]
     assert card.op == "update"  # the network card, edited in place without Sam
     assert card.message is not None and "2 people" in card.message.text
     shown = render(card.message)

@@ -193,7 +193,7 @@ async def test_a_meeting_on_a_bank_holiday_moves_to_the_next_working_day_and_say
     await h.app.relay(worker="test").drain()
     [dm] = [d for d in h.gateway.delivered if d.op == "dm" and d.address.email == PRIYA]
     assert dm.message is not None
-    assert dm.message.text.startswith("DSR review agenda — Tue 29 Dec")
+    assert dm.message.text.startswith("DSR review agenda — Demo area (synthetic) — Tue 29 Dec")
     assert "Moved from Mon 28 Dec: Boxing Day (substitute day) is a bank holiday." in (
         dm.message.text
     )

@@ -2,7 +2,7 @@
 versions on every card delivery (issue 13: a card's versions in order).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
