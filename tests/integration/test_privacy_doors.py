@@ -2,7 +2,7 @@
 chat text enters (Slack slash commands and modals, Teams messages and card
 submissions, the console), is refused before anything is stored or sent.
 
-Numbers are from the reserved test range only (tests/nhs_numbers.py)."""
+Numbers are from the reserved test range only (tests/nhs.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.integration.slack_harness import SlackRig
 from tests.integration.slack_harness import running as running_slack
 from tests.integration.teams_harness import TeamsRig
 from tests.integration.teams_harness import running as running_teams
-from tests.nhs_numbers import SPELLINGS, VALID
+from tests.nhs import SPELLINGS, VALID
 
 ELSEWHERE = "I couldn't do that; I've told you why in your chat with me."
 KIM = "kim.lee@example.org"

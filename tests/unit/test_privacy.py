@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bot.errors import UserError
 from bot.privacy import looks_like_nhs_number, refuse_identifiers
-from tests.nhs_numbers import (
+from tests.nhs import (
     MIDDLES,
     SPELLINGS,
     TEST_RANGE_PREFIX,
