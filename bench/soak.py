@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import random
 import re
-import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -52,7 +54,14 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, kill_hard, start_serving, stop, wait_until_up  # noqa: E402
+from bench.common import (  # noqa: E402
+    SIGNING_SECRET,
+    Replica,
+    free_port,
+    postgres,
+    stop_process,
+    wait_ready,
+)
 from bot.invocation import Conversation  # noqa: E402
 from bot.main import App, build  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -65,7 +74,6 @@ from store import migrate  # noqa: E402
 from store.models import Action, CardRef, Network, Outbox, Person  # noqa: E402
 from tests.fakes.slack import FakeSlack, sign, slash_command_body  # noqa: E402
 
-SECRET = "soak-signing-secret"
 TOKEN = "xoxb-soak-token"
 KIM, PRIYA = "kim.lee@example.org", "priya.shah@example.org"
 ADE = "ade.okafor@example.org"
@@ -112,38 +120,41 @@ class Soak:
         self.app: App | None = None  # a reader of the same database, for the checks
         self.user_ids: dict[str, str] = {}
         self.channels: dict[str, str] = {}  # reference -> Slack channel id
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = free_port()
         self.log_path = workdir / "serve.log"
+        self.server = Replica(name="soak", port=free_port(), env={}, log_path=self.log_path)
         self.http: httpx.AsyncClient | None = None
         self.sequence = 0
 
     # -- the serving process ----------------------------------------------------------
 
     def env(self) -> dict[str, str]:
+        """`teamaround serve` connected to the fake Slack in this process."""
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMAROUND_"))
+        }
         return {
+            **keep,
             "TEAMAROUND_DATABASE_URL": self.database_url,
             "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "TEAMAROUND_SLACK_API_URL": self.slack.base_url,
         }
 
     async def start(self) -> None:
-        self.process = start_serving(
-            port=self.port,
-            env=self.env(),
-            cwd=str(self.workdir),
-            log_path=str(self.log_path),
-            extra=("--no-scheduler",),
-        )
+        """`teamaround serve` (the shared bench Replica), until it is ready."""
+        self.server.env = self.env()
+        self.server.args = ("--no-scheduler",)
+        self.server.start()
         try:
-            await wait_until_up(self.port, process=self.process)
+            await wait_ready(self.server.url)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}; see {self.log_path}") from exc
 
     async def kill_while_sending(self) -> None:
         """SIGKILL the server while its relay has a delivery in flight (within 20 s)."""
-        assert self.process is not None and self.app is not None
+        assert self.server.proc is not None and self.app is not None
         deadline = time.monotonic() + 20
         caught = False
         while time.monotonic() < deadline:
@@ -155,7 +166,7 @@ class Soak:
                 caught = True
                 break
             await asyncio.sleep(0.005)
-        kill_hard(self.process)
+        stop_process(self.server.proc, signal.SIGKILL)
         self.tally.kills += 1
         self.tally.kills_mid_send += caught
         await self.start()
@@ -177,9 +188,8 @@ class Soak:
             trigger_id=f"soak.{self.sequence}.{self.rng.getrandbits(32)}",
             response_url="http://127.0.0.1:9/unused",
         )
-        response = await self.http.post(
-            "/slack/events", content=body, headers=sign(body, secret=SECRET)
-        )
+        headers = sign(body, secret=SIGNING_SECRET)
+        response = await self.http.post("/slack/events", content=body, headers=headers)
         said = str(response.json().get("text", "")) if response.content else ""
         self.tally.commands[kind] += 1
         if response.status_code != 200 or "TA-" in said:
@@ -327,9 +337,7 @@ class Soak:
             await self.prepare()
             await self.start()
             self.slack.chaos(self.args.faults, seed=self.args.seed, spare=SPARED)
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{self.port}", timeout=30
-            ) as self.http:
+            async with httpx.AsyncClient(base_url=self.server.url, timeout=30) as self.http:
                 began = time.monotonic()
                 await self.setup_commands()
                 total = self.args.commands
@@ -347,8 +355,7 @@ class Soak:
                 self.tally.seconds_draining = time.monotonic() - began
             return await self.check()
         finally:
-            if self.process is not None:
-                stop(self.process)
+            self.server.stop()
             if self.app is not None:
                 await self.app.db.dispose()
             await self.slack.stop()
@@ -545,19 +552,12 @@ async def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="teamaround-soak-"))
-    pg = None
-    if args.db == "postgresql":
-        from tests.pgserver import ThrowawayPostgres
-
-        pg = ThrowawayPostgres()
-        database_url = pg.start()
-    else:
-        database_url = f"sqlite+aiosqlite:///{workdir / 'soak.db'}"
-    try:
+    with contextlib.ExitStack() as stack:
+        if args.db == "postgresql":
+            database_url = stack.enter_context(postgres())
+        else:
+            database_url = f"sqlite+aiosqlite:///{workdir / 'soak.db'}"
         result = await Soak(args, workdir, database_url).run()
-    finally:
-        if pg is not None:
-            pg.stop()
     result["database"] = args.db
     print(
         f"database: {args.db}; seed {args.seed}; python {sys.version.split()[0]}; "
