@@ -162,6 +162,8 @@ class OutboxStore:
             # the earliest earlier version of the card still to go, and
             # whether a newer version is on its way.
             newer, earlier = aliased(Outbox), aliased(Outbox)
+            any_ref = aliased(CardRef)  # on any platform (the join below is the network's)
+            posted = select(any_ref.id).where(any_ref.card_key == Outbox.card_key).exists()
             newer_coming = (
                 select(newer.id)
                 .where(
@@ -182,7 +184,7 @@ class OutboxStore:
             )
             found = (
                 await session.execute(
-                    select(Outbox, Network, Person, CardRef, newer_coming, earlier_waiting)
+                    select(Outbox, Network, Person, CardRef, newer_coming, earlier_waiting, posted)
                     .outerjoin(
                         Network,
                         (Outbox.target_kind == "network") & (Network.id == Outbox.target_id),
@@ -201,7 +203,7 @@ class OutboxStore:
             row: Outbox = found[0]
             network: Network | None = found[1]
             card_ref: CardRef | None = found[3]
-            newer_is_coming, earlier_id = bool(found[4]), found[5]
+            newer_is_coming, earlier_id, card_exists = bool(found[4]), found[5], bool(found[6])
             if row.card_key and earlier_id is not None:
                 # A card's versions go out in order, against one message: a
                 # version waits until the one before it is resolved (posted,
@@ -213,7 +215,7 @@ class OutboxStore:
                     wait_seconds=WAIT_FOR_SPACE_SECONDS,
                     wait_until=before.next_attempt_at if before.status == "pending" else None,
                 )
-            if row.card_key and newer_is_coming and card_ref is not None:
+            if row.card_key and newer_is_coming and card_exists:
                 # The newer version edits the same message with the latest state.
                 row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
                 row.last_error = "superseded by a newer version of the card"

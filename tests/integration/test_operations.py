@@ -79,11 +79,12 @@ async def test_metrics_parse_and_hold_latencies_outbox_deliveries_jobs_and_the_p
         == 4
     )
 
-    # The card and the DM of the new action wait in the outbox: one is the
-    # channel's (Slack), the DM has no platform until it is tried.
+    # The card, the network card's edit and the DM of the new action wait in
+    # the outbox: the cards are the channel's (Slack), the DM has no platform
+    # until it is tried.
     rows = metrics["teamaround_outbox_rows"]
     assert value(rows, "teamaround_outbox_rows", platform="slack", status="pending") >= 1
-    assert value(rows, "teamaround_outbox_rows", status="pending") == 2
+    assert value(rows, "teamaround_outbox_rows", status="pending") == 3
     rig.clock.advance(timedelta(seconds=90))
     oldest = metrics = await scrape(rig)
     assert (
@@ -96,7 +97,7 @@ async def test_metrics_parse_and_hold_latencies_outbox_deliveries_jobs_and_the_p
     )
 
     report = await rig.deliver()
-    assert report.sent == 2
+    assert report.sent == 3
     metrics = await scrape(rig)
     deliveries = metrics["teamaround_deliveries"]
     sent = value(deliveries, "teamaround_deliveries_total", platform="slack", result="sent")
@@ -160,16 +161,17 @@ async def test_a_stopped_relay_hands_its_unsent_rows_back_at_once(rig: SlackRig)
     relay.stop()
     report = await run
     rig.slack.heal()
-    assert (report.claimed, report.sent, report.released) == (8, 1, 7)
+    # Each assignment: its card, the network card's edit, the DM.
+    assert (report.claimed, report.sent, report.released) == (12, 1, 11)
     async with rig.app.db.reader() as session:
         rows = (await session.scalars(select(Outbox).where(Outbox.status != "sent"))).all()
-    assert len(rows) == 7
+    assert len(rows) == 11
     assert {(r.status, r.claimed_by, r.claimed_until, r.attempts) for r in rows} == {
         ("pending", None, None, 0)
     }
     # Another relay delivers them now, not when the two-minute lease is over.
     again = await rig.app.relay(worker="other").drain()
-    assert again.sent == 7
+    assert again.sent == 11
 
 
 async def test_release_leaves_rows_another_relay_holds(rig: SlackRig) -> None:
@@ -180,12 +182,13 @@ async def test_release_leaves_rows_another_relay_holds(rig: SlackRig) -> None:
     store = OutboxStore(rig.app.db)
     first = await store.claim(now=rig.clock.now(), worker="one", limit=1)
     rest = await store.claim(now=rig.clock.now(), worker="one", limit=10)
-    assert (len(first), len(rest)) == (1, 1)  # the card, then the DM: never more than asked
+    # The card, then the network card's edit and the DM: never more than asked.
+    assert (len(first), len(rest)) == (1, 2)
     ids = [c.row_id for c in first + rest]
     assert await store.release(row_ids=ids, worker="two") == 0
     async with rig.app.db.transaction() as session:
         await session.execute(update(Outbox).where(Outbox.id == ids[0]).values(status="sent"))
-    assert await store.release(row_ids=ids, worker="one") == 1
+    assert await store.release(row_ids=ids, worker="one") == 2
 
 
 async def test_a_job_still_running_at_shutdown_is_abandoned_and_keeps_nothing(
