@@ -186,6 +186,18 @@ class Verb(Enum):
     DSR_KEYWORKER = _register_change("/dsr keyworker", "record {what}'s keyworker", "keyworker")
     DSR_REMOVE = _register_change("/dsr remove", "take {what} off the register", "remove")
     DSR_STEP_DOWN = _register_change("/dsr step-down", "step {what} down", "step-down")
+    # Keyworkers record their own preventive work: always the young person's
+    # keyworker (not a policy choice), and any keyworker for a young person
+    # nobody holds yet (someone new to the register becomes theirs).
+    DSR_SUPPORT = _rule(
+        "/dsr support",
+        "young person",
+        "record keyworking support for {what}",
+        KW,
+        CH,
+        AD,
+        only_if=((OK, Condition.UNCLAIMED),),
+    )
     DSR_OUTCOME = _register_change(
         "/dsr outcome", "record a DSR meeting's decision about {what}", "outcome"
     )
@@ -600,6 +612,18 @@ async def for_young_person(
     )
 
 
+def for_newcomer(verb: Verb, *, person: Person, policy: Policy, reference: str) -> Decision:
+    """A young person the register does not know yet (``/dsr support REF
+    preventive`` for someone not on the DSR): nobody holds them."""
+    return decide(
+        verb,
+        person=person,
+        standing=standing(person, policy),
+        facts=Facts(what=reference, unclaimed=True),
+        policy=policy,
+    )
+
+
 def for_register(verb: Verb, *, person: Person, policy: Policy) -> Decision:
     return decide(
         verb,
@@ -631,9 +655,11 @@ async def authorise(
     young_person: YoungPerson | None = None,
     review: tuple[Cetr, Network] | None = None,
     reassign_to: Person | None = None,
+    newcomer: str | None = None,
 ) -> Decision:
     """Decide for the unit's caller; raise the refusal (which says who can)
-    or return the decision. A decision taken through an escalation grant
+    or return the decision. ``newcomer``: the reference of a young person the
+    register does not know yet. A decision taken through an escalation grant
     records the grant's use (``commands.action.access.record_use``)."""
     session, person, policy = unit.session, unit.actor, unit.services.policy
     key: tuple[Verb, str, int]
@@ -645,6 +671,8 @@ async def authorise(
         key = (verb, "young person", young_person.id)
     elif review is not None:
         key = (verb, "review", review[0].id)
+    elif newcomer is not None:
+        key = (verb, "newcomer", 0)
     else:
         key = (verb, "register", 0)
     known = unit.decisions.taken.get(key)
@@ -684,6 +712,8 @@ async def authorise(
             ),
             policy=policy,
         )
+    elif newcomer is not None:
+        decision = for_newcomer(verb, person=person, policy=policy, reference=newcomer)
     else:
         decision = for_register(verb, person=person, policy=policy)
     if not decision.allowed:

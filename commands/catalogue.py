@@ -220,7 +220,7 @@ DSR = Command(
         ),
         _do(
             Verb.DSR_LIST,
-            "list [red|amber|green|blue|no-keyworker]",
+            "list [red|amber|green|blue|no-keyworker|preventive]",
             "who is on the register, Red first",
             PERSONAL,
         ),
@@ -229,6 +229,13 @@ DSR = Command(
             'step-down REF [--on DATE] ["note"]',
             "keyworking support ended with its outcomes met: off the register, counted in the "
             "quarterly report",
+        ),
+        _do(
+            Verb.DSR_SUPPORT,
+            "support REF preventive [@keyworker] [--on DATE] | support REF end [--on DATE]",
+            "preventive keyworking support begins or ends (Green, or not on the DSR: someone "
+            "new needs --age-band and --consent, --consent-date as for add); counted in the "
+            "quarterly return, never on the DSR",
         ),
         _do(
             Verb.DSR_REMOVE,

@@ -78,6 +78,10 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(120))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     role: Mapped[str] = mapped_column(String(120), default="")
+    # From the directory's optional columns, for the quarterly return's
+    # workforce table: the pay grade ("Band 6") and whether they work part-time.
+    grade: Mapped[str | None] = mapped_column(String(40))
+    part_time: Mapped[bool | None] = mapped_column(Boolean)
     line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     teams_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -116,6 +120,13 @@ class YoungPerson(Base):
     # met, support ended) or "removed" (consent withdrawn, moved away, …).
     left_on: Mapped[date | None] = mapped_column(Date)
     leaving_reason: Mapped[str | None] = mapped_column(String(16))
+    # Known only for preventive keyworking support (``/dsr support REF
+    # preventive``): never on the DSR, so never counted on it, until they join
+    # it (``/dsr add``), when ``created_at`` becomes the moment they joined.
+    preventive_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The kind of keyworking support recorded now: "preventive", or None (the
+    # history is in SupportChange).
+    support: Mapped[str | None] = mapped_column(String(16))
 
     register: Mapped[Register] = relationship(lazy="raise")
 
@@ -275,6 +286,20 @@ class KeyworkerChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
     keyworker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+
+
+class SupportChange(Base):
+    """One change of the kind of keyworking support recorded for a young
+    person: ``kind`` "preventive" from ``at`` on, or None (it ended), so that
+    the quarterly report can count preventive support at any time in a
+    quarter."""
+
+    __tablename__ = "support_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    kind: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     at: Mapped[datetime]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
@@ -22,6 +23,7 @@ from store.models import (
     Network,
     Person,
     RatingChange,
+    SupportChange,
     YoungPerson,
 )
 
@@ -44,6 +46,8 @@ class Entry:
     flags: tuple[str, ...] = ()
     # What DSR meetings decided about them, newest meeting first.
     decided: tuple[str, ...] = ()
+    # The day their current preventive support began (None: none recorded now).
+    support_since: date | None = None
 
 
 async def entry(unit: Unit, *, reference: str) -> Entry:
@@ -71,6 +75,14 @@ async def entry(unit: Unit, *, reference: str) -> Entry:
             )
             or 0
         )
+    support_since = None
+    if young_person.support is not None:
+        began = await unit.session.scalar(
+            select(func.max(SupportChange.at)).where(
+                SupportChange.young_person_id == young_person.id
+            )
+        )
+        support_since = unit.services.calendar.local_date(began) if began else None
     recorded_by = young_person.consent_recorded_by_id
     return Entry(
         young_person=young_person,
@@ -85,6 +97,7 @@ async def entry(unit: Unit, *, reference: str) -> Entry:
             d.line(with_reference=False, with_meeting=True)
             for d in await decided(unit.session, young_person_id=young_person.id, limit=10)
         ),
+        support_since=support_since,
     )
 
 
@@ -94,6 +107,7 @@ class Line:
     rating: str | None
     keyworker: str | None
     flags: tuple[str, ...] = ()
+    preventive_only: bool = False
 
 
 async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int, flags.Facts]:
@@ -200,9 +214,15 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int, boo
     own = decision.scope == "own"
     if own:
         query = query.where(keyworker_id == unit.actor.id)
+    # Those known only for preventive support are not on the DSR: listed
+    # only with their support.
+    if only == "preventive":
+        query = query.where(YoungPerson.support == "preventive")
+    else:
+        query = query.where(YoungPerson.preventive_only.is_(False))
     if only == "no-keyworker":
         query = query.where(keyworker_id.is_(None))
-    elif only is not None:
+    elif only not in (None, "preventive"):
         query = query.where(YoungPerson.rating == only)
     order = case(_RATING_ORDER, value=YoungPerson.rating, else_=len(_RATING_ORDER))
     rows = (await unit.session.execute(query.order_by(order, YoungPerson.reference))).all()
@@ -213,7 +233,8 @@ async def listing(unit: Unit, *, only: str | None) -> tuple[list[Line], int, boo
             reference=yp.reference,
             rating=yp.rating,
             keyworker=name,
-            flags=flags_of(unit, facts[yp.id]),
+            flags=() if yp.preventive_only else flags_of(unit, facts[yp.id]),
+            preventive_only=yp.preventive_only,
         )
         for yp, name in shown
     ]

@@ -30,8 +30,15 @@ AgeBand = Literal["under-18", "18-25"]
 AGE_BANDS: tuple[AgeBand, ...] = ("under-18", "18-25")
 ConsentBasis = Literal["consent", "best-interests", "parental"]
 CONSENT_BASES: tuple[ConsentBasis, ...] = ("consent", "best-interests", "parental")
-ListFilter = Literal["red", "amber", "green", "blue", "no-keyworker"]
-LIST_FILTERS: tuple[ListFilter, ...] = ("red", "amber", "green", "blue", "no-keyworker")
+ListFilter = Literal["red", "amber", "green", "blue", "no-keyworker", "preventive"]
+LIST_FILTERS: tuple[ListFilter, ...] = (
+    "red",
+    "amber",
+    "green",
+    "blue",
+    "no-keyworker",
+    "preventive",
+)
 
 CONSENT_LABEL: dict[str, str] = {
     "consent": "informed consent",
@@ -73,6 +80,12 @@ TRANSITION_EXAMPLE = "/dsr transition DSR-0042 03/2027"
 REMOVE_EXAMPLE = "/dsr remove DSR-0042 Consent withdrawn"
 STEP_DOWN_EXAMPLE = '/dsr step-down DSR-0042 --on 20/11 "Settled at college; CAMHS lead agreed"'
 REPORT_EXAMPLE = "/dsr report 2026-Q2"
+SUPPORT_EXAMPLE = "/dsr support DSR-0042 preventive @kim.lee --on 20/11"
+SUPPORT_NEW_EXAMPLE = (
+    "/dsr support DSR-0100 preventive @kim.lee --age-band under-18 --consent parental "
+    "--consent-date 20/11/2026"
+)
+SUPPORT_END_EXAMPLE = "/dsr support DSR-0042 end --on 20/11"
 # A removal whose reason says it is a step-down is recorded as one instead.
 _STEP_DOWN_WORDS = re.compile(r"\bstep(ped|ping)?[\s-]*(down|back)\b|\boutcomes?\s+met\b", re.I)
 
@@ -86,6 +99,7 @@ OPTIONS: dict[str, frozenset[str]] = {
     "admit": frozenset({"setting", "out-of-area", "confirm"}),
     "step-down": frozenset({"on"}),
     "outcome": frozenset({"rate", "action"}),
+    "support": frozenset({"on", "age-band", "ehcp", "consent", "consent-date"}),
 }
 _SUB_ALIASES = {
     "rating": "rate",
@@ -204,6 +218,33 @@ class StepDown(_Cmd):
     note: str = ""
 
 
+SupportKind = Literal["preventive", "end"]
+_SUPPORT_WORDS: dict[str, SupportKind] = {
+    "preventive": "preventive",
+    "prevention": "preventive",
+    "end": "end",
+    "ended": "end",
+    "ends": "end",
+    "stop": "end",
+}
+
+
+class Support(_Cmd):
+    """Preventive keyworking support (for young people who are Green or not on
+    the DSR) begins, with its keyworker, or ends. Someone not on the register
+    yet needs an age band and a consent basis, as for /dsr add."""
+
+    sub: Literal["support"] = "support"
+    reference: str
+    kind: SupportKind
+    keyworker: PersonRef | None = None  # default: their keyworker, or the asker
+    on: date | None = None  # began or ended on an earlier day (default: today)
+    age_band: AgeBand | None = None
+    ehcp: bool = False
+    consent_basis: ConsentBasis | None = None
+    consent_date: date | None = None
+
+
 class Report(_Cmd):
     sub: Literal["report"] = "report"
     quarter: str | None = None  # "2026-Q2"; None: the last completed quarter
@@ -251,6 +292,7 @@ DsrCommand = (
     | AgendaPost
     | Outcome
     | Visit
+    | Support
     | Help
 )
 
@@ -347,6 +389,8 @@ def parse(
         return Visit(reference=reference, visited_on=day)
     if sub in ("outcome", "outcomes"):
         return _outcome(rest, max_text=max_text)
+    if sub == "support":
+        return _support(rest, today=today, calendar=calendar, earliest=earliest)
     shown = sub if len(sub) <= 30 else sub[:29] + "…"
     raise UserError(
         f"I don't know `/dsr {shown}`.",
@@ -512,6 +556,58 @@ def _step_down(
     return StepDown(reference=reference, on=on or today, note=note)
 
 
+def _support(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Support:
+    rest, flags = _pop_flags(rest)
+    body, options = pop_options(rest, OPTIONS["support"])
+    reference, tail = _reference(body, example=SUPPORT_EXAMPLE)
+    word, tail = first_word(tail)
+    kind = _SUPPORT_WORDS.get(word.lower())
+    if kind is None:
+        raise UserError(
+            f"I don't know the support {_shown(word)!r}: it is `preventive` (support begins) "
+            "or `end`."
+            if word
+            else "Say whether preventive support begins or ends: `preventive` or `end`.",
+            hint=f"For example: {SUPPORT_EXAMPLE}, or {SUPPORT_END_EXAMPLE}",
+        )
+    if kind == "end" and (tail or flags or set(options) - {"on"}):
+        raise UserError(
+            "`/dsr support REF end` takes only --on DATE (when it ended, if not today).",
+            hint=f"For example: {SUPPORT_END_EXAMPLE}",
+        )
+    keyworker = None
+    if tail:
+        keyworker = parse_person(tail) if " " not in tail else None
+        if keyworker is None:
+            raise UserError(
+                f"I couldn't tell who {_shown(tail)!r} is: name the keyworker as one @mention "
+                "or email (or leave them out: their keyworker, or you).",
+                hint=f"For example: {SUPPORT_EXAMPLE}",
+            )
+    what = f"{reference}'s preventive support {'began' if kind == 'preventive' else 'ended'}"
+    on = _on(options, today=today, calendar=calendar, earliest=earliest, what=what)
+    band = options.get("age-band")
+    basis = options.get("consent")
+    consent_date = options.get("consent-date")
+    return Support(
+        reference=reference,
+        kind=kind,
+        keyworker=keyworker,
+        on=on,
+        age_band=parse_age_band(band, example=SUPPORT_NEW_EXAMPLE) if band else None,
+        ehcp="ehcp" in flags,
+        consent_basis=parse_consent_basis(basis, example=SUPPORT_NEW_EXAMPLE) if basis else None,
+        consent_date=parse_held_date(
+            consent_date,
+            today=today,
+            calendar=calendar,
+            what="consent was given or the best-interests decision was made",
+        )
+        if consent_date
+        else None,
+    )
+
+
 def parse_rating(word: str, *, example: str = RATE_EXAMPLE) -> Rating:
     key = word.strip().lower()
     for rating in RATINGS:
@@ -659,7 +755,7 @@ def _list(rest: str) -> ListRegister:
     if key in ("no-kw", "nokeyworker", "unallocated", "without-keyworker"):
         return ListRegister(only="no-keyworker")
     raise UserError(
-        f"I can list by red, amber, green, blue or no-keyworker, not {_shown(rest)!r}.",
+        f"I can list by red, amber, green, blue, no-keyworker or preventive, not {_shown(rest)!r}.",
         hint="For example: /dsr list red",
     )
 

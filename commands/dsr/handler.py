@@ -10,7 +10,17 @@ from bot.invocation import Invocation, Reply
 from bot.messages import Message, plain
 from commands.authority import Verb, authorise
 from commands.context import Services, Unit, run_in_unit
-from commands.dsr import admissions, agenda, entries, grammar, meetings, outcomes, register, views
+from commands.dsr import (
+    admissions,
+    agenda,
+    entries,
+    grammar,
+    meetings,
+    outcomes,
+    register,
+    support,
+    views,
+)
 from commands.people import resolve
 
 
@@ -48,6 +58,8 @@ def verb_of(command: grammar.DsrCommand) -> Verb:
             return Verb.DSR_OUTCOME
         case grammar.Visit():
             return Verb.DSR_VISIT
+        case grammar.Support():
+            return Verb.DSR_SUPPORT
         case grammar.Help():
             return Verb.DSR_HELP
         case _:
@@ -164,6 +176,30 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
                 unit, reference=command.reference, on=command.on, note=command.note
             )
             return views.stepped_down(done)
+        case grammar.Support():
+            if command.kind == "end":
+                ended = await support.end_preventive(
+                    unit, reference=command.reference, on=command.on
+                )
+                return views.support_recorded(ended, today=today)
+            keyworker = (
+                await resolve(unit, command.keyworker, platform=platform)
+                if command.keyworker
+                else None
+            )
+            started = await support.start_preventive(
+                unit,
+                reference=command.reference,
+                keyworker=keyworker,
+                on=command.on,
+                newcomer=support.Newcomer(
+                    age_band=command.age_band,
+                    ehcp=command.ehcp,
+                    consent_basis=command.consent_basis,
+                    consent_date=command.consent_date,
+                ),
+            )
+            return views.support_recorded(started, today=today)
         case grammar.Report():
             # Imported here: the report draws with matplotlib, which other commands never need.
             from commands.report import service as report_service

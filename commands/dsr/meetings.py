@@ -176,6 +176,8 @@ async def agenda_data(unit: Unit, *, meeting: MeetingDay | None = None) -> agend
     ).all()
     people = []
     for yp, keyworker_name in rows:
+        if yp.preventive_only:
+            continue  # not on the DSR (their escalated actions still come to the meeting)
         admission = admissions.get(yp.id)
         people.append(
             agenda.Person(

@@ -37,6 +37,7 @@ from store.models import (
     Network,
     Person,
     RatingChange,
+    SupportChange,
     YoungPerson,
 )
 
@@ -76,6 +77,8 @@ def snapshot(young_person: YoungPerson) -> dict[str, Any]:
         "archive_reason": young_person.archive_reason,
         "left_on": young_person.left_on.isoformat() if young_person.left_on else None,
         "leaving_reason": young_person.leaving_reason,
+        "preventive_only": young_person.preventive_only,
+        "support": young_person.support,
     }
 
 
@@ -99,6 +102,19 @@ def record(
     )
 
 
+# What can be recorded only for young people on the DSR (not for those known
+# only for preventive support), in the words of the refusal.
+ON_THE_DSR = {
+    Verb.DSR_RATE: "a rating",
+    Verb.DSR_ADMIT: "an admission",
+    Verb.DSR_DISCHARGE: "a discharge",
+    Verb.DSR_STEP_DOWN: "a step-down",
+    Verb.DSR_REMOVE: "a removal from the DSR (end their support with /dsr support REF end)",
+    Verb.DSR_OUTCOME: "a DSR meeting's decision",
+    Verb.DSR_VISIT: "a commissioner visit",
+}
+
+
 async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> YoungPerson:
     """The young person on this register, if the caller may do ``verb`` to
     their entry; with ``live``, refused if they were removed."""
@@ -114,6 +130,12 @@ async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> 
             "`/dsr add REF …` adds someone.",
         )
     await authorise(unit, verb, young_person=young_person)
+    if live and verb in ON_THE_DSR:
+        rules.check_on_the_dsr(
+            young_person.reference,
+            preventive_only=young_person.preventive_only,
+            what=ON_THE_DSR[verb],
+        )
     if live and young_person.archived_at is not None:
         rules.check_still_on(
             young_person.reference,
@@ -164,6 +186,16 @@ async def add(
     existing = await queries.young_person_by_ref(
         unit.session, register_id=register.id, reference=reference
     )
+    if existing is not None and existing.preventive_only and existing.archived_at is None:
+        return await _join(
+            unit,
+            existing,
+            age_band=age_band,
+            ehcp=ehcp,
+            consent_basis=consent_basis,
+            consent_date=consent_date,
+            on=on,
+        )
     if existing is not None:
         if existing.archived_at is not None:
             raise UserError(
@@ -198,6 +230,35 @@ async def add(
     return young_person
 
 
+async def _join(
+    unit: Unit,
+    young_person: YoungPerson,
+    *,
+    age_band: str,
+    ehcp: bool,
+    consent_basis: str,
+    consent_date: date,
+    on: date | None,
+) -> YoungPerson:
+    """Someone known only for preventive support goes on the DSR: from now
+    (or ``on``) they are counted on it; their support, keyworker and network
+    stay as they were."""
+    before = snapshot(young_person)
+    young_person.preventive_only = False
+    young_person.age_band, young_person.ehcp = age_band, ehcp
+    young_person.consent_basis, young_person.consent_date = consent_basis, consent_date
+    young_person.consent_recorded_by_id = unit.actor.id
+    young_person.created_at = when(unit, on)
+    record(
+        unit,
+        young_person,
+        verb="register.add",
+        before=before,
+        extra={"joined_on": (on or unit.today).isoformat(), "was": "preventive support only"},
+    )
+    return young_person
+
+
 def as_open(admission: Admission | None) -> rules.OpenAdmission | None:
     """An open admission, as the register's rules see it."""
     if admission is None:
@@ -218,6 +279,17 @@ async def chair(unit: Unit) -> Person | None:
     """The DSR chair: the policy's, or the first person whose role names a chair."""
     found = await chasing.chairs(unit.session, email=unit.services.policy.chair_email)
     return next((p for p in found if p.active), None)
+
+
+def end_support(unit: Unit, young_person: YoungPerson, *, at: datetime) -> None:
+    """Preventive support ends when they leave the register (or by
+    ``/dsr support REF end``): the history keeps when."""
+    if young_person.support is None:
+        return
+    young_person.support = None
+    unit.session.add(
+        SupportChange(young_person_id=young_person.id, kind=None, actor_id=unit.actor.id, at=at)
+    )
 
 
 def change_rating(
@@ -399,6 +471,14 @@ async def set_keyworker(
     keyworker. ``on``: they became the keyworker on an earlier day; a later
     change already recorded stays the current one."""
     young_person = await find(unit, reference=reference, verb=Verb.DSR_KEYWORKER)
+    return await record_keyworker(unit, young_person, person=person, on=on)
+
+
+async def record_keyworker(
+    unit: Unit, young_person: YoungPerson, *, person: Person, on: date | None = None
+) -> KeyworkerSet:
+    """:func:`set_keyworker` once the caller may: the history, the current
+    keyworker and their open network's."""
     at = when(unit, on)
     if on is not None:
         rules.check_not_before_joined(
@@ -481,6 +561,7 @@ async def remove(unit: Unit, *, reference: str, reason: str) -> tuple[YoungPerso
     before = snapshot(young_person)
     young_person.archived_at, young_person.archive_reason = unit.now, reason
     young_person.left_on, young_person.leaving_reason = unit.today, "removed"
+    end_support(unit, young_person, at=unit.now)
     record(unit, young_person, verb="register.remove", before=before)
     network = await queries.open_network_for(unit.session, young_person_id=young_person.id)
     return young_person, network
@@ -512,6 +593,7 @@ async def step_down(unit: Unit, *, reference: str, on: date, note: str) -> Stepp
     young_person.archived_at = unit.now
     young_person.archive_reason = f"{STEPPED_DOWN}. {note}" if note else STEPPED_DOWN
     young_person.left_on, young_person.leaving_reason = on, "stepped-down"
+    end_support(unit, young_person, at=when(unit, on))
     record(
         unit,
         young_person,

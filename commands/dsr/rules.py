@@ -101,3 +101,63 @@ def check_step_down(reference: str, *, current: OpenAdmission | None) -> None:
             hint=f"If they have been discharged, record that first: /dsr discharge {reference} "
             "DATE",
         )
+
+
+# -- keyworking support -------------------------------------------------------------
+
+PREVENTIVE = "preventive"
+
+
+def check_on_the_dsr(reference: str, *, preventive_only: bool, what: str) -> None:
+    """Ratings, admissions, step-downs and the DSR meeting's decisions are
+    for young people on the DSR, not for those known only for preventive
+    support."""
+    if preventive_only:
+        raise UserError(
+            f"{reference} isn't on the DSR: they are known for preventive keyworking support "
+            f"only, so I can't record {what} for them.",
+            hint=f"To put them on the DSR: /dsr add {reference} --age-band under-18|18-25 "
+            "--consent BASIS --consent-date DATE (their history is kept)",
+        )
+
+
+def check_preventive(
+    reference: str,
+    *,
+    rating: str | None,
+    current: OpenAdmission | None,
+    support: str | None,
+) -> None:
+    """Preventive support is for young people who are Green, not yet rated or
+    not on the DSR: Red, Amber and inpatients already count as such."""
+    if support == PREVENTIVE:
+        raise UserError(
+            f"{reference} is already receiving preventive keyworking support.",
+            hint=f"When it ends: /dsr support {reference} end",
+        )
+    if current is not None or rating == "blue":
+        raise UserError(
+            f"{reference} is in hospital, so their keyworking counts as inpatient support, "
+            "not preventive.",
+            hint="Preventive support is for young people who are Green or not on the DSR.",
+        )
+    if rating in ("red", "amber"):
+        raise UserError(
+            f"{reference} is rated {rating.capitalize()}, so their keyworking counts as "
+            f"{rating.capitalize()}, not preventive.",
+            hint="Preventive support is for young people who are Green or not on the DSR.",
+        )
+
+
+def check_support_end(reference: str, *, support: str | None, since: date | None, on: date) -> None:
+    if support is None:
+        raise UserError(
+            f"{reference} has no preventive keyworking support recorded, so there is none to end.",
+            hint=f"To record it: /dsr support {reference} preventive",
+        )
+    if since is not None and on < since:
+        raise UserError(
+            f"{reference}'s preventive support began on {format_numeric(since)}, so it can't "
+            "end before that.",
+            hint=f"For example: /dsr support {reference} end --on {format_numeric(since)}",
+        )

@@ -23,6 +23,7 @@ from commands.dsr.entries import LIST_LINES, Entry, Line
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.outcomes import OutcomeRecorded
 from commands.dsr.register import FollowUp, KeyworkerSet, SteppedDown
+from commands.dsr.support import SupportRecorded
 from commands.vocabulary import RATING_LABEL
 from store.models import Admission, Meeting, Network, Person, YoungPerson
 
@@ -192,6 +193,43 @@ def stepped_down(done: SteppedDown) -> Message:
     return plain(text, tone="success")
 
 
+def support_recorded(done: SupportRecorded, *, today: date) -> Message:
+    yp = done.young_person
+    ref = yp.reference
+    since = "" if done.on == today else f" (from {format_numeric(done.on)})"
+    if done.kind is None:
+        who = f" with {done.keyworker.name}" if done.keyworker else ""
+        text = (
+            f"{ref}'s preventive keyworking support{who} ended{since}. It is counted in this "
+            "quarter's return as preventive support; it is not a step-down."
+        )
+        if done.network is not None:
+            text += (
+                f" Their network #{done.network.space_name} is still open: close it from there "
+                "once its actions are finished (see /network help)."
+            )
+        return plain(text, tone="success")
+    keyworker = done.keyworker.name if done.keyworker else "nobody"
+    if yp.preventive_only:
+        where = (
+            f"{ref} isn't on the DSR: they are counted in the quarterly return's preventive "
+            "support, never on the DSR."
+        )
+        if done.new:
+            where = (
+                f"{ref} is recorded for preventive support only "
+                f"({AGE_BAND_LABEL[yp.age_band]}; {CONSENT_LABEL[yp.consent_basis]} recorded on "
+                f"{format_numeric(yp.consent_date)}), not on the DSR: they are counted in the "
+                "quarterly return's preventive support, never on the DSR."
+            )
+    else:
+        where = f"{ref} ({rating_label(yp.rating)}) is counted in the return's preventive support."
+    text = f"{ref} is receiving preventive keyworking support from {keyworker}{since}. {where}"
+    if done.network is None:
+        text += f" Their network, when they need one: /network open {ref}"
+    return plain(text, tone="success")
+
+
 def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
     yp = found.young_person
     rating = rating_label(yp.rating)
@@ -201,12 +239,23 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
     if found.consent_recorded_by is not None:
         consent += f" (recorded by {found.consent_recorded_by.name})"
     facts = [
+        *(
+            (Fact(label="On the DSR", value="No: preventive keyworking support only"),)
+            if yp.preventive_only
+            else ()
+        ),
         Fact(label="Age band", value=AGE_BAND_LABEL.get(yp.age_band, yp.age_band)),
         Fact(label="EHCP", value="Yes" if yp.ehcp else "No"),
         Fact(label="Consent", value=consent),
         Fact(label="Rating", value=rating),
         Fact(label="Keyworker", value=found.keyworker.name if found.keyworker else "none"),
     ]
+    if yp.preventive_only:
+        facts = [f for f in facts if f.label != "Rating"]
+    if yp.support is not None and found.support_since is not None:
+        facts.append(
+            Fact(label="Support", value=f"preventive, since {format_numeric(found.support_since)}")
+        )
     admission = found.admission
     if admission is not None:
         days = (today - admission.admitted_on).days
@@ -240,13 +289,19 @@ def entry(found: Entry, *, today: date, calendar: WorkingCalendar) -> Message:
                 value=f"{format_numeric(left_on)}: {yp.archive_reason or 'no reason given'}",
             )
         )
-    title = f"{yp.reference} · {rating_label(yp.rating)}"
+    title = f"{yp.reference} · " + (
+        "preventive support" if yp.preventive_only else rating_label(yp.rating)
+    )
     history = tuple(
         f"{format_numeric(calendar.local_date(change.at))} {rating_label(change.rating)} — "
         f"{change.rationale} ({change.actor.name if change.actor else BEFORE_TEAMAROUND})"
         for change in found.history
     ) or ("No rating changes recorded yet.",)
-    lists: list[tuple[str, tuple[str, ...]]] = [("Rating history, newest first", history)]
+    lists: list[tuple[str, tuple[str, ...]]] = (
+        []
+        if yp.preventive_only and not found.history
+        else [("Rating history, newest first", history)]
+    )
     if found.decided:
         lists.append(("Decided at DSR meetings, newest first", found.decided))
     return record_card(title, facts, lists)
@@ -259,6 +314,7 @@ def register_list(
     which = {
         None: "On the register",
         "no-keyworker": "On the register without a keyworker",
+        "preventive": "Receiving preventive keyworking support",
     }.get(only, f"Rated {rating_label(only)}")
     if own:
         which = f"{which}, of those you hold" if only else "The young people you hold"
@@ -275,7 +331,9 @@ def register_list(
         )
     title = f"{which} ({total})"
     items = tuple(
-        f"{line.reference} — {rating_label(line.rating)} — {line.keyworker or 'no keyworker'}"
+        f"{line.reference} — "
+        + ("not on the DSR" if line.preventive_only else rating_label(line.rating))
+        + f" — {line.keyworker or 'no keyworker'}"
         + (f" — {'; '.join(line.flags)}" if line.flags else "")
         for line in lines
     )

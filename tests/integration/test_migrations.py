@@ -36,6 +36,7 @@ TABLES = {
     "processed_events",
     "teams_conversations",
     "action_grants",
+    "support_changes",
 }
 
 

@@ -52,6 +52,7 @@ from store.models import (
     Network,
     NetworkMember,
     Person,
+    SupportChange,
     YoungPerson,
 )
 
@@ -89,6 +90,14 @@ async def with_admission(session: AsyncSession, state: State) -> None:
             recorded_by_id=state.people["priya.shah@example.org"],
             created_at=NOW,
         )
+    )
+
+
+async def with_preventive_support(session: AsyncSession, state: State) -> None:
+    young_person = await session.get_one(YoungPerson, state.yp["DSR-0051"])
+    young_person.support = "preventive"
+    session.add(
+        SupportChange(young_person_id=young_person.id, kind="preventive", at=NOW, actor_id=None)
     )
 
 
@@ -171,6 +180,21 @@ CASES = [
     case('/dsr outcome DSR-0042 "Stay Amber; review in a month"', KEEPERS, GENERAL),
     case("/dsr visit DSR-0042 today", KEEPERS, GENERAL, prepare=with_admission),
     case("/dsr show DSR-0042", {"keyworker", *KEEPERS}, GENERAL),
+    # Keyworkers record their own preventive work (always, not by policy):
+    # DSR-0051 is Kim's and Green; DSR-0101 is new to the register.
+    case("/dsr support DSR-0051 preventive", {"keyworker", *KEEPERS}, GENERAL),
+    case(
+        "/dsr support DSR-0101 preventive @kim.lee --age-band under-18 --consent parental "
+        "--consent-date 20/11/2026",
+        {"keyworker", *KEEPERS},
+        GENERAL,
+    ),
+    case(
+        "/dsr support DSR-0051 end",
+        {"keyworker", *KEEPERS},
+        GENERAL,
+        prepare=with_preventive_support,
+    ),
     # A keyworker lists the young people they hold; chairs and admins, all.
     case("/dsr list", {"keyworker", "other keyworker", *KEEPERS}, GENERAL),
     case("/dsr agenda preview", KEEPERS, GENERAL),

@@ -163,7 +163,8 @@ def test_adding_without_a_consent_basis_or_date_says_why() -> None:
         ("admit DSR-0042 next Friday --setting Oak Ward", "in the future"),
         (
             "admit DSR-0042 today --setting Oak Ward --ehcp",
-            "I don't know the option --ehcp for `/dsr admit`. It is an option of `/dsr add`.",
+            "I don't know the option --ehcp for `/dsr admit`. It is an option of `/dsr add` "
+            "and `/dsr support`.",
         ),
         ("discharge DSR-0042", "date"),
         ("keyworker DSR-0042", "Name the keyworker"),
@@ -173,7 +174,7 @@ def test_adding_without_a_consent_basis_or_date_says_why() -> None:
         ("transition DSR-0042 13/2027", "month and year"),
         ("transition DSR-0042 03/2099", "looks wrong"),
         ("show DSR-0042 now", "only the young person's reference"),
-        ("list purple", "red, amber, green, blue or no-keyworker"),
+        ("list purple", "red, amber, green, blue, no-keyworker or preventive"),
         ("remove DSR-0042", "reason"),
         ("agenda publish", "`preview`"),
         ("outcome DSR-0042", "decision"),

@@ -87,7 +87,8 @@ def test_an_unknown_option_anywhere_is_refused_never_kept(
 def test_the_refusal_says_which_commands_take_the_option() -> None:
     message = refusal(dsr, 'rate DSR-0042 amber "why" --consent parental')
     assert message == (
-        "I don't know the option --consent for `/dsr rate`. It is an option of `/dsr add`.\n"
+        "I don't know the option --consent for `/dsr rate`. It is an option of `/dsr add` and "
+        "`/dsr support`.\n"
         "Options of /dsr rate: --on."
     )
     assert "/dsr show takes no options" in refusal(dsr, "show DSR-0042 --on today")

@@ -17,6 +17,10 @@ discharged     the open admission's discharge day
 stepped-down   left the register that day, as a step-down
 removed        left the register that day, for the reason given
 transition     the month they turn 18
+preventive     a support change (preventive), and a keyworker change when
+               the keyworker is new; someone not on the register yet is
+               recorded as known only for preventive support
+support-ended  a support change (ended), and a keyworker change (none)
 =============  ==========================================================
 
 Every event also writes an audit event and its import key (see ``key``).
@@ -112,6 +116,11 @@ class Entry:
     leaving_reason: str | None = None
     archived_at: datetime | None = None
     archive_reason: str | None = None
+    # Known only for preventive support (never on the DSR, until they join it).
+    preventive_only: bool = False
+    support: str | None = None  # "preventive" while it lasts
+    support_since: date | None = None  # the day support last changed
+    joins_now: bool = False  # someone known only for preventive support joins the DSR
     broken: bool = False  # an earlier line about them was refused
     changed: bool = False
 
@@ -124,7 +133,7 @@ class Entry:
 @dataclass(frozen=True)
 class Written:
     """A history row for the writer: ``what`` is "rating", "keyworker",
-    "admission" or "discharge"; ``values`` its columns."""
+    "support", "admission" or "discharge"; ``values`` its columns."""
 
     entry: Entry
     what: str
@@ -181,12 +190,27 @@ class Replay:
             left_on=found.left_on,
             stepped_down=found.leaving_reason == "stepped-down",
         )
+        if event.kind in ON_THE_DSR:
+            rules.check_on_the_dsr(
+                found.reference, preventive_only=found.preventive_only, what=ON_THE_DSR[event.kind]
+            )
         return found
 
     def audit(self, entry: Entry, event: Event, verb: str, **after: Any) -> None:
         self.audits.append((entry, event, verb, after))
         entry.changed = True
         self.applied[event.kind] += 1
+
+
+# What only young people on the DSR can have (not those known only for
+# preventive support), in the words of the refusal.
+ON_THE_DSR = {
+    "rated": "a rating",
+    "admitted": "an admission",
+    "discharged": "a discharge",
+    "stepped-down": "a step-down",
+    "removed": "a removal from the DSR (a `support-ended` line ends their support)",
+}
 
 
 class _Skipped(Exception):
@@ -206,6 +230,8 @@ class EventKind(Generic[T]):
     read: Callable[[Event, date], T]
     apply: Callable[[Replay, Event, T], None]
     order: int
+    # The directory email it names, if any (looked up before the replay).
+    email: Callable[[T], str | None] = lambda _: None
 
 
 # -- joined -----------------------------------------------------------------------
@@ -249,6 +275,10 @@ def _read_joined(event: Event, today: date) -> _Joined:
 
 def _joined(replay: Replay, event: Event, data: _Joined) -> None:
     ref = event.reference
+    known = replay.entries.get(ref.upper())
+    if known is not None and known.preventive_only and known.left_on is None:
+        _join_from_preventive(replay, known, event, data)
+        return
     if ref.upper() in replay.entries:
         found = replay.entries[ref.upper()]
         if found.existing_id is None:
@@ -280,6 +310,34 @@ def _joined(replay: Replay, event: Event, data: _Joined) -> None:
         ehcp=data.ehcp,
         consent=data.consent_basis,
         consent_date=data.consent_date.isoformat(),
+    )
+
+
+def _join_from_preventive(replay: Replay, entry: Entry, event: Event, data: _Joined) -> None:
+    """Someone known only for preventive support joins the DSR (as `/dsr add`
+    for them): on it from this day, their support and keyworker unchanged."""
+    if entry.broken:
+        raise _Skipped()
+    if entry.recorded_until is not None and event.on < entry.recorded_until:
+        replay.entry(event)  # says what is already recorded
+    rules.check_consent(consent_date=data.consent_date, joined=event.on)
+    entry.preventive_only, entry.joins_now = False, True
+    entry.joined, entry.joined_line, entry.joined_at = (
+        event.on,
+        event.line,
+        replay.instant(event.on),
+    )
+    entry.age_band, entry.ehcp = data.age_band, data.ehcp
+    entry.consent_basis, entry.consent_date = data.consent_basis, data.consent_date
+    replay.audit(
+        entry,
+        event,
+        "register.add",
+        age_band=data.age_band,
+        ehcp=data.ehcp,
+        consent=data.consent_basis,
+        consent_date=data.consent_date.isoformat(),
+        was="preventive support only",
     )
 
 
@@ -438,6 +496,130 @@ def _removed(replay: Replay, event: Event, reason: str) -> None:
 def _leave(replay: Replay, entry: Entry, event: Event, *, reason: str, text: str) -> None:
     entry.left_on, entry.leaving_reason = event.on, reason
     entry.archived_at, entry.archive_reason = replay.instant(event.on), text
+    if entry.support is not None:  # leaving the register ends it, as the commands do
+        replay.rows.append(Written(entry, "support", {"kind": None, "at": entry.archived_at}))
+        entry.support, entry.support_since = None, event.on
+
+
+# -- keyworking support -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Preventive:
+    email: str | None
+    age_band: str | None  # needed for someone not on the register
+    consent: _Joined | None  # ditto: the basis, EHCP and consent date after the email
+
+
+def _read_preventive(event: Event, today: date) -> _Preventive:
+    email, _, rest = event.detail.partition(";")
+    email = email.strip().lower()
+    if email and "@" not in email:
+        raise UserError(
+            f"a `preventive` line's detail starts with the keyworker's email, not {email!r}."
+        )
+    band = grammar.parse_age_band(event.value, example="under-18") if event.value else None
+    consent = None
+    if rest.strip():
+        if band is None:
+            raise UserError(
+                "a consent basis in a `preventive` detail is for someone not on the register: "
+                "give their age band as the value too."
+            )
+        consent = _read_joined(
+            Event(event.line, event.reference, event.on, "joined", band, rest), today
+        )
+    return _Preventive(email or None, band, consent)
+
+
+def _band_on(entry: Entry, day: date) -> str:
+    if entry.transition_month is not None and day >= entry.transition_month:
+        return "18-25"
+    return entry.age_band
+
+
+def _preventive(replay: Replay, event: Event, data: _Preventive) -> None:
+    ref = event.reference
+    entry = replay.entries.get(ref.upper())
+    if entry is None:
+        entry = _preventive_newcomer(replay, event, data)
+    else:
+        entry = replay.entry(event)
+        if data.consent is not None:
+            raise UserError(
+                f"{entry.reference} is already known: a `preventive` line's detail is then only "
+                "the keyworker's email."
+            )
+        if data.age_band is not None and data.age_band != _band_on(entry, event.on):
+            raise UserError(
+                f"{entry.reference} is in the {_band_on(entry, event.on)} band then, not "
+                f"{data.age_band}: leave the value empty for someone already known."
+            )
+        rules.check_preventive(
+            entry.reference,
+            rating=entry.rating,
+            current=entry.in_hospital(),
+            support=entry.support,
+        )
+    person = replay.directory.get(data.email) if data.email else None
+    if data.email and person is None:
+        raise UserError(
+            f"{data.email} isn't in the directory: import them first (teamaround directory "
+            "import), or check the address."
+        )
+    if person is None and entry.keyworker_id is None:
+        raise UserError(
+            "a `preventive` line needs the keyworker's email as its detail (they have no "
+            "keyworker then)."
+        )
+    at = replay.instant(event.on)
+    if person is not None and person.id != entry.keyworker_id:
+        replay.rows.append(Written(entry, "keyworker", {"keyworker_id": person.id, "at": at}))
+        entry.keyworker_id, entry.keyworker_line = person.id, event.line
+    replay.rows.append(Written(entry, "support", {"kind": rules.PREVENTIVE, "at": at}))
+    entry.support, entry.support_since = rules.PREVENTIVE, event.on
+    replay.audit(entry, event, "register.support", support=rules.PREVENTIVE, keyworker=data.email)
+
+
+def _preventive_newcomer(replay: Replay, event: Event, data: _Preventive) -> Entry:
+    """Someone not on the register: known only for preventive support from
+    this day (as `/dsr support REF preventive --age-band … --consent …`)."""
+    ref = event.reference
+    if data.age_band is None or data.consent is None:
+        raise UserError(
+            f"{ref} isn't on the register: for someone not on the DSR, a `preventive` line "
+            "needs their age band as its value and, after the keyworker's email in its "
+            "detail, their consent basis (kim.lee@example.org;parental)."
+        )
+    check_new_reference(ref, policy=replay.policy)
+    rules.check_consent(consent_date=data.consent.consent_date, joined=event.on)
+    entry = Entry(
+        reference=ref,
+        joined=event.on,
+        joined_line=event.line,
+        joined_at=replay.instant(event.on),
+        age_band=data.age_band,
+        ehcp=data.consent.ehcp,
+        consent_basis=data.consent.consent_basis,
+        consent_date=data.consent.consent_date,
+        preventive_only=True,
+    )
+    replay.entries[ref.upper()] = entry
+    return entry
+
+
+def _support_ended(replay: Replay, event: Event, note: str) -> None:
+    entry = replay.entry(event)
+    rules.check_support_end(
+        entry.reference, support=entry.support, since=entry.support_since, on=event.on
+    )
+    at = replay.instant(event.on)
+    replay.rows.append(Written(entry, "support", {"kind": None, "at": at}))
+    if entry.keyworker_id is not None:
+        replay.rows.append(Written(entry, "keyworker", {"keyworker_id": None, "at": at}))
+    entry.support, entry.support_since = None, event.on
+    entry.keyworker_id, entry.keyworker_line = None, event.line
+    replay.audit(entry, event, "register.support", support=None, note=note or None)
 
 
 # -- transition -------------------------------------------------------------------
@@ -482,6 +664,7 @@ EVENTS: dict[str, EventKind[Any]] = {
             read=_read_keyworker,
             apply=_keyworker,
             order=2,
+            email=lambda email: email,
         ),
         EventKind(
             "rated",
@@ -492,12 +675,22 @@ EVENTS: dict[str, EventKind[Any]] = {
             order=3,
         ),
         EventKind(
+            "preventive",
+            value="the age band, under-18 or 18-25 (needed for someone not on the register)",
+            detail="the keyworker's email; for someone not on the register, then ;consent "
+            "basis (and ;ehcp, ;consented DATE) as for joined",
+            read=_read_preventive,
+            apply=_preventive,
+            order=4,
+            email=lambda data: data.email,
+        ),
+        EventKind(
             "admitted",
             value="the setting",
             detail="out-of-area, or empty",
             read=_read_admitted,
             apply=_admitted,
-            order=4,
+            order=5,
         ),
         EventKind(
             "discharged",
@@ -505,7 +698,15 @@ EVENTS: dict[str, EventKind[Any]] = {
             detail="—",
             read=_read_nothing,
             apply=_discharged,
-            order=5,
+            order=6,
+        ),
+        EventKind(
+            "support-ended",
+            value="—",
+            detail="a note",
+            read=_read_note,
+            apply=_support_ended,
+            order=7,
         ),
         EventKind(
             "stepped-down",
@@ -513,7 +714,7 @@ EVENTS: dict[str, EventKind[Any]] = {
             detail="a note",
             read=_read_note,
             apply=_stepped_down,
-            order=6,
+            order=8,
         ),
         EventKind(
             "removed",
@@ -521,7 +722,7 @@ EVENTS: dict[str, EventKind[Any]] = {
             detail="the reason",
             read=_read_reason,
             apply=_removed,
-            order=7,
+            order=9,
         ),
     )
 }

@@ -42,6 +42,7 @@ from store.models import (
     Person,
     RatingChange,
     Register,
+    SupportChange,
     YoungPerson,
 )
 
@@ -110,7 +111,7 @@ async def import_history(
         if register is not None
         else ({}, {})
     )
-    emails = {e.value.strip().lower() for e, _, _ in fresh if e.kind == "keyworker" and e.value}
+    emails = {email for e, data, _ in fresh if (email := EVENTS[e.kind].email(data))}
     directory = {
         p.email: p for p in await _in_chunks(session, Person, Person.email, sorted(emails))
     }
@@ -202,7 +203,8 @@ async def _entries(
         if day is not None and (person not in last or day > last[person]):
             last[person] = day
 
-    for model in (RatingChange, KeyworkerChange):
+    support_since: dict[int, date] = {}
+    for model in (RatingChange, KeyworkerChange, SupportChange):
         for person, at in (
             await session.execute(
                 select(model.young_person_id, func.max(model.at))
@@ -211,6 +213,8 @@ async def _entries(
             )
         ).all():
             later(person, cal.local_date(at))
+            if model is SupportChange:
+                support_since[person] = cal.local_date(at)
     open_admissions: dict[int, Admission] = {}
     for admission in (
         await session.scalars(select(Admission).where(Admission.young_person_id.in_(ids)))
@@ -242,6 +246,9 @@ async def _entries(
             leaving_reason=yp.leaving_reason or ("removed" if yp.archived_at else None),
             archived_at=yp.archived_at,
             archive_reason=yp.archive_reason,
+            preventive_only=yp.preventive_only,
+            support=yp.support,
+            support_since=support_since.get(yp.id),
         )
     return entries, rows
 
@@ -269,6 +276,7 @@ def _change(young_person_id: int, values: dict[str, Any]) -> dict[str, Any]:
 HISTORY_ROWS: dict[str, tuple[Any, Callable[[int, dict[str, Any]], dict[str, Any]]]] = {
     "rating": (RatingChange, _change),
     "keyworker": (KeyworkerChange, _change),
+    "support": (SupportChange, _change),
     "admission": (Admission, _admission),
 }
 
@@ -279,6 +287,15 @@ def _set_state(young_person: YoungPerson, entry: Entry) -> None:
     young_person.transition_month = entry.transition_month
     young_person.left_on, young_person.leaving_reason = entry.left_on, entry.leaving_reason
     young_person.archived_at, young_person.archive_reason = entry.archived_at, entry.archive_reason
+    young_person.preventive_only, young_person.support = entry.preventive_only, entry.support
+    if entry.joins_now and entry.existing_id is not None:
+        # Known only for preventive support until now: on the DSR from this day.
+        assert entry.joined_at is not None and entry.consent_date is not None
+        young_person.created_at = entry.joined_at
+        young_person.age_band, young_person.ehcp = entry.age_band, entry.ehcp
+        young_person.consent_basis = entry.consent_basis
+        young_person.consent_date = entry.consent_date
+        young_person.consent_recorded_by_id = None
 
 
 async def _write(
