@@ -452,6 +452,13 @@ def directory_add(
     agency: Annotated[str, typer.Option(help="Agency, e.g. CAMHS.")],
     role: Annotated[str, typer.Option(help="Role, e.g. Social worker, Keyworker.")],
     manager: Annotated[str | None, typer.Option(help="Line manager's email.")] = None,
+    grade: Annotated[
+        str | None, typer.Option(help="Pay grade, e.g. 'Band 6' (the return's workforce table).")
+    ] = None,
+    part_time: Annotated[
+        bool | None,
+        typer.Option("--part-time/--full-time", help="Works part-time (or full-time)."),
+    ] = None,
 ) -> None:
     """Add (or update) one professional."""
     from commands.directory.service import upsert_person
@@ -467,6 +474,8 @@ def directory_add(
                 manager_email=manager,
                 now=app.services.clock.now(),
                 actor_label=_operator(),
+                grade=grade,
+                part_time=part_time,
             )
         typer.echo(f"{email.lower()}: {outcome}.")
 
@@ -723,22 +732,39 @@ def report_quarterly(
     out: Annotated[
         Path, typer.Option(help="Folder to write to (made if missing).", file_okay=False)
     ] = Path("."),
+    notes: Annotated[
+        Path | None,
+        typer.Option(
+            "--notes",
+            help="The return's narrative, a YAML file: successes, developments, "
+            "learning_and_challenges and the top three risks (teamaround report "
+            "notes-template writes a starter file). Never a young person's name, NHS "
+            "number or register reference.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """The quarterly keyworking report, as at the end of the quarter.
+    """The quarterly keyworking report, laid out as NHS England's return.
 
-    Rebuilt from the register's history (ratings, keyworkers, admissions,
-    step-downs, actions), never from today's state. Files are named after the
-    register and the quarter, e.g. default-register-keyworking-2026-27-q3.xlsx.
-    Labelled provisional – not NHSE-specified.
+    Rebuilt from the register's history (ratings, keyworkers, support,
+    admissions, step-downs, actions), never from today's state: Table 1,
+    section 2 (activity and workforce), section 3 (the narrative from
+    --notes), then other figures. Files are named after the register and the
+    quarter, e.g. default-register-keyworking-2026-27-q3.xlsx. Labelled
+    provisional – not NHSE-specified.
     """
     from commands.context import policy_register
     from commands.report.documents import Format, documents
+    from commands.report.notes import read_notes
     from commands.report.quarters import Quarter, parse_quarter
     from commands.report.service import quarterly
     from store import audit, queries
     from store.models import Register
 
     async def main(app: App) -> list[tuple[str, bytes]]:
+        narrative = (
+            read_notes(_read_text(notes), policy=app.policy, source=notes.name) if notes else None
+        )
         today = app.services.today()
         chosen = parse_quarter(quarter, today=today) if quarter else Quarter.last_completed(today)
         async with app.db.transaction() as session:
@@ -769,7 +795,7 @@ def report_quarterly(
                 calendar=app.services.calendar,
                 policy=app.policy,
             )
-            files = documents(report, Format(format.value))
+            files = documents(report, Format(format.value), notes=narrative)
             audit.record(
                 session,
                 at=app.services.clock.now(),
@@ -778,7 +804,11 @@ def report_quarterly(
                 verb="export.quarterly_report",
                 object_type="register",
                 object_id=found.id,
-                after={"quarter": chosen.code, "files": [f.filename for f in files]},
+                after={
+                    "quarter": chosen.code,
+                    "files": [f.filename for f in files],
+                    "notes": notes.name if notes else None,
+                },
             )
         if report.in_progress:
             typer.secho(report.notes[0], fg=typer.colors.YELLOW, err=True)
@@ -794,6 +824,39 @@ def report_quarterly(
     typer.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {out.resolve()}:")
     for filename, _ in files:
         typer.echo(f"  {out / filename}")
+
+
+def _read_text(path: Path) -> str:
+    """A text file the operator wrote (UTF-8, with or without a byte-order mark)."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise UserError(f"I can't read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} isn't UTF-8 text: save it as UTF-8 and try again.") from None
+
+
+@report_cli.command("notes-template")
+def report_notes_template(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write it to this file (default: print it).", dir_okay=False),
+    ] = None,
+) -> None:
+    """A starter file for the return's narrative (--notes): every heading,
+    with an example of each, commented out."""
+    from commands.report.notes import TEMPLATE
+
+    if out is None:
+        sys.stdout.write(TEMPLATE)
+        return
+    if out.exists():
+        _fail(f"{out} already exists; I haven't changed it. Choose another name with --out.")
+    try:
+        out.write_text(TEMPLATE, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"I can't write {out}: {exc.strerror or exc}.")
+    typer.echo(f"Wrote {out}. Fill it in, then: teamaround report quarterly --notes {out}")
 
 
 class ManifestKind(StrEnum):

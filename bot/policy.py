@@ -6,7 +6,7 @@ Every number a rule depends on is a default here, never a constant in code.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +21,8 @@ from pydantic import (
 )
 
 from bot.calendar import ServiceHours, WorkingCalendar
+from bot.employers import WORDS as EMPLOYER_WORDS
+from bot.employers import EmployerKind, employer_kind
 from bot.errors import ConfigError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -218,6 +220,68 @@ class TeamsPolicy(BaseModel):
         return self
 
 
+Band = Literal["under-18", "18-25"]
+
+
+def _both_bands() -> list[Band]:
+    return ["under-18", "18-25"]
+
+
+class ReportPolicy(BaseModel):
+    """The quarterly keyworking return (``teamaround report quarterly``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The age bands the keyworking service covers: a band left out reads N/A
+    # in the return's tables (NHS England's return has both columns).
+    bands: list[Band] = Field(default_factory=_both_bands, min_length=1)
+    # The workforce table's rows name each post's holder by their initials
+    # (as returns do) or by their name.
+    workforce_names: Literal["initials", "names"] = "initials"
+
+    @field_validator("bands")
+    @classmethod
+    def _bands(cls, value: list[Band]) -> list[Band]:
+        if len(set(value)) != len(value):
+            raise ValueError("give each band once: under-18, 18-25")
+        return value
+
+
+class Post(BaseModel):
+    """One keyworking post: its role and who holds it. A post nobody holds is
+    vacant; its employer, grade and part-time may be given here (a holder's
+    come from the directory unless given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(min_length=1, max_length=120)
+    person: str | None = None  # the holder's email, as in the directory; empty: vacant
+    since: date | None = None  # in post since: a new starter in the quarter this falls in
+    employer: EmployerKind | None = None
+    grade: str | None = Field(None, max_length=40)
+    part_time: bool | None = None
+
+    @field_validator("person")
+    @classmethod
+    def _person(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        email = value.strip().lower()
+        if "@" not in email:
+            raise ValueError("the holder is named by their email, as in the directory")
+        return email
+
+    @field_validator("employer", mode="before")
+    @classmethod
+    def _employer(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        kind = employer_kind(str(value))
+        if kind is None:
+            raise ValueError(f"unknown employer {value!r}; use {EMPLOYER_WORDS}")
+        return kind
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -239,6 +303,19 @@ class Policy(BaseModel):
     register_rules: RegisterPolicy = Field(default_factory=RegisterPolicy)
     jobs: JobsPolicy = Field(default_factory=JobsPolicy)
     teams: TeamsPolicy = Field(default_factory=TeamsPolicy)
+    report: ReportPolicy = Field(default_factory=ReportPolicy)
+    # The keyworking service's posts, for the return's workforce table (empty:
+    # one row per keyworker in the directory, and no vacant posts known).
+    workforce: list[Post] = Field(default_factory=list)
+
+    @field_validator("workforce")
+    @classmethod
+    def _one_post_each(cls, value: list[Post]) -> list[Post]:
+        held = [post.person for post in value if post.person]
+        twice = sorted({email for email in held if held.count(email) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} holds more than one post; list each person once")
+        return value
 
     @field_validator("channel_pattern")
     @classmethod

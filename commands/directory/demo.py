@@ -21,7 +21,7 @@ from store import audit, queries
 from store.models import Person, Register, YoungPerson
 
 AGENCIES = {
-    "Keyworking Service": "keyworking",
+    "Keyworking Service": "nhs",
     "CAMHS": "nhs",
     "Children's Social Care": "social_care",
     "SEN Team": "education",

@@ -6,6 +6,12 @@ however an HR system writes them, "Line manager email" included). Re-importing
 updates people by email; it never duplicates them. Agencies are matched by
 their case-folded name (``Agency.name_key``), accents and all.
 
+Optional columns for the quarterly return's workforce table: ``grade`` (the
+pay grade, "Band 6"), ``part_time`` (yes or no) and ``agency_kind`` (who
+employs them: nhs, local-authority, third-sector, independent or other, set
+on the agency; ``bot.employers``). An empty cell, or a column left out,
+leaves what the directory has.
+
 An import is all or nothing: every row is checked first (each problem with
 its line number), and anything wrong means nothing is written. Line managers
 are resolved once every row has been read, so people may come before their
@@ -24,6 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingCalendar
+from bot.employers import WORDS as EMPLOYER_WORDS
+from bot.employers import employer_kind
 from bot.errors import UserError
 from bot.folding import fold
 from bot.policy import Policy
@@ -34,6 +42,7 @@ from store import audit, queries
 from store.models import Agency, Person
 
 COLUMNS = ("name", "email", "agency", "role", "line_manager_email")
+OPTIONAL = ("grade", "part_time", "agency_kind")
 REQUIRED = ("name", "email", "agency")
 # Other names HR systems give our columns (after commands.csv_files.column_name).
 ALIASES = {
@@ -48,9 +57,41 @@ ALIASES = {
     "line_manager": "line_manager_email",
     "manager_email": "line_manager_email",
     "line_manager_e_mail": "line_manager_email",
+    "pay_grade": "grade",
+    "pay_band": "grade",
+    "parttime": "part_time",
+    "part_time_yes_no": "part_time",
+    "agency_type": "agency_kind",
+    "organisation_type": "agency_kind",
+    "organization_type": "agency_kind",
+    "employer_type": "agency_kind",
+    "sector": "agency_kind",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_WIDTHS = {"email": 254, "name": 120, "agency": 120, "role": 120, "line_manager_email": 254}
+_WIDTHS = {
+    "email": 254,
+    "name": 120,
+    "agency": 120,
+    "role": 120,
+    "line_manager_email": 254,
+    "grade": 40,
+}
+_PART_TIME = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "part-time": True,
+    "part time": True,
+    "pt": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+    "full-time": False,
+    "full time": False,
+    "ft": False,
+}
 
 
 @dataclass
@@ -73,6 +114,10 @@ class Wanted:
     role: str
     manager: str | None  # the line manager's email
     line: int = 0
+    # None: leave what the directory has (the column is empty or left out).
+    grade: str | None = None
+    part_time: bool | None = None
+    agency_kind: str | None = None
 
 
 def _checked(row: Row, problems: list[str]) -> Wanted | None:
@@ -95,6 +140,13 @@ def _checked(row: Row, problems: list[str]) -> Wanted | None:
         found.append(f"{line}: line manager {manager!r} is not an email address.")
     elif manager is not None and manager == email:
         found.append(f"{line}: {email} can't be their own line manager.")
+    part_time = row.get("part_time").lower()
+    if part_time and part_time not in _PART_TIME:
+        found.append(f"{line}: part_time is yes or no, not {row.get('part_time')!r}.")
+    kind_text = row.get("agency_kind")
+    kind = employer_kind(kind_text) if kind_text else None
+    if kind_text and kind is None:
+        found.append(f"{line}: I don't know the agency kind {kind_text!r}; use {EMPLOYER_WORDS}.")
     problems.extend(found)
     if found:
         return None
@@ -105,6 +157,9 @@ def _checked(row: Row, problems: list[str]) -> Wanted | None:
         role=" ".join(row.get("role").split()),
         manager=manager,
         line=row.line,
+        grade=" ".join(row.get("grade").split()) or None,
+        part_time=_PART_TIME[part_time] if part_time else None,
+        agency_kind=kind,
     )
 
 
@@ -133,6 +188,7 @@ async def import_csv(
         report.notes.append(table.note)
     wanted: list[Wanted] = []
     first_line: dict[str, int] = {}
+    kinds: dict[str, tuple[str | None, int]] = {}  # agency key → its kind, and where
     for row in table.rows:
         person = _checked(row, report.problems)
         if person is None:
@@ -144,6 +200,15 @@ async def import_csv(
             )
             continue
         first_line[person.email] = row.line
+        kind_line = kinds.setdefault(fold(person.agency), (person.agency_kind, row.line))
+        if person.agency_kind and kind_line[0] and person.agency_kind != kind_line[0]:
+            report.problems.append(
+                f"line {row.line}: {person.agency} is {kind_line[0]} on line {kind_line[1]}; "
+                "give each agency one agency_kind."
+            )
+            continue
+        if person.agency_kind and not kind_line[0]:
+            kinds[fold(person.agency)] = (person.agency_kind, row.line)
         wanted.append(person)
     in_file = set(first_line)
     known = set(
@@ -191,11 +256,16 @@ async def upsert_person(
     manager_email: str | None,
     now: datetime,
     actor_label: str,
+    grade: str | None = None,
+    part_time: bool | None = None,
 ) -> str:
-    """Add or update one person (someone marked as left comes back). Returns
-    "added", "updated" or "unchanged"."""
-    for value in (email, name, agency, role, manager_email or ""):
+    """Add or update one person (someone marked as left comes back); a
+    ``grade`` or ``part_time`` left out keeps what the directory has.
+    Returns "added", "updated" or "unchanged"."""
+    for value in (email, name, agency, role, manager_email or "", grade or ""):
         refuse_identifiers(value)
+    if grade is not None and len(grade) > _WIDTHS["grade"]:
+        raise UserError(f"{email}: the grade is over {_WIDTHS['grade']} characters.")
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise UserError(f"{email!r} is not an email address.")
@@ -215,6 +285,8 @@ async def upsert_person(
         agency=" ".join(agency.split()),
         role=" ".join(role.split()),
         manager=manager,
+        grade=" ".join(grade.split()) or None if grade is not None else None,
+        part_time=part_time,
     )
     outcomes = await write_people(session, [wanted], now=now, actor_label=actor_label)
     return outcomes[email]
@@ -230,9 +302,24 @@ async def ensure_agency(session: AsyncSession, *, name: str, now: datetime) -> A
 
 
 def _state(
-    *, name: str, agency: str, role: str, manager: str | None, active: bool
+    *,
+    name: str,
+    agency: str,
+    role: str,
+    manager: str | None,
+    active: bool,
+    grade: str | None,
+    part_time: bool | None,
 ) -> dict[str, str | bool | None]:
-    return {"name": name, "agency": agency, "role": role, "line_manager": manager, "active": active}
+    return {
+        "name": name,
+        "agency": agency,
+        "role": role,
+        "line_manager": manager,
+        "active": active,
+        "grade": grade,
+        "part_time": part_time,
+    }
 
 
 async def write_people(
@@ -266,15 +353,32 @@ async def write_people(
     }
     outcomes: dict[str, str] = {}
     changed: list[tuple[Wanted, Person, dict[str, str | bool | None] | None]] = []
+    kinds_changed: list[tuple[Agency, str]] = []  # an agency's kind set by the file, and before
     for w in wanted:
         key = fold(w.agency)
         if key not in agencies:  # the file's first spelling of a new agency
-            agencies[key] = Agency(name=w.agency, kind="other", created_at=now)
+            agencies[key] = Agency(name=w.agency, kind=w.agency_kind or "other", created_at=now)
             if not dry_run:
                 session.add(agencies[key])
         agency = agencies[key]
-        after = _state(name=w.name, agency=agency.name, role=w.role, manager=w.manager, active=True)
+        if w.agency_kind and agency.kind != w.agency_kind and agency.id is not None:
+            kinds_changed.append((agency, agency.kind))
+            if not dry_run:
+                agency.kind = w.agency_kind
         person = people.get(w.email)
+        grade = w.grade if w.grade is not None else (person.grade if person else None)
+        part_time = (
+            w.part_time if w.part_time is not None else (person.part_time if person else None)
+        )
+        after = _state(
+            name=w.name,
+            agency=agency.name,
+            role=w.role,
+            manager=w.manager,
+            active=True,
+            grade=grade,
+            part_time=part_time,
+        )
         if person is None:
             outcomes[w.email] = "added"
             if dry_run:
@@ -284,6 +388,8 @@ async def write_people(
                 name=w.name,
                 agency=agency,
                 role=w.role,
+                grade=grade,
+                part_time=part_time,
                 active=True,
                 created_at=now,
                 updated_at=now,
@@ -298,6 +404,8 @@ async def write_people(
             role=person.role,
             manager=email_of.get(person.line_manager_id) if person.line_manager_id else None,
             active=person.active,
+            grade=person.grade,
+            part_time=person.part_time,
         )
         if before == after:
             outcomes[w.email] = "unchanged"
@@ -306,9 +414,24 @@ async def write_people(
         if dry_run:
             continue
         person.name, person.agency, person.role = w.name, agency, w.role
+        person.grade, person.part_time = grade, part_time
         person.active, person.updated_at = True, now
         changed.append((w, person, before))
-    if dry_run or not changed:
+    if dry_run:
+        return outcomes
+    for agency, kind_before in {a.id: (a, k) for a, k in kinds_changed}.values():
+        audit.record(
+            session,
+            at=now,
+            actor=None,
+            actor_label=actor_label,
+            verb="directory.agency",
+            object_type="agency",
+            object_id=agency.id,
+            before={"name": agency.name, "kind": kind_before},
+            after={"name": agency.name, "kind": agency.kind},
+        )
+    if not changed:
         return outcomes
     await session.flush()  # new agencies and people get their ids
     for w, person, was in changed:
@@ -319,6 +442,8 @@ async def write_people(
             role=person.role,
             manager=w.manager,
             active=True,
+            grade=person.grade,
+            part_time=person.part_time,
         )
         audit.record(
             session,

@@ -129,7 +129,9 @@ def caseloads(report: QuarterlyReport) -> Picture:
                 label=f"Median ({report.caseload_median:g})",
             )
         axes.set_xlim(0, max([*values, limit]) * 1.15 + 1)
-        axes.set_xlabel("Young people on the DSR", fontsize=_FONT)
+        axes.set_xlabel(
+            "Young people (on the DSR, or receiving preventive support)", fontsize=_FONT
+        )
         axes.tick_params(labelsize=_FONT)
         axes.spines[["top", "right"]].set_visible(False)
         axes.legend(fontsize=_FONT - 1, frameon=False, loc="lower right")

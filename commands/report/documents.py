@@ -15,6 +15,7 @@ from commands.report.csv_document import as_csv
 from commands.report.figures import QuarterlyReport
 from commands.report.html_document import as_html
 from commands.report.markdown import as_markdown
+from commands.report.notes import Narrative
 from commands.report.xlsx import as_xlsx
 
 
@@ -49,9 +50,12 @@ def base_name(report: QuarterlyReport) -> str:
     return f"{slug}-keyworking-{report.quarter.slug}"
 
 
-def documents(report: QuarterlyReport, fmt: Format = Format.all) -> list[Document]:
+def documents(
+    report: QuarterlyReport, fmt: Format = Format.all, *, notes: Narrative | None = None
+) -> list[Document]:
     """The files for ``fmt``: one document, or (``all``) every document and
-    the pictures. The HTML document has the pictures inside it."""
+    the pictures. The HTML document has the pictures inside it; ``notes``
+    is the return's narrative (section 3), in every document."""
     base = base_name(report)
     label = f"Keyworking report {report.quarter.label}"
     drawn: tuple[Picture, ...] = ()
@@ -59,14 +63,16 @@ def documents(report: QuarterlyReport, fmt: Format = Format.all) -> list[Documen
         drawn = pictures(report)
     out: list[Document] = []
     if fmt in (Format.md, Format.all):
-        out.append(_doc(f"{base}.md", as_markdown(report).encode(), f"{label} (Markdown)"))
+        out.append(_doc(f"{base}.md", as_markdown(report, notes).encode(), f"{label} (Markdown)"))
     if fmt in (Format.csv, Format.all):
         # With a byte-order mark, so that Excel reads the dashes and "–" right.
-        out.append(_doc(f"{base}.csv", as_csv(report).encode("utf-8-sig"), f"{label} (CSV)"))
+        out.append(_doc(f"{base}.csv", as_csv(report, notes).encode("utf-8-sig"), f"{label} (CSV)"))
     if fmt in (Format.xlsx, Format.all):
-        out.append(_doc(f"{base}.xlsx", as_xlsx(report), f"{label} (spreadsheet)"))
+        out.append(_doc(f"{base}.xlsx", as_xlsx(report, notes), f"{label} (spreadsheet)"))
     if fmt in (Format.html, Format.all):
-        out.append(_doc(f"{base}.html", as_html(report, drawn).encode(), f"{label} (web page)"))
+        out.append(
+            _doc(f"{base}.html", as_html(report, drawn, notes).encode(), f"{label} (web page)")
+        )
     if fmt is Format.all:
         out += [_doc(f"{base}-{p.key}.png", p.png, p.title, alt_text=p.alt) for p in drawn]
     return out

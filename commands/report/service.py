@@ -4,6 +4,7 @@ however large the register), and sending it to the DSR chair."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -18,6 +19,7 @@ from commands.context import Unit
 from commands.report import views
 from commands.report.documents import Document, Format, documents
 from commands.report.figures import (
+    BANDS,
     ActionEventRow,
     ActionRow,
     AdmissionRow,
@@ -41,6 +43,7 @@ from store.models import (
     Person,
     RatingChange,
     Register,
+    SupportChange,
     YoungPerson,
 )
 
@@ -54,6 +57,9 @@ def rules_of(policy: Policy) -> Rules:
         readmission_months=register_rules.readmission_months,
         caseload_limit=register_rules.caseload_limit,
         stages=len(policy.ladder),
+        bands=tuple(band for band in BANDS if band in policy.report.bands),
+        workforce_names=policy.report.workforce_names,
+        posts=tuple(policy.workforce),
     )
 
 
@@ -63,10 +69,12 @@ async def load(
     register: Register,
     start: datetime,
     end: datetime,
+    holders: Sequence[str] = (),
 ) -> ReportData:
     """Everything about ``register`` the figures are rebuilt from: the whole
-    history of its young people, and the actions alive between the instants
-    ``start`` and ``end``."""
+    history of its young people, the actions alive between the instants
+    ``start`` and ``end``, and the directory's keyworkers (and ``holders``,
+    the emails of the policy's workforce)."""
     in_register = YoungPerson.register_id == register.id
     people = (
         await session.execute(
@@ -79,6 +87,7 @@ async def load(
                 YoungPerson.left_on,
                 YoungPerson.leaving_reason,
                 YoungPerson.rating,
+                YoungPerson.preventive_only,
             ).where(in_register, YoungPerson.created_at < end)
         )
     ).all()
@@ -100,6 +109,18 @@ async def load(
                 KeyworkerChange.id,
             )
             .join(YoungPerson, YoungPerson.id == KeyworkerChange.young_person_id)
+            .where(in_register)
+        )
+    ).all()
+    support = (
+        await session.execute(
+            select(
+                SupportChange.young_person_id,
+                SupportChange.at,
+                SupportChange.kind,
+                SupportChange.id,
+            )
+            .join(YoungPerson, YoungPerson.id == SupportChange.young_person_id)
             .where(in_register)
         )
     ).all()
@@ -157,10 +178,22 @@ async def load(
     named = {row.keyworker_id for row in keyworkers if row.keyworker_id is not None}
     directory = (
         await session.execute(
-            select(Person.id, Person.name, Person.active, Person.role).where(
+            select(
+                Person.id,
+                Person.name,
+                Person.active,
+                Person.role,
+                Person.email,
+                Person.grade,
+                Person.part_time,
+                Agency.kind,
+            )
+            .join(Agency, Agency.id == Person.agency_id)
+            .where(
                 or_(
                     Person.id.in_(named),
                     Person.active.is_(True) & Person.role.ilike("%keyworker%"),
+                    Person.email.in_(list(holders)),
                 )
             )
         )
@@ -178,9 +211,11 @@ async def load(
                 left_on=row.left_on,
                 leaving_reason=row.leaving_reason,
                 rating=row.rating,
+                preventive_only=bool(row.preventive_only),
             )
             for row in people
         ),
+        support=tuple(Change(yp, at, kind, order) for yp, at, kind, order in support),
         ratings=tuple(Change(yp, at, rating, order) for yp, at, rating, order in ratings),
         keyworkers=tuple(Change(yp, at, kw, order) for yp, at, kw, order in keyworkers),
         admissions=tuple(AdmissionRow(*row) for row in admissions),
@@ -204,6 +239,12 @@ async def load(
                 id=row.id,
                 name=row.name,
                 listed=bool(row.active) and "keyworker" in row.role.lower(),
+                email=row.email,
+                role=row.role or "Keyworker",
+                grade=row.grade,
+                part_time=row.part_time,
+                agency_kind=row.kind,
+                active=bool(row.active),
             )
             for row in directory
         ),
@@ -226,6 +267,7 @@ async def quarterly(
         register=register,
         start=calendar.at_local(quarter.start, time(0)),
         end=calendar.at_local(as_at + timedelta(days=1), time(0)),
+        holders=[post.person for post in policy.workforce if post.person],
     )
     return build(data, quarter=quarter, today=today, calendar=calendar, rules=rules_of(policy))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.dates import format_numeric
 from bot.messages import Attachment, Context, Fact, Facts, Header, Message, plain
-from commands.report.figures import CATEGORIES, PROVISIONAL, Percent, QuarterlyReport
+from commands.report.figures import PROVISIONAL, RATED, Percent, QuarterlyReport
 from commands.report.tables import CATEGORY_LABEL, cell_text
 
 SHORT_LABEL = {**CATEGORY_LABEL, "blue": "Blue"}
@@ -18,9 +18,14 @@ def facts(report: QuarterlyReport) -> tuple[Fact, ...]:
     total = report.on_register_total.total
     mix = ", ".join(
         f"{SHORT_LABEL[c]} {report.on_register[c].total}"
-        for c in CATEGORIES
+        for c in RATED
         if report.on_register[c].total
     )
+    apart = []
+    if report.inpatients.total:
+        apart.append(f"inpatients {report.inpatients.total}")
+    if report.on_register["unrated"].total:
+        apart.append(f"not yet rated {report.on_register['unrated'].total}")
     target = report.rules.target_percent
     covered = Percent(report.red_amber_with_keyworker.total, report.red_amber.total)
     met = covered.meets(target)
@@ -34,7 +39,12 @@ def facts(report: QuarterlyReport) -> tuple[Fact, ...]:
     caseloads += f"; over the limit of {limit}: {', '.join(over) if over else 'nobody'}"
     actions = report.actions_total
     return (
-        Fact(label="On the DSR", value=f"{total}" + (f" ({mix})" if mix else "")),
+        Fact(
+            label="On the DSR",
+            value=f"{total}"
+            + (f" ({mix})" if mix else "")
+            + (f"; apart from them, {', '.join(apart)}" if apart else ""),
+        ),
         Fact(
             label="Red or Amber with a named keyworker",
             value=f"{report.red_amber_with_keyworker.total} of {report.red_amber.total} "
@@ -55,8 +65,9 @@ def facts(report: QuarterlyReport) -> tuple[Fact, ...]:
         ),
         Fact(
             label="Keyworking support",
-            value=f"{report.supported_total.total} supported in the quarter; "
-            f"{report.stepped_down.total} stepped down",
+            value=f"{report.supported_total.total} supported in the quarter "
+            f"({report.supported['preventive'].total} preventive); "
+            f"{report.stepped_down.total} stepped back",
         ),
         Fact(label="Caseloads", value=caseloads),
         Fact(

@@ -195,7 +195,7 @@ def test_a_fresh_area_from_policy_to_report_without_the_demo(
     assert report.returncode == 0, report.stderr
     [document] = tmp_path.glob("northshire-dsr-keyworking-*.md")
     text = document.read_text(encoding="utf-8")
-    assert "Register: Northshire DSR (Northshire)." in text
+    assert "Area: Northshire (register: Northshire DSR)." in text
     assert "synthetic" not in text
     demo = run(["demo", "seed"], tmp_path, env)
     assert demo.returncode == 2

@@ -46,9 +46,16 @@ def test_the_quarterly_report_is_written_where_asked(
     assert "has not finished" in result.stderr  # the quarter is still running
     markdown = (out / f"{base}.md").read_text(encoding="utf-8")
     assert "**Provisional – not NHSE-specified.**" in markdown
-    assert "| Total on the DSR | 3 | 2 | 5 |" in markdown  # the demo area
+    # The demo area: Red, Amber and Green are four, the inpatient is in row 2.
+    assert "| Total on the DSR (Red, Amber and Green) | 3 | 1 |" in markdown
+    assert "| Inpatients | 0 | 1 |" in markdown
     workbook = load_workbook(out / f"{base}.xlsx")
-    assert workbook["on-the-dsr"]["D8"].value == 5
+    assert workbook.sheetnames[:3] == ["Table 1", "Section 2", "Section 3"]
+    assert [workbook["Table 1"].cell(row=9, column=c).value for c in (1, 2, 3)] == [
+        "Total on the DSR (Red, Amber and Green)",
+        3,
+        1,
+    ]
 
     last = Quarter.last_completed(london_today())
     one = run(["report", "quarterly", "--format", "md", "--out", str(tmp_path)], tmp_path, env)

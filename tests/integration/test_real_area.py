@@ -84,9 +84,13 @@ async def test_a_fresh_area_works_without_the_demo_and_reports_name_it(area: Are
     report = await area.report("2026-Q3")
     assert (report.register, report.area) == ("Northshire DSR", "Northshire")
     files = {f.filename.rsplit(".", 1)[-1]: f.content for f in documents(report, Format.all)}
-    assert "Register: Northshire DSR (Northshire)." in files["md"].decode()
-    cover = load_workbook(io.BytesIO(files["xlsx"]))["Report"]
-    assert "Register: Northshire DSR (Northshire)." in [row[0].value for row in cover.iter_rows()]
+    assert "Area: Northshire (register: Northshire DSR)." in files["md"].decode()
+    workbook = load_workbook(io.BytesIO(files["xlsx"]))
+    cover = workbook["About"]
+    assert "Area: Northshire (register: Northshire DSR)." in [
+        row[0].value for row in cover.iter_rows()
+    ]
+    assert "Area: Northshire" in str(workbook["Table 1"]["A2"].value)
     assert b"synthetic" not in files["md"] + files["html"]
     agenda = await say(h, PRIYA, "/dsr agenda preview")
     assert agenda.startswith("*DSR review agenda — Northshire — Mon 23 Nov*"), agenda

@@ -87,7 +87,11 @@ async def test_the_chair_gets_the_quarter_as_it_stood_with_its_files(harness: Ha
     assert "On the DSR: 2 (Red 1, Amber 1)" in message.text
     assert "Red or Amber with a named keyworker: 2 of 2 (100%; target 90%: met)" in message.text
     assert "Admissions: 1 new, 0 readmissions; 1 discharge" in message.text
-    assert "Keyworking support: 3 supported in the quarter; 1 stepped down" in message.text
+    # YP-0102 was Green with a keyworker, not recorded as preventive: not in the total.
+    assert (
+        "Keyworking support: 2 supported in the quarter (0 preventive); 1 stepped back"
+        in message.text
+    )
     assert [a.filename for a in message.attachments] == [
         "default-register-keyworking-2026-27-q2.csv",
         "default-register-keyworking-2026-27-q2.xlsx",
@@ -101,15 +105,17 @@ async def test_the_chair_gets_the_quarter_as_it_stood_with_its_files(harness: Ha
 
     xlsx = next(a for a in message.attachments if a.filename.endswith(".xlsx"))
     workbook = load_workbook(io.BytesIO(base64.b64decode(xlsx.content_b64)))
-    rows = {r[0]: r[1:] for r in workbook["on-the-dsr"].iter_rows(min_row=3, values_only=True)}
-    assert rows["Red"] == (1, 0, 1)  # YP-0100, Red since 15/07
-    assert rows["Amber"] == (0, 1, 1)  # YP-0101, home and Amber since 01/09
-    assert rows["Total on the DSR"] == (1, 1, 2)  # YP-0102 stepped down on 18/09
+    rows = {r[0]: r[1:3] for r in workbook["Table 1"].iter_rows(min_row=5, values_only=True)}
+    assert rows["Red"] == (1, 0)  # YP-0100, Red since 15/07
+    assert rows["Amber"] == (0, 1)  # YP-0101, home and Amber since 01/09
+    assert rows["Total on the DSR (Red, Amber and Green)"] == (1, 1)  # YP-0102 stepped down
     caseloads = {
-        r[0]: r[1:3] for r in workbook["caseloads"].iter_rows(min_row=3, values_only=True) if r[0]
+        r[2]: r[8:10]
+        for r in workbook["Section 2"].iter_rows(values_only=True)
+        if r[0] and str(r[0]).isdigit()
     }
-    assert caseloads["Kim Lee"] == (1, 1)  # YP-0100 (Ade's only from 05/10); YP-0102
-    assert caseloads["Ade Okafor"] == (1, 0)  # YP-0101
+    assert caseloads["KL"] == (1, 1)  # Kim: YP-0100 (Ade's only from 05/10); YP-0102
+    assert caseloads["AO"] == (1, 0)  # Ade: YP-0101
 
     async with h.app.db.reader() as session:
         audit = (

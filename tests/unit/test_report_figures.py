@@ -50,6 +50,7 @@ CAL = WorkingCalendar()
 Q2 = Quarter(2026, 2)
 TODAY = date(2026, 11, 23)
 GOLDEN = Path(__file__).parent / "golden" / "report_quarterly.md"
+TABLE_1 = "Table 1: Children and young people on the DSR with a named keyworker"
 KIM, ADE, SOL, TOM = 1, 2, 3, 4
 
 
@@ -201,8 +202,8 @@ def md_tables(markdown: str) -> dict[str, list[list[str]]]:
     found: dict[str, list[list[str]]] = {}
     heading = ""
     for line in markdown.splitlines():
-        if line.startswith("## "):
-            heading = line[3:]
+        if line.startswith(("## ", "### ")):
+            heading = line.split(" ", 1)[1]
         elif line.startswith("|") and not re.fullmatch(r"\|[-:|]+\|", line):
             cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
             found.setdefault(heading, []).append(cells)
@@ -220,17 +221,29 @@ def test_on_the_dsr_by_rating_and_age_band_as_at_the_end_of_the_quarter() -> Non
     assert r.on_register["green"] == ByBand(0, 1)  # E, Green after discharge
     assert r.on_register["unrated"] == ByBand(1, 0)  # J
     assert r.on_register["blue"] == ByBand(2, 0)  # D, and F by its admission on 30/09
-    assert r.on_register_total == ByBand(5, 3)
+    # Table 1's total is Red, Amber and Green: inpatients are row 2, J is apart.
+    assert r.on_register_total == ByBand(2, 3)
+    table = md_tables(as_markdown(r))[TABLE_1]
+    assert ["Total on the DSR (Red, Amber and Green)", "2", "3"] in table
 
 
 def test_named_keyworkers_against_the_target() -> None:
     r = report()
     assert r.red_amber == ByBand(2, 2) and r.red_amber_with_keyworker == ByBand(1, 1)
+    assert r.red_with_keyworker == ByBand(1, 0)  # A (Kim); C has none
+    assert r.amber_with_keyworker == ByBand(0, 1)  # B (Sol); L's came after
     assert r.inpatients == ByBand(2, 0) and r.inpatients_with_keyworker == ByBand(1, 0)
-    tables = md_tables(as_markdown(r))["Named keyworkers"]
-    assert ["Red or Amber with a named keyworker (%)", "50%", "50%", "50%"] in tables
-    assert ["Meets the 90% target", "No", "No", "No"] in tables
-    assert ["Inpatients with a named keyworker (%)", "50%", "n/a", "50%"] in tables
+    table = md_tables(as_markdown(r))[TABLE_1]
+    assert ["Red with a named keyworker", "1", "0"] in table
+    assert ["Amber with a named keyworker", "0", "1"] in table
+    assert ["Red and Amber with a named keyworker", "1", "1"] in table
+    assert [
+        "% of Red and Amber with a named keyworker (target 90%)",
+        "50% (1/2)",
+        "50% (1/2)",
+    ] in table
+    assert ["Meets the 90% target", "No", "No"] in table
+    assert ["% of inpatients with a named keyworker", "50% (1/2)", "n/a"] in table
 
 
 def test_admissions_readmissions_across_the_quarter_boundary_and_discharges() -> None:
@@ -246,23 +259,26 @@ def test_keyworking_support_in_the_quarter_and_step_downs() -> None:
     r = report()
     assert r.supported["red"] == ByBand(1, 0)  # A
     assert r.supported["amber"] == ByBand(1, 1)  # G (stepped down 15/09), B
-    assert r.supported["green"] == ByBand(0, 2)  # E, H (removed 10/08)
     assert r.supported["blue"] == ByBand(1, 0)  # D
-    assert r.supported_total == ByBand(3, 3)
+    assert r.supported["preventive"] == ByBand(0, 0)  # none recorded
+    assert r.supported_total == ByBand(3, 1)
+    # E and H had keyworkers while Green, not recorded as preventive: apart.
+    assert r.supported["other"] == ByBand(0, 2)
+    assert "Not in the total: 2 with a named keyworker" in as_markdown(r)
     assert r.stepped_down == ByBand(1, 0)  # G only: H was removed, K left before
 
 
 def test_caseloads_per_keyworker_at_the_end_of_the_quarter() -> None:
     r = report()
     assert [(k.name, k.caseload, k.step_downs, k.over_limit) for k in r.keyworkers] == [
-        ("Kim Lee", 2, 0, False),  # A, D (B and L only came to Kim after)
-        ("Ade Okafor", 1, 0, False),  # E
-        ("Sol Byrne", 1, 1, False),  # B; G's step-down
-        ("Tom Hale", 0, 0, False),  # in the directory, no caseload
+        ("KL", 2, 0, False),  # Kim Lee: A, D (B and L only came to Kim after)
+        ("AO", 1, 0, False),  # Ade Okafor: E
+        ("SB", 1, 1, False),  # Sol Byrne: B; G's step-down
+        ("TH", 0, 0, False),  # Tom Hale: in the directory, no caseload
     ]
     assert r.caseload_median == 1.0 and not r.uneven  # 2 is not more than twice 1
-    assert r.without_keyworker == 4  # C, F, J, L
-    tight = report(rules=Rules(caseload_limit=1))
+    assert r.without_keyworker == ByBand(3, 1)  # F, J, L; C (18 since September)
+    tight = report(rules=Rules(caseload_limit=1, workforce_names="names"))
     assert [k.name for k in tight.keyworkers if k.over_limit] == ["Kim Lee"]
 
 
@@ -316,7 +332,7 @@ def test_percentages_of_nobody_read_n_a_and_an_empty_quarter_says_so() -> None:
     assert empty.empty
     text = as_markdown(empty)
     assert "Nothing was recorded on this register for Q2 2026/27" in text
-    assert "| Red or Amber with a named keyworker (%) | n/a | n/a | n/a |" in text
+    assert "| % of Red and Amber with a named keyworker (target 90%) | n/a | n/a |" in text
     assert "| All agencies | 0 | 0 | 0 | n/a | 0 | 0 | 0 | 0 |" in text
     for document in documents(empty, Format.all):  # every file is still made
         assert document.content
@@ -325,7 +341,7 @@ def test_percentages_of_nobody_read_n_a_and_an_empty_quarter_says_so() -> None:
 def test_a_quarter_still_running_is_figured_as_at_today() -> None:
     r = build(area(), quarter=Quarter(2026, 3), today=TODAY, calendar=CAL, rules=Rules())
     assert r.in_progress and r.as_at == TODAY
-    assert r.on_register_total.total == 9  # I joined on 05/10
+    assert sum(c.total for c in r.on_register.values()) == 9  # I joined on 05/10
     assert r.notes[0].startswith("Q3 2026/27 has not finished")
 
 
@@ -356,24 +372,73 @@ def _shown(cell: object, number_format: str) -> str:
     return str(cell)
 
 
-def test_the_xlsx_opens_and_its_cells_equal_the_markdown_figures() -> None:
+def sheet_rows(sheet: object) -> list[list[str]]:
+    """Every row of a sheet as a spreadsheet displays it (trailing blanks dropped)."""
+    rows = []
+    for row in sheet.iter_rows():  # type: ignore[attr-defined]
+        cells = [_shown(c.value, c.number_format) for c in row]
+        while cells and cells[-1] == "":
+            cells.pop()
+        rows.append(cells)
+    return rows
+
+
+def xlsx_tables(workbook: object) -> dict[str, list[list[str]]]:
+    """Each table of the workbook by the heading above it (as md_tables): the
+    header row, then its rows, as displayed."""
+    found: dict[str, list[list[str]]] = {}
+    for sheet in workbook.worksheets:  # type: ignore[attr-defined]
+        rows = sheet_rows(sheet)
+        heading = ""
+        n = 0
+        while n < len(rows):
+            row = rows[n]
+            if n == 1:  # the line under the sheet's title: the area, quarter and status
+                n += 1
+                continue
+            if len(row) == 1 and row[0]:
+                heading = row[0]
+            elif len(row) > 1 and heading not in found:
+                width = len(row)
+                table = [row]
+                n += 1
+                while n < len(rows) and rows[n] and (len(rows[n]) > 1 or rows[n][0][:1].isdigit()):
+                    table.append((rows[n] + [""] * width)[:width])
+                    n += 1
+                found[heading] = table
+                continue
+            n += 1
+    return found
+
+
+def _as_in_a_spreadsheet(markdown_cell: str) -> str:
+    """A Markdown cell as the spreadsheet shows it: headings unbolded, a
+    percentage without its numerator and denominator (the rows above)."""
+    return re.sub(r" \(\d+/\d+\)$", "", markdown_cell.strip("*"))
+
+
+def test_the_xlsx_has_the_returns_sections_in_order_and_the_markdowns_figures() -> None:
     r = report()
     workbook = load_workbook(io.BytesIO(as_xlsx(r)))
-    expected = md_tables(as_markdown(r))
-    assert workbook.sheetnames[0] == "Report"
-    assert workbook["Report"]["A2"].value == "Provisional – not NHSE-specified."
-    assert len(workbook.sheetnames) == 1 + len(expected)
-    for name in workbook.sheetnames[1:]:
-        sheet = workbook[name]
-        title = str(sheet["A1"].value)
-        rows = [
-            [_shown(c.value, c.number_format) for c in row]
-            for row in sheet.iter_rows(min_row=2, max_row=1 + len(expected[title]))
-        ]
-        assert rows == expected[title], title
-    coverage = workbook["keyworkers-named"]
-    assert coverage["B5"].value == 0.5 and coverage["B5"].number_format == "0%"
-    assert coverage["C9"].value == "n/a"
+    assert workbook.sheetnames == [
+        "Table 1",
+        "Section 2",
+        "Section 3",
+        "Not in the return",
+        "About",
+    ]
+    assert workbook["About"]["A2"].value == "Provisional – not NHSE-specified."
+    assert "Provisional – not NHSE-specified." in str(workbook["Table 1"]["A2"].value)
+    expected = {
+        heading: [[_as_in_a_spreadsheet(c) for c in row] for row in rows]
+        for heading, rows in md_tables(as_markdown(r)).items()
+    }
+    assert xlsx_tables(workbook) == expected
+    table_1 = workbook["Table 1"]
+    assert table_1["A5"].value == "1. On the DSR at the end of the quarter"
+    assert str(table_1["A13"].value).startswith("% of Red and Amber")
+    assert table_1["B13"].value == 0.5 and table_1["B13"].number_format == "0%"
+    assert table_1["C18"].value == "n/a"  # 18-25 inpatients: nobody
 
 
 def test_the_csv_has_one_figure_a_line() -> None:
@@ -384,18 +449,28 @@ def test_the_csv_has_one_figure_a_line() -> None:
         "column": "",
         "value": "Provisional – not NHSE-specified",
     }
+    assert {"table": "report", "row": "area", "column": "", "value": "Synthetic"} in rows
     assert {
-        "table": "on-the-dsr",
-        "row": "Total on the DSR",
-        "column": "Total",
-        "value": "8",
+        "table": "table-1",
+        "row": "Total on the DSR (Red, Amber and Green)",
+        "column": "18–25",
+        "value": "3",
     } in rows
     assert {
-        "table": "caseloads",
-        "row": "Sol Byrne",
-        "column": "Step-downs in the quarter",
+        "table": "table-1",
+        "row": "% of Red and Amber with a named keyworker (target 90%)",
+        "column": "Under 18",
+        "value": "50% (1/2)",
+    } in rows
+    assert {
+        "table": "workforce",
+        "row": "3",
+        "column": "Stepped down in the quarter",
         "value": "1",
     } in rows
+    assert {"table": "workforce", "row": "3", "column": "Initials", "value": "SB"} in rows
+    # Headings are not figures.
+    assert not [row for row in rows if row["row"].startswith("1. On the DSR")]
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -420,13 +495,13 @@ def test_the_pictures_are_small_pngs_that_say_what_they_show() -> None:
         assert 500 <= width <= 1000 and 200 <= height <= 800
         assert len(picture.png) < 150_000
     caseloads = drawn["caseloads"]
-    assert "Over the limit: Kim Lee" in caseloads.alt
+    assert "Over the limit: KL" in caseloads.alt  # initials, as in the workforce table
     assert "more than twice the median" in caseloads.alt
     assert "CAMHS 2; Children's Social Care 1" in drawn["overdue-by-agency"].alt
     html = as_html(r, tuple(drawn.values()))
     assert html.count('src="data:image/png;base64,') == 3
     assert "Provisional – not NHSE-specified" in html
-    assert '<td class="flag">Over the limit of 20</td>' in html
+    assert "Caseload limit 20; over it: KL." in html
 
 
 def test_file_names_carry_the_register_and_quarter_only() -> None:
@@ -446,58 +521,58 @@ def test_file_names_carry_the_register_and_quarter_only() -> None:
 # -- a synthetic area shaped like a real service's published quarter ----------------
 
 # A pilot site's quarterly keyworking progress report to NHS England
-# (DOMAIN.md, K5) gives, for under-18s and 18-25s: Red/Amber on the DSR and
-# how many have a named keyworker against 90%, the same for inpatients,
-# admissions and readmissions, everyone receiving keyworking support by
-# rating, the number stepped back, and each keyworker's caseload and
-# step-downs. This is that table for a synthetic area, as published.
+# (DOMAIN.md, K5 and R6) gives, for under-18s and 18-25s: on the DSR by
+# rating, Red and Amber with a named keyworker against 90%, the same for
+# inpatients, admissions and re-admissions; everyone receiving keyworking
+# support by Red, Amber, inpatients and preventive, the number stepped back;
+# and each keyworker's caseload and step-downs. This is that return for a
+# synthetic area, as published (tests/e2e/test_cli_return.py brings a whole
+# history in with `register import` instead).
 PUBLISHED = """\
-## Named keyworkers
+|  | Under 18 | 18–25 |
+|---|---:|---:|
+| **1. On the DSR at the end of the quarter** |  |  |
+| Red | 5 | 2 |
+| Amber | 13 | 5 |
+| Green | 2 | 2 |
+| Total on the DSR (Red, Amber and Green) | 20 | 9 |
+| Red with a named keyworker | 4 | 2 |
+| Amber with a named keyworker | 13 | 4 |
+| Red and Amber with a named keyworker | 17 | 6 |
+| % of Red and Amber with a named keyworker (target 90%) | 94% (17/18) | 86% (6/7) |
+| Meets the 90% target | Yes | No |
+| **2. Inpatients** |  |  |
+| Inpatients | 3 | 1 |
+| Inpatients with a named keyworker | 3 | 1 |
+| % of inpatients with a named keyworker | 100% (3/3) | 100% (1/1) |
+| **3. Admissions in the quarter** |  |  |
+| New admissions | 1 | 0 |
+| Re-admissions (within 12 months of a discharge) | 1 | 0 |
 
-|  | Under 18 | 18–25 | Total |
-|---|---:|---:|---:|
-| Red or Amber | 18 | 7 | 25 |
-| Red or Amber with a named keyworker | 17 | 6 | 23 |
-| Red or Amber with a named keyworker (%) | 94% | 86% | 92% |
-| Meets the 90% target | Yes | No | Yes |
-| Inpatients (Blue) | 3 | 1 | 4 |
-| Inpatients with a named keyworker | 3 | 1 | 4 |
-| Inpatients with a named keyworker (%) | 100% | 100% | 100% |
+### 2a. Receiving keyworking support during the quarter
 
-## Admissions in the quarter
+|  | Under 18 | 18–25 |
+|---|---:|---:|
+| Red | 4 | 2 |
+| Amber | 15 | 5 |
+| Inpatients | 3 | 1 |
+| Preventive | 2 | 3 |
+| Total receiving keyworking support | 24 | 11 |
+| Stepped back in the quarter (outcomes met) | 2 | 2 |
 
-|  | Under 18 | 18–25 | Total |
-|---|---:|---:|---:|
-| New admissions | 1 | 0 | 1 |
-| Readmissions (within 12 months of a discharge) | 1 | 0 | 1 |
-| All admissions | 2 | 0 | 2 |
-| Discharges | 0 | 0 | 0 |
+### 2b. Workforce
 
-## Receiving keyworking support in the quarter
+| Post | Role | Name | Employer | Grade | Part-time | Vacant | New starter | Current caseload \
+| Stepped down in the quarter |
+|---|---|---|---|---|---|---|---|---:|---:|
+| 1 | Keyworker | Keyworker A | Not recorded |  |  |  |  | 14 | 2 |
+| 2 | Keyworker | Keyworker B | Not recorded |  |  |  |  | 7 | 1 |
+| 3 | Keyworker | Keyworker C | Not recorded |  |  |  |  | 5 | 1 |
+| 4 | Keyworker | Keyworker D | Not recorded |  |  |  |  | 3 | 0 |
+| 5 | Keyworker | Keyworker E | Not recorded |  |  |  |  | 2 | 0 |
 
-|  | Under 18 | 18–25 | Total |
-|---|---:|---:|---:|
-| Red | 4 | 2 | 6 |
-| Amber | 15 | 5 | 20 |
-| Green (preventive) | 2 | 3 | 5 |
-| Inpatients (Blue) | 3 | 1 | 4 |
-| Not yet rated | 0 | 0 | 0 |
-| Total receiving keyworking support | 24 | 11 | 35 |
-| Stepped down (outcomes met, support ended) | 2 | 2 | 4 |
-
-## Keyworkers: caseload at the end of the quarter and step-downs in it
-
-| Keyworker | Caseload | Step-downs in the quarter | Flag |
-|---|---:|---:|---|
-| Keyworker A | 14 | 2 | Over the limit of 12 |
-| Keyworker B | 7 | 1 |  |
-| Keyworker C | 5 | 1 |  |
-| Keyworker D | 3 | 0 |  |
-| Keyworker E | 2 | 0 |  |
-
-Caseload limit 12. Uneven: the largest caseload (14) is more than twice the median (5). \
-Young people on the DSR without a named keyworker: 2.
-"""
+Caseload limit 12; over it: Keyworker A. Uneven: the largest caseload (14) is more than twice \
+the median (5)."""
 
 
 def published_area() -> ReportData:
@@ -518,7 +593,7 @@ def published_area() -> ReportData:
     )
     # Caseloads 14, 7, 5, 3, 2 in that order among those with a keyworker.
     loads = [1] * 14 + [2] * 7 + [3] * 5 + [4] * 3 + [5] * 2
-    people, ratings, keyworkers, admissions = [], [], [], []
+    people, ratings, keyworkers, admissions, support = [], [], [], [], []
     n = 0
     for rating, band, has_keyworker in spec:
         n += 1
@@ -526,6 +601,8 @@ def published_area() -> ReportData:
         ratings.append(Change(n, at("01/04/2026"), rating))
         if has_keyworker:
             keyworkers.append(Change(n, at("01/04/2026"), loads.pop(0)))
+        if rating == "green":  # keyworking for the Green is recorded as preventive
+            support.append(Change(n, at("01/04/2026"), "preventive"))
         if rating == "blue":
             admissions.append(AdmissionRow(n, on("01/04/2026")))
     # This quarter's admissions: one new, one a readmission (discharged in May).
@@ -546,6 +623,8 @@ def published_area() -> ReportData:
         people.append(yp(n, band, "01/04/2026", left_on=on(left), leaving_reason="stepped-down"))
         ratings.append(Change(n, at("01/04/2026"), rating))
         keyworkers.append(Change(n, at("01/04/2026"), keyworker))
+        if rating == "green":
+            support.append(Change(n, at("01/04/2026"), "preventive"))
     names = tuple(KeyworkerRow(i, f"Keyworker {'ABCDE'[i - 1]}", listed=True) for i in range(1, 6))
     return ReportData(
         register="Synthetic Pilot",
@@ -554,14 +633,15 @@ def published_area() -> ReportData:
         keyworkers=tuple(keyworkers),
         admissions=tuple(admissions),
         people=names,
+        support=tuple(support),
     )
 
 
 def test_a_synthetic_area_reproduces_its_published_quarter_exactly() -> None:
-    r = report(published_area(), rules=Rules(caseload_limit=12))
+    r = report(published_area(), rules=Rules(caseload_limit=12, workforce_names="names"))
     text = as_markdown(r)
-    for block in PUBLISHED.split("\n\n## "):
-        block = block if block.startswith("## ") else "## " + block
+    for block in PUBLISHED.split("\n\n### "):
+        block = block if block.startswith("|") else "### " + block
         assert block.strip() in text, f"not reproduced:\n{block}\n--- got\n{text}"
     assert r.uneven and [k.over_limit for k in r.keyworkers] == [True] + [False] * 4
 
@@ -572,7 +652,9 @@ def test_every_format_is_labelled_provisional(fmt: Format) -> None:
         if document.media_type == "image/png":
             continue
         if document.filename.endswith(".xlsx"):
-            cover = load_workbook(io.BytesIO(document.content))["Report"]
-            assert cover["A2"].value == "Provisional – not NHSE-specified."
+            workbook = load_workbook(io.BytesIO(document.content))
+            assert workbook["About"]["A2"].value == "Provisional – not NHSE-specified."
+            for sheet in workbook.sheetnames[:-1]:
+                assert "Provisional – not NHSE-specified." in str(workbook[sheet]["A2"].value)
         else:
             assert "Provisional – not NHSE-specified" in document.content.decode("utf-8-sig")
