@@ -25,6 +25,7 @@ from store.models import (
     ImportedEvent,
     KeyworkerChange,
     RatingChange,
+    SupportChange,
     YoungPerson,
 )
 from tests.conftest import MONDAY, Harness
@@ -89,6 +90,7 @@ class Area:
                     Admission,
                     AuditEvent,
                     ImportedEvent,
+                    SupportChange,
                 )
             }
 

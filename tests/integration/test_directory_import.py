@@ -116,6 +116,69 @@ async def test_two_spellings_of_one_new_agency_in_one_file_are_one_agency(db: Da
     assert (await counts(db))[1] == 1
 
 
+async def test_the_workforce_columns_are_read_and_kept_when_left_out(db: Database) -> None:
+    text = (
+        "Name,Email,Organisation,Job title,Pay grade,Part-time,Agency type\n"
+        "Kim Lee,kim.lee@example.org,Keyworking Service,Keyworker,Band 6,no,NHS trust\n"
+        "Ade Okafor,ade.okafor@example.org,Keyworking Service,Keyworker,Band 5,yes,\n"
+        "Sol Byrne,sol.byrne@example.org,Brightpath,Keyworker,,,charity\n"
+    )
+    assert (await run_import(db, text.encode())).added == 3
+    async with db.reader() as session:
+        people = {p.email: p for p in (await session.scalars(select(Person))).all()}
+        assert (people[KIM].grade, people[KIM].part_time) == ("Band 6", False)
+        assert (
+            people["ade.okafor@example.org"].grade,
+            people["ade.okafor@example.org"].part_time,
+        ) == (
+            "Band 5",
+            True,
+        )
+        assert people["sol.byrne@example.org"].grade is None
+        kinds = {a.name: a.kind for a in (await session.scalars(select(Agency))).all()}
+        assert kinds == {"Keyworking Service": "nhs", "Brightpath": "third-sector"}
+    # An HR export without the columns changes none of it; a new kind is audited.
+    again = (
+        HEADER
+        + "Kim Lee,kim.lee@example.org,Keyworking Service,Keyworker,\n"
+        + "Sol Byrne,sol.byrne@example.org,Brightpath,Keyworker,\n"
+    )
+    assert (await run_import(db, again.encode())).unchanged == 2
+    moved = (
+        "name,email,agency,role,agency_kind\n"
+        "Kim Lee,kim.lee@example.org,Keyworking Service,Keyworker,LA\n"
+    )
+    assert (await run_import(db, moved.encode())).unchanged == 1
+    async with db.reader() as session:
+        kim = await queries.person_by_email(session, email=KIM)
+        assert kim is not None and kim.grade == "Band 6" and kim.agency.kind == "local-authority"
+        [event] = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.verb == "directory.agency"))
+        ).all()
+        assert (event.before, event.after) == (
+            {"name": "Keyworking Service", "kind": "nhs"},
+            {"name": "Keyworking Service", "kind": "local-authority"},
+        )
+
+
+async def test_bad_workforce_columns_are_refused_by_line(db: Database) -> None:
+    text = (
+        "name,email,agency,part_time,agency_kind\n"
+        "Kim Lee,kim.lee@example.org,Keyworking Service,no,nhs\n"
+        "Ade Okafor,ade.okafor@example.org,Keyworking Service,no,third sector\n"
+        "Sol Byrne,sol.byrne@example.org,Brightpath,sometimes,hospital\n"
+    )
+    before = await counts(db)
+    report = await run_import(db, text.encode())
+    assert report.problems == [
+        "line 3: Keyworking Service is nhs on line 2; give each agency one agency_kind.",
+        "line 4: part_time is yes or no, not 'sometimes'.",
+        "line 4: I don't know the agency kind 'hospital'; use nhs, local-authority, "
+        "third-sector, independent or other.",
+    ]
+    assert await counts(db) == before
+
+
 async def test_an_nhs_number_in_any_field_is_refused_by_line_and_nothing_is_written(
     db: Database,
 ) -> None:
@@ -142,6 +205,7 @@ async def test_directory_add_refuses_an_nhs_number_in_any_field(db: Database) ->
         {"name": f"Pat {spaced(number)}"},
         {"role": f"Nurse {number}"},
         {"agency": f"CAMHS {number}"},
+        {"grade": f"Band {number}"},
     ):
         values = {"name": "Pat Lee", "agency": "CAMHS", "role": "Nurse", **fields}
         async with db.transaction() as session:
@@ -155,6 +219,33 @@ async def test_directory_add_refuses_an_nhs_number_in_any_field(db: Database) ->
                     **values,
                 )
     assert await counts(db) == (0, 0, 0)
+
+
+async def test_directory_add_sets_the_grade_and_part_time_and_keeps_them_when_left_out(
+    db: Database,
+) -> None:
+    for grade, part_time, outcome in (
+        ("Band 6", True, "added"),
+        (None, None, "unchanged"),
+        ("Band 7", None, "updated"),
+    ):
+        async with db.transaction() as session:
+            said = await upsert_person(
+                session,
+                email=KIM,
+                name="Kim Lee",
+                agency="Keyworking Service",
+                role="Keyworker",
+                manager_email=None,
+                now=MONDAY,
+                actor_label="cli:tester",
+                grade=grade,
+                part_time=part_time,
+            )
+        assert said == outcome
+    async with db.reader() as session:
+        kim = await queries.person_by_email(session, email=KIM)
+        assert kim is not None and (kim.grade, kim.part_time) == ("Band 7", True)
 
 
 async def test_check_reports_every_problem_and_what_it_would_do_writing_nothing(

@@ -19,6 +19,7 @@ from store.models import (
     KeyworkerChange,
     RatingChange,
     Register,
+    SupportChange,
     YoungPerson,
 )
 from tests.conftest import LONDON, MONDAY, text_of
@@ -207,6 +208,83 @@ async def test_every_broken_rule_is_refused_by_line_and_nothing_is_written(area:
         assert await area.counts() == before
 
 
+PREVENTIVE = HEADER + (
+    # P: not on the DSR; preventive from May, ended in August (counted in Q2).
+    f"DSR-0401,01/05/2026,preventive,under-18,{KIM};parental\n"
+    "DSR-0401,20/08/2026,support-ended,,Consultation complete\n"
+    # Q: Green on the DSR, preventive from June with Ade.
+    "DSR-0402,01/04/2026,joined,18-25,consent\n"
+    "DSR-0402,01/04/2026,rated,green,Settled\n"
+    f"DSR-0402,01/06/2026,preventive,,{ADE}\n"
+    # R: preventive from July (consented in June), joins the DSR on 01/09, Amber.
+    f"DSR-0403,01/07/2026,preventive,18-25,{KIM};consent;consented 2026-06-20\n"
+    "DSR-0403,01/09/2026,joined,18-25,consent\n"
+    "DSR-0403,01/09/2026,rated,amber,Tenancy at risk\n"
+)
+
+
+async def test_preventive_support_is_imported_counted_and_never_on_the_dsr(area: Area) -> None:
+    report = await area.import_history(PREVENTIVE)
+    assert report.problems == []
+    assert dict(report.applied) == {
+        "preventive": 3,
+        "support-ended": 1,
+        "joined": 2,
+        "rated": 2,
+    }
+    q2 = await area.report("2026-Q2")
+    assert q2.on_register["green"] == bands(0, 1)  # Q
+    assert q2.on_register["amber"] == bands(0, 1)  # R, on the DSR since 01/09
+    assert sum(c.total for c in q2.on_register.values()) == 2  # never P
+    assert q2.supported["preventive"] == bands(1, 1)  # P (ended in August), Q
+    assert q2.supported["amber"] == bands(0, 1)  # R, Amber by the end
+    assert {k.name: k.caseload for k in q2.keyworkers} == {"KL": 1, "AO": 1}  # R; Q
+    async with area.app.db.reader() as session:
+        found = {yp.reference: yp for yp in (await session.scalars(select(YoungPerson))).all()}
+        assert found["DSR-0401"].preventive_only and found["DSR-0401"].support is None
+        assert found["DSR-0401"].keyworker_id is None  # keyworking ended with the support
+        assert not found["DSR-0403"].preventive_only
+        assert found["DSR-0403"].consent_date == date(2026, 9, 1)
+        assert found["DSR-0403"].support == "preventive"
+    shown = await say(area, PRIYA, "/dsr show DSR-0401")
+    assert "On the DSR: No: preventive keyworking support only" in shown, shown
+    again = await area.import_history(PREVENTIVE)
+    assert (sum(again.applied.values()), again.already) == (0, 8)
+
+
+async def test_preventive_lines_obey_the_registers_rules(area: Area) -> None:
+    text = HEADER + (
+        f"DSR-0501,01/05/2026,preventive,under-18,{KIM}\n"  # 2: no consent basis
+        "DSR-0502,01/04/2026,joined,under-18,consent\n"  # 3
+        "DSR-0502,01/04/2026,rated,red,Crisis\n"  # 4
+        f"DSR-0502,01/05/2026,preventive,,{KIM}\n"  # 5: Red
+        f"DSR-0503,01/05/2026,preventive,18-25,{ADE};consent\n"  # 6
+        "DSR-0503,01/06/2026,rated,green,Settled\n"  # 7: not on the DSR
+        "DSR-0504,01/04/2026,joined,under-18,consent\n"  # 8
+        "DSR-0504,20/04/2026,support-ended,,\n"  # 9: none to end
+        f"DSR-0504,01/05/2026,preventive,18-25,{KIM}\n"  # 10: another band
+        "Jane-Smith-2011,01/05/2026,preventive,under-18,kim.lee@example.org;consent\n"  # 11
+        "DSR-0505,01/04/2026,joined,under-18,consent\n"  # 12
+        f"DSR-0505,01/05/2026,preventive,18-25,{KIM}\n"  # 13: another band
+    )
+    before = await area.counts()
+    report = await area.import_history(text)
+    said = "\n".join(report.problems)
+    assert sorted((p.split(":")[0] for p in report.problems), key=lambda s: int(s[5:])) == [
+        f"line {n}" for n in (2, 5, 7, 9, 11, 13)
+    ], said
+    assert "DSR-0501 isn't on the register: for someone not on the DSR, a `preventive` line" in said
+    assert "DSR-0502 is rated Red, so their keyworking counts as Red" in said
+    assert (
+        "DSR-0503 isn't on the DSR: they are known for preventive keyworking support only" in said
+    )
+    assert "DSR-0504 has no preventive keyworking support recorded" in said
+    assert "(later lines for DSR-0504 were not checked)" in said
+    assert "DSR-0505 is in the under-18 band then, not 18-25" in said
+    assert "That isn't a register reference this area uses" in said and "Jane" not in said
+    assert await area.counts() == before
+
+
 async def test_check_writes_nothing_and_says_what_it_would_apply(area: Area) -> None:
     before = await area.counts()
     report = await area.import_history(HISTORY, check=True)
@@ -302,8 +380,17 @@ async def history_of(area: Area) -> list[str]:
                 f"ehcp={yp.ehcp} {yp.consent_basis} {yp.consent_date} rating={yp.rating} "
                 f"rated={cal.local_date(yp.rated_at) if yp.rated_at else None} "
                 f"kw={yp.keyworker_id} turns18={yp.transition_month} left={yp.left_on} "
-                f"{yp.leaving_reason} {yp.archive_reason}"
+                f"{yp.leaving_reason} {yp.archive_reason} preventive_only={yp.preventive_only} "
+                f"support={yp.support}"
             )
+            for support in (
+                await session.scalars(
+                    select(SupportChange)
+                    .where(SupportChange.young_person_id == yp.id)
+                    .order_by(SupportChange.at, SupportChange.id)
+                )
+            ).all():
+                facts.append(f"{yp.reference} {cal.local_date(support.at)} support {support.kind}")
             for change in (
                 await session.scalars(
                     select(RatingChange)
@@ -344,7 +431,12 @@ async def test_an_imported_history_is_the_history_the_commands_write(migrated_ur
     imported = await area_on(migrated_url, register="Imported")
     try:
         lines = history(
-            young_people=14, months=9, today=MONDAY.date(), keyworkers=(KIM, ADE), seed=11
+            young_people=14,
+            months=9,
+            today=MONDAY.date(),
+            keyworkers=(KIM, ADE),
+            seed=11,
+            preventive=True,
         )
         assert {line.event for line in lines} >= {
             "joined",
@@ -354,6 +446,8 @@ async def test_an_imported_history_is_the_history_the_commands_write(migrated_ur
             "discharged",
             "stepped-down",
             "transition",
+            "preventive",
+            "support-ended",
         }
         harness = typed.harness
         for n, line in enumerate(lines):

@@ -255,6 +255,34 @@ def test_the_calendar_from_a_policy_uses_its_hours(tmp_path: Path) -> None:
     assert str(calendar.tz) == "Europe/London"
 
 
+def test_a_policy_file_sets_the_return_and_its_workforce(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "report:\n"
+        "  bands: [under-18]\n"
+        "  workforce_names: names\n"
+        "workforce:\n"
+        "  - {role: Keyworker, person: Kim.Lee@example.org, since: 2026-08-17}\n"
+        "  - {role: Keyworker, employer: Local authority, grade: Band 5, part_time: yes}\n",
+        encoding="utf-8",
+    )
+    policy = load_policy(path)
+    assert policy.report.bands == ["under-18"] and policy.report.workforce_names == "names"
+    held, vacant = policy.workforce
+    assert (held.person, held.since, held.employer) == (
+        "kim.lee@example.org",
+        date(2026, 8, 17),
+        None,
+    )
+    assert (vacant.person, vacant.employer, vacant.grade, vacant.part_time) == (
+        None,
+        "local-authority",
+        "Band 5",
+        True,
+    )
+    assert Policy().report.bands == ["under-18", "18-25"] and Policy().workforce == []
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "field"),
     [
@@ -273,6 +301,18 @@ def test_the_calendar_from_a_policy_uses_its_hours(tmp_path: Path) -> None:
         ("reviews: {inpatient_months_child: 0}\n", "reviews.inpatient_months_child"),
         ("reviews: {report_days: 10}\n", "reviews.report_days"),
         ("jobs: {chase_at: 'after lunch'}\n", "jobs.chase_at"),
+        ("report: {bands: [under-16]}\n", "report.bands.0"),
+        ("report: {bands: []}\n", "report.bands"),
+        ("report: {bands: [18-25, 18-25]}\n", "report.bands"),
+        ("report: {workforce_names: surnames}\n", "report.workforce_names"),
+        ("workforce: [{person: kim@example.org}]\n", "workforce.0.role"),
+        ("workforce: [{role: Keyworker, person: Kim Lee}]\n", "workforce.0.person"),
+        ("workforce: [{role: Keyworker, employer: hospital}]\n", "workforce.0.employer"),
+        ("workforce: [{role: Keyworker, salary: 30000}]\n", "workforce.0.salary"),
+        (
+            "workforce: [{role: A, person: kim@example.org}, {role: B, person: Kim@example.org}]\n",
+            "workforce",
+        ),
     ],
 )
 def test_a_bad_field_names_the_field_at_fault(tmp_path: Path, yaml_text: str, field: str) -> None:
