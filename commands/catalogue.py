@@ -233,9 +233,9 @@ DSR = Command(
         _do(
             Verb.DSR_SUPPORT,
             "support REF preventive [@keyworker] [--on DATE] | support REF end [--on DATE]",
-            "preventive keyworking support begins or ends (Green, or not on the DSR: someone "
-            "new needs --age-band and --consent, --consent-date as for add); counted in the "
-            "quarterly return, never on the DSR",
+            "preventive keyworking support begins or ends (Green or not yet rated, or not on "
+            "the DSR: someone new needs --age-band, --consent and --consent-date as for add); "
+            "counted in the quarterly return, never on the DSR",
         ),
         _do(
             Verb.DSR_REMOVE,

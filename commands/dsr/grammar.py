@@ -559,7 +559,10 @@ def _step_down(
 def _support(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Support:
     rest, flags = _pop_flags(rest)
     body, options = pop_options(rest, OPTIONS["support"])
-    reference, tail = _reference(body, example=SUPPORT_EXAMPLE)
+    # As typed: someone new to the register is checked against the policy's
+    # pattern (capital letters included), as for /dsr add.
+    reference, tail = first_word(body)
+    check_reference(reference, example=SUPPORT_EXAMPLE)
     word, tail = first_word(tail)
     kind = _SUPPORT_WORDS.get(word.lower())
     if kind is None:

@@ -102,19 +102,6 @@ def record(
     )
 
 
-# What can be recorded only for young people on the DSR (not for those known
-# only for preventive support), in the words of the refusal.
-ON_THE_DSR = {
-    Verb.DSR_RATE: "a rating",
-    Verb.DSR_ADMIT: "an admission",
-    Verb.DSR_DISCHARGE: "a discharge",
-    Verb.DSR_STEP_DOWN: "a step-down",
-    Verb.DSR_REMOVE: "a removal from the DSR (end their support with /dsr support REF end)",
-    Verb.DSR_OUTCOME: "a DSR meeting's decision",
-    Verb.DSR_VISIT: "a commissioner visit",
-}
-
-
 async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> YoungPerson:
     """The young person on this register, if the caller may do ``verb`` to
     their entry; with ``live``, refused if they were removed."""
@@ -130,11 +117,10 @@ async def find(unit: Unit, *, reference: str, verb: Verb, live: bool = True) -> 
             "`/dsr add REF …` adds someone.",
         )
     await authorise(unit, verb, young_person=young_person)
-    if live and verb in ON_THE_DSR:
+    needs_the_dsr = rules.NEEDS_THE_DSR.get(verb.rule.register_verb or "")
+    if live and needs_the_dsr:
         rules.check_on_the_dsr(
-            young_person.reference,
-            preventive_only=young_person.preventive_only,
-            what=ON_THE_DSR[verb],
+            young_person.reference, preventive_only=young_person.preventive_only, what=needs_the_dsr
         )
     if live and young_person.archived_at is not None:
         rules.check_still_on(

@@ -106,6 +106,18 @@ def check_step_down(reference: str, *, current: OpenAdmission | None) -> None:
 # -- keyworking support -------------------------------------------------------------
 
 PREVENTIVE = "preventive"
+# What only young people on the DSR can have recorded (not those known only
+# for preventive support), by the register change's word (as
+# ``register_rules.keyworker_may`` names them), in the words of the refusal.
+NEEDS_THE_DSR = {
+    "rate": "a rating",
+    "admit": "an admission",
+    "discharge": "a discharge",
+    "step-down": "a step-down",
+    "remove": "a removal from the DSR (end their preventive support instead)",
+    "outcome": "a DSR meeting's decision",
+    "visit": "a commissioner visit",
+}
 
 
 def check_on_the_dsr(reference: str, *, preventive_only: bool, what: str) -> None:

@@ -35,6 +35,7 @@ from commands.dsr import grammar, rules
 from commands.dsr.references import check_new_reference
 from commands.dsr.register import (
     effective_keyworker,
+    end_support,
     find,
     joined_on,
     open_admission,
@@ -105,6 +106,12 @@ def _newcomer(
     )
 
 
+def _own_only(via: Role | None) -> bool:
+    """Keyworkers record their own preventive work; naming another keyworker
+    is a register change for DSR chairs and admins (as `/dsr keyworker`)."""
+    return via not in (Role.CHAIR, Role.ADMIN)
+
+
 async def _keyworker(
     unit: Unit, young_person: YoungPerson | None, named: Person | None, *, own_only: bool
 ) -> Person:
@@ -149,9 +156,7 @@ async def start_preventive(
     new = young_person is None
     if young_person is None:
         decision = await authorise(unit, Verb.DSR_SUPPORT, newcomer=reference.upper())
-        chosen = await _keyworker(
-            unit, None, keyworker, own_only=decision.via is Role.OTHER_KEYWORKER
-        )
+        chosen = await _keyworker(unit, None, keyworker, own_only=_own_only(decision.via))
         young_person = _newcomer(unit, reference, newcomer, day=day, on=on)
         young_person.register_id = register.id
         unit.session.add(young_person)
@@ -178,9 +183,7 @@ async def start_preventive(
                 ref, joined=joined_on(unit, young_person), day=on, what="preventive support"
             )
         _check_in_order(ref, last=await _last_change(unit, young_person), day=day)
-        chosen = await _keyworker(
-            unit, young_person, keyworker, own_only=decision.via is Role.OTHER_KEYWORKER
-        )
+        chosen = await _keyworker(unit, young_person, keyworker, own_only=_own_only(decision.via))
         before = snapshot(young_person)
     at = when(unit, on)
     if young_person.keyworker_id != chosen.id:
@@ -223,10 +226,7 @@ async def end_preventive(unit: Unit, *, reference: str, on: date | None) -> Supp
     keyworker = await effective_keyworker(unit, young_person=young_person)
     before = snapshot(young_person)
     at = when(unit, on)
-    young_person.support = None
-    unit.session.add(
-        SupportChange(young_person_id=young_person.id, kind=None, actor_id=unit.actor.id, at=at)
-    )
+    end_support(unit, young_person, at=at)
     if young_person.keyworker_id is not None:
         history.set_keyworker(
             unit.session, young_person, keyworker_id=None, actor_id=unit.actor.id, at=at

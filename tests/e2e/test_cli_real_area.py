@@ -44,8 +44,9 @@ def readme_example(header: str) -> str:
     [
         (
             "reference,date,event,value,detail\n",
-            "Applied 9 events for 2 young people (2 joined, 1 keyworker, 3 rated, 1 admitted, "
-            "1 discharged, 1 stepped-down), from dated events; 0 already imported before.",
+            "Applied 11 events for 3 young people (2 joined, 1 keyworker, 3 rated, 1 preventive, "
+            "1 admitted, 1 discharged, 1 support-ended, 1 stepped-down), from dated events; 0 "
+            "already imported before.",
         ),
         (
             "reference,age_band,ehcp,",

@@ -126,6 +126,9 @@ async def test_preventive_support_is_for_green_or_not_on_the_dsr(h: Harness) -> 
     refused = await say(h, PRIYA, "/dsr support DSR-0042 preventive @kim.lee")
     assert "DSR-0042 is rated Amber, so their keyworking counts as Amber" in refused, refused
     await say(h, PRIYA, "/dsr keyworker DSR-0051 @ade.okafor")
+    # Ade records his own work; naming another keyworker is for a chair (as /dsr keyworker).
+    handing = await say(h, ADE, "/dsr support DSR-0051 preventive @kim.lee")
+    assert handing.startswith("Only a DSR chair or an admin can name another keyworker"), handing
     early = await say(h, ADE, "/dsr support DSR-0051 preventive --on 20/11")
     assert "DSR-0051 joined the register on 23/11/2026, so preventive support can't" in early
     done = await say(h, ADE, "/dsr support DSR-0051 preventive")

@@ -21,6 +21,7 @@ from commands.dsr.grammar import (
     Rate,
     Remove,
     Show,
+    Support,
     Transition,
     parse,
     parse_month,
@@ -54,6 +55,27 @@ def test_add_is_read_in_full() -> None:
         ehcp=True,
         consent_basis="parental",
         consent_date=date(2026, 11, 20),
+    )
+
+
+def test_support_begins_or_ends_with_its_keyworker_and_day() -> None:
+    kim = read("support DSR-0042 preventive @kim.lee --on 20/11")
+    assert isinstance(kim, Support) and (kim.kind, kim.on) == ("preventive", date(2026, 11, 20))
+    assert kim.keyworker is not None and kim.keyworker.value == "kim.lee"
+    new = read(f"support DSR-0100 preventive {OPTIONS}")
+    assert isinstance(new, Support) and new.keyworker is None and new.ehcp
+    assert (new.age_band, new.consent_basis, new.consent_date) == (
+        "under-18",
+        "parental",
+        date(2026, 11, 20),
+    )
+    assert read("support DSR-0042 ended") == Support(reference="DSR-0042", kind="end")
+    assert "takes only --on DATE" in refusal("support DSR-0042 end @kim.lee")
+    assert "takes only --on DATE" in refusal("support DSR-0042 end --age-band 18-25")
+    assert "it is `preventive` (support begins) or `end`" in refusal("support DSR-0042 maybe")
+    assert "name the keyworker as one @mention" in refusal("support DSR-0042 preventive Kim Lee")
+    assert "I don't know the option --setting for `/dsr support`" in refusal(
+        "support DSR-0042 preventive --setting x"
     )
 
 

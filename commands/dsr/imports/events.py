@@ -190,9 +190,11 @@ class Replay:
             left_on=found.left_on,
             stepped_down=found.leaving_reason == "stepped-down",
         )
-        if event.kind in ON_THE_DSR:
+        if event.kind in _CHANGE:
             rules.check_on_the_dsr(
-                found.reference, preventive_only=found.preventive_only, what=ON_THE_DSR[event.kind]
+                found.reference,
+                preventive_only=found.preventive_only,
+                what=rules.NEEDS_THE_DSR[_CHANGE[event.kind]],
             )
         return found
 
@@ -202,14 +204,14 @@ class Replay:
         self.applied[event.kind] += 1
 
 
-# What only young people on the DSR can have (not those known only for
-# preventive support), in the words of the refusal.
-ON_THE_DSR = {
-    "rated": "a rating",
-    "admitted": "an admission",
-    "discharged": "a discharge",
-    "stepped-down": "a step-down",
-    "removed": "a removal from the DSR (a `support-ended` line ends their support)",
+# The events that are register changes only young people on the DSR can
+# have (``rules.NEEDS_THE_DSR``), by the change's word.
+_CHANGE = {
+    "rated": "rate",
+    "admitted": "admit",
+    "discharged": "discharge",
+    "stepped-down": "step-down",
+    "removed": "remove",
 }
 
 
@@ -249,7 +251,7 @@ def _read_joined(event: Event, today: date) -> _Joined:
     parts = [part.strip() for part in event.detail.split(";") if part.strip()]
     if not parts:
         raise UserError(
-            "a `joined` line needs the consent basis in its detail: consent, best-interests "
+            f"a `{event.kind}` line needs the consent basis in its detail: consent, best-interests "
             "or parental (add ;ehcp when they have an EHCP)."
         )
     example = "consent;ehcp"
@@ -264,7 +266,7 @@ def _read_joined(event: Event, today: date) -> _Joined:
             consent_date = parse_day(rest, what="the consent date")
         else:
             raise UserError(
-                f"I don't know {part!r} in a `joined` detail: it takes the consent basis, "
+                f"I don't know {part!r} in a `{event.kind}` detail: it takes the consent basis, "
                 "then ;ehcp and ;consented DATE if they apply."
             )
     if not event.value:
@@ -277,7 +279,7 @@ def _joined(replay: Replay, event: Event, data: _Joined) -> None:
     ref = event.reference
     known = replay.entries.get(ref.upper())
     if known is not None and known.preventive_only and known.left_on is None:
-        _join_from_preventive(replay, known, event, data)
+        _join_from_preventive(replay, event, data)
         return
     if ref.upper() in replay.entries:
         found = replay.entries[ref.upper()]
@@ -289,10 +291,17 @@ def _joined(replay: Replay, event: Event, data: _Joined) -> None:
                 "please use a new reference."
             )
         raise UserError(f"{found.reference} is already on the register.")
-    check_new_reference(ref, policy=replay.policy)
+    entry = _new_entry(replay, event, data, preventive_only=False)
+    _audit_joined(replay, entry, event, data)
+
+
+def _new_entry(replay: Replay, event: Event, data: _Joined, *, preventive_only: bool) -> Entry:
+    """Someone new to the register, from this day: on the DSR, or known only
+    for preventive support."""
+    check_new_reference(event.reference, policy=replay.policy)
     rules.check_consent(consent_date=data.consent_date, joined=event.on)
     entry = Entry(
-        reference=ref,
+        reference=event.reference,
         joined=event.on,
         joined_line=event.line,
         joined_at=replay.instant(event.on),
@@ -300,8 +309,13 @@ def _joined(replay: Replay, event: Event, data: _Joined) -> None:
         ehcp=data.ehcp,
         consent_basis=data.consent_basis,
         consent_date=data.consent_date,
+        preventive_only=preventive_only,
     )
-    replay.entries[ref.upper()] = entry
+    replay.entries[event.reference.upper()] = entry
+    return entry
+
+
+def _audit_joined(replay: Replay, entry: Entry, event: Event, data: _Joined, **more: Any) -> None:
     replay.audit(
         entry,
         event,
@@ -310,35 +324,21 @@ def _joined(replay: Replay, event: Event, data: _Joined) -> None:
         ehcp=data.ehcp,
         consent=data.consent_basis,
         consent_date=data.consent_date.isoformat(),
+        **more,
     )
 
 
-def _join_from_preventive(replay: Replay, entry: Entry, event: Event, data: _Joined) -> None:
+def _join_from_preventive(replay: Replay, event: Event, data: _Joined) -> None:
     """Someone known only for preventive support joins the DSR (as `/dsr add`
     for them): on it from this day, their support and keyworker unchanged."""
-    if entry.broken:
-        raise _Skipped()
-    if entry.recorded_until is not None and event.on < entry.recorded_until:
-        replay.entry(event)  # says what is already recorded
+    entry = replay.entry(event)
     rules.check_consent(consent_date=data.consent_date, joined=event.on)
     entry.preventive_only, entry.joins_now = False, True
-    entry.joined, entry.joined_line, entry.joined_at = (
-        event.on,
-        event.line,
-        replay.instant(event.on),
-    )
+    entry.joined, entry.joined_line = event.on, event.line
+    entry.joined_at = replay.instant(event.on)
     entry.age_band, entry.ehcp = data.age_band, data.ehcp
     entry.consent_basis, entry.consent_date = data.consent_basis, data.consent_date
-    replay.audit(
-        entry,
-        event,
-        "register.add",
-        age_band=data.age_band,
-        ehcp=data.ehcp,
-        consent=data.consent_basis,
-        consent_date=data.consent_date.isoformat(),
-        was="preventive support only",
-    )
+    _audit_joined(replay, entry, event, data, was="preventive support only")
 
 
 # -- rated ------------------------------------------------------------------------
@@ -527,7 +527,7 @@ def _read_preventive(event: Event, today: date) -> _Preventive:
                 "give their age band as the value too."
             )
         consent = _read_joined(
-            Event(event.line, event.reference, event.on, "joined", band, rest), today
+            Event(event.line, event.reference, event.on, event.kind, band, rest), today
         )
     return _Preventive(email or None, band, consent)
 
@@ -591,21 +591,7 @@ def _preventive_newcomer(replay: Replay, event: Event, data: _Preventive) -> Ent
             "needs their age band as its value and, after the keyworker's email in its "
             "detail, their consent basis (kim.lee@example.org;parental)."
         )
-    check_new_reference(ref, policy=replay.policy)
-    rules.check_consent(consent_date=data.consent.consent_date, joined=event.on)
-    entry = Entry(
-        reference=ref,
-        joined=event.on,
-        joined_line=event.line,
-        joined_at=replay.instant(event.on),
-        age_band=data.age_band,
-        ehcp=data.consent.ehcp,
-        consent_basis=data.consent.consent_basis,
-        consent_date=data.consent.consent_date,
-        preventive_only=True,
-    )
-    replay.entries[ref.upper()] = entry
-    return entry
+    return _new_entry(replay, event, data.consent, preventive_only=True)
 
 
 def _support_ended(replay: Replay, event: Event, note: str) -> None:
