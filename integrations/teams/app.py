@@ -23,6 +23,7 @@ shows it). Only Teams activities from our own tenant are accepted.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -56,6 +57,10 @@ SEEN_ACTIVITIES = 2000
 SENT_PRIVATELY = "I've sent you the answer in your chat with me."
 REFUSED_PRIVATELY = "I couldn't do that; I've told you why in your chat with me."
 _TAG = re.compile(r"<[^>]+>")
+# A reply met by a rate limit or a gateway error is tried this many times in
+# all, waiting Retry-After (at most this long) between tries.
+REPLY_TRIES = 3
+REPLY_WAIT_SECONDS = 1.0
 
 
 class TeamsInbound:
@@ -270,22 +275,47 @@ class TeamsInbound:
             # A card submission is no message of its own: answer under the card.
             target = str(activity.get("replyToId") or activity.get("id") or "")
             try:
-                await self._connector.reply(
+                await self._send_reply(
                     service_url, conversation_id, target, render_activity(message)
                 )
             except TeamsApiError as exc:
                 if exc.status != 413:
                     raise
-                await self._connector.reply(
-                    service_url, conversation_id, target, shortened(message)
-                )
-        except Exception:
+                await self._send_reply(service_url, conversation_id, target, shortened(message))
+        except Exception as exc:
             reference = new_reference()
-            log.exception(
-                "teams: could not send a reply, reference %s",
-                reference,
-                extra={"reference": reference},
-            )
+            if isinstance(exc, TeamsApiError) and exc.retryable:
+                # The command itself was done; only its answer is lost, to a
+                # rate limit or an outage of the platform's: no bug of ours.
+                log.warning(
+                    "teams: a reply was not delivered after %d tries (HTTP %s), reference %s",
+                    REPLY_TRIES,
+                    exc.status,
+                    reference,
+                    extra={"reference": reference},
+                )
+            else:
+                log.exception(
+                    "teams: could not send a reply, reference %s",
+                    reference,
+                    extra={"reference": reference},
+                )
+
+    async def _send_reply(
+        self, service_url: str, conversation_id: str, target: str, activity: dict[str, Any]
+    ) -> None:
+        """Send a reply, waiting briefly through a rate limit or a passing
+        gateway error (as the Bot Framework asks), a few times at most: the
+        person is waiting for the answer, so the waits are short."""
+        for attempt in range(1, REPLY_TRIES + 1):
+            try:
+                await self._connector.reply(service_url, conversation_id, target, activity)
+                return
+            except TeamsApiError as exc:
+                if not exc.retryable or attempt == REPLY_TRIES:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else REPLY_WAIT_SECONDS
+                await asyncio.sleep(min(wait, REPLY_WAIT_SECONDS))
 
     async def _privately(self, activity: dict[str, Any], message: Message) -> None:
         sender = activity.get("from") or {}

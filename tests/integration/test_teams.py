@@ -5,6 +5,7 @@ Bot Connector and Graph calls through the outbox relay."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -506,3 +507,30 @@ async def test_a_rating_typed_in_a_network_chat_goes_to_the_asker_alone(rig: Tea
     assert "now rated Red" not in "\n".join(rig.texts(chat_id))
     priya_chat = rig.teams.personal_conversation(rig.users[PRIYA])
     assert "DSR-0043 is now rated Red" in rig.texts(priya_chat)[-1]
+
+
+async def test_an_answer_met_by_a_rate_limit_is_sent_after_the_wait_and_logged_as_no_error(
+    rig: TeamsRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    kim_chat = rig.personal(KIM)
+    rig.teams.fail_next("reply", status=429, times=2, retry_after=0)
+
+    assert await rig.say(KIM, kim_chat, "help") == 200
+
+    assert "action assign @Sam" in rig.texts(kim_chat)[-1]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_answer_the_platform_keeps_refusing_is_a_warning_with_a_reference(
+    rig: TeamsRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    kim_chat = rig.personal(KIM)
+    rig.teams.fail_next("reply", status=503, times=3, retry_after=0)
+
+    assert await rig.say(KIM, kim_chat, "help") == 200
+
+    assert rig.texts(kim_chat) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    (warning,) = [r for r in caplog.records if "reply was not delivered" in r.getMessage()]
+    assert "after 3 tries (HTTP 503)" in warning.getMessage()
+    assert getattr(warning, "reference", "").startswith("TA-")
