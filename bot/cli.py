@@ -50,7 +50,13 @@ report_cli = typer.Typer(
     help="Reports for commissioners and boards (provisional – not NHSE-specified).",
     no_args_is_help=True,
 )
+records_cli = typer.Typer(
+    help="Information governance: transfers, retention and erasure.", no_args_is_help=True
+)
+audit_cli = typer.Typer(help="The audit and access log, for an IG review.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(records_cli, name="records")
+cli.add_typer(audit_cli, name="audit")
 cli.add_typer(directory_cli, name="directory")
 cli.add_typer(export_cli, name="export")
 cli.add_typer(demo_cli, name="demo")
@@ -667,6 +673,79 @@ def export_action(
         _fail(f"There is no action #{action_id}. `teamaround export actions` lists them all.")
         return
     _write_out(text, out)
+
+
+class RecordFormat(StrEnum):
+    md = "md"
+    html = "html"
+
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="The DSR chair or admin you act for (their email): checked against who may do "
+        "this, and named in the audit and access log. Default: the operator.",
+    ),
+]
+
+
+@export_cli.command("record")
+def export_record(
+    reference: Annotated[str, typer.Argument(help="The young person's reference, e.g. DSR-0042.")],
+    format: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.md,
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
+    as_: AsOption = None,
+) -> None:
+    """One young person's whole case record, in date order: register events,
+    network membership, reviews and recommendations, every action's trail.
+    For the case-management system or a subject access request."""
+    from commands.records.service import export_record as export
+
+    async def main(app: App) -> str:
+        async with app.db.transaction() as session:
+            return await export(
+                session,
+                reference=reference,
+                fmt=format.value,
+                as_email=as_,
+                operator_label=_operator(),
+                policy=app.policy,
+                calendar=app.services.calendar,
+                now=app.services.clock.now(),
+            )
+
+    _write_out(_run(main), out)
+
+
+@records_cli.command("transferred")
+def records_transferred(
+    reference: Annotated[str, typer.Argument(help="The young person's reference, e.g. DSR-0042.")],
+    by: Annotated[str, typer.Option("--by", help="Email of who received the record.")],
+    as_: AsOption = None,
+) -> None:
+    """Record that a young person's case record is now in the case-management
+    system: once their network is closed, its chat copies are deleted after
+    the policy's retention.chat_copies_days_after_transfer."""
+    from commands.records.service import record_transferred
+
+    async def main(app: App) -> tuple[str, bool]:
+        async with app.db.transaction() as session:
+            return await record_transferred(
+                session,
+                reference=reference,
+                by=by,
+                as_email=as_,
+                operator_label=_operator(),
+                policy=app.policy,
+                now=app.services.clock.now(),
+            )
+
+    ref, new = _run(main)
+    if new:
+        typer.echo(f"Recorded: {ref}'s case record is transferred (received by {by.strip()}).")
+    else:
+        typer.echo(f"{ref}'s case record was already recorded as transferred; nothing changed.")
 
 
 @export_cli.command("agenda")

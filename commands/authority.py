@@ -219,7 +219,34 @@ class Verb(Enum):
     DSR_REPORT = _rule(
         "/dsr report", "register", "produce the quarterly report", *_REGISTER_KEEPERS
     )
+    DSR_CONSENT = _rule(
+        "/dsr consent",
+        "young person",
+        "record {what}'s consent withdrawn or re-checked",
+        KW,
+        CH,
+        AD,
+    )
     DSR_HELP = _rule("/dsr help", "register", "see the help", ANY)
+
+    # Information governance (the operator's command line, run `--as` someone).
+    RECORD_EXPORT = _rule(
+        "teamaround export record", "young person", "export {what}'s case record", CH, AD
+    )
+    RECORD_TRANSFERRED = _rule(
+        "teamaround records transferred",
+        "young person",
+        "record {what}'s case record as transferred",
+        CH,
+        AD,
+    )
+    RECORD_ERASE = _rule("teamaround records erase", "young person", "erase {what}'s records", AD)
+    RECORDS_PURGE = _rule(
+        "teamaround records purge", "register", "erase records past their retention", AD
+    )
+    AUDIT_EXPORT = _rule(
+        "teamaround audit export", "register", "export the audit and access log", AD
+    )
 
     @property
     def rule(self) -> Rule:

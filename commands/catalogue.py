@@ -238,6 +238,13 @@ DSR = Command(
             "counted in the quarterly return, never on the DSR",
         ),
         _do(
+            Verb.DSR_CONSENT,
+            'consent REF withdrawn [--on DATE] ["note"] | consent REF reviewed --basis '
+            "consent|best-interests|parental [--on DATE]",
+            "consent withdrawn: off the register that day, the network closed, chasing stops; "
+            "reviewed: a re-check of consent (due every register_rules.consent_review_months)",
+        ),
+        _do(
             Verb.DSR_REMOVE,
             "remove REF REASON",
             "take someone off the register (consent withdrawn, moved away); their history is kept",

@@ -127,6 +127,14 @@ class YoungPerson(Base):
     # The kind of keyworking support recorded now: "preventive", or None (the
     # history is in SupportChange).
     support: Mapped[str | None] = mapped_column(String(16))
+    # Information governance (issue 16): the last consent re-check (None: only
+    # the consent_date); when the whole record went to the case-management
+    # system and who received it; when retention or `records erase` erased
+    # its personal texts (the structure reports count stays).
+    consent_reviewed_on: Mapped[date | None] = mapped_column(Date)
+    record_transferred_at: Mapped[datetime | None]
+    record_transferred_by: Mapped[str | None] = mapped_column(String(254))
+    erased_at: Mapped[datetime | None]
 
     register: Mapped[Register] = relationship(lazy="raise")
 
@@ -148,6 +156,11 @@ class Network(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(24))
     close_note: Mapped[str | None] = mapped_column(Text)
+    # When the chat copies of a closed, transferred network were deleted
+    # (Slack chat.delete, Teams "moved to the case record"), through the outbox.
+    chat_copies_deleted_at: Mapped[datetime | None]
+    # The keyworker's last membership review (issue 16): asked, and answered.
+    members_reviewed_at: Mapped[datetime | None]
 
     young_person: Mapped[YoungPerson] = relationship(lazy="joined")
     keyworker: Mapped[Person | None] = relationship(foreign_keys=[keyworker_id], lazy="joined")
@@ -302,6 +315,39 @@ class SupportChange(Base):
     kind: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     at: Mapped[datetime]
+
+
+class ConsentEvent(Base):
+    """One consent event after joining: a re-check ("reviewed", with the basis
+    then) or a withdrawal ("withdrawn"), on a local day, by whom."""
+
+    __tablename__ = "consent_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # reviewed | withdrawn
+    on: Mapped[date] = mapped_column(Date)
+    basis: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+
+
+class MembershipReviewItem(Base):
+    """One member a keyworker was asked about in a membership review (no
+    activity for a while, or left the directory), and the answer."""
+
+    __tablename__ = "membership_review_items"
+    __table_args__ = (UniqueConstraint("network_id", "person_id", "asked_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(String(12))  # inactive | leaver
+    asked_on: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(String(8))  # remove | keep
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
 
 
 class Admission(Base):

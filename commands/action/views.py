@@ -408,6 +408,13 @@ def event_line(event: ActionEvent, *, calendar: WorkingCalendar, gap: str = " ")
     export action` give it: when, what, who (and in what capacity, when
     they acted through an escalation), and what changed."""
     when = calendar.local_time(event.at).strftime("%d/%m/%Y %H:%M")
+    who, label, detail = describe_event(event)
+    return f"{when}{gap}{label} by {who}{': ' + detail if detail else ''}"
+
+
+def describe_event(event: ActionEvent) -> tuple[str, str, str]:
+    """One event of an action's trail: who did it (and in what capacity,
+    when they acted through an escalation), what it was, what it changed."""
     who = event.actor.name if event.actor else "Teamaround"
     data = event.data or {}
     via = data.get("via") if isinstance(data.get("via"), dict) else None
@@ -416,8 +423,7 @@ def event_line(event: ActionEvent, *, calendar: WorkingCalendar, gap: str = " ")
     if via:
         who += f" ({_capacity(via)})"
     label = EVENT_LABEL.get(event.kind, event.kind)
-    detail = _event_detail(event)
-    return f"{when}{gap}{label} by {who}{': ' + detail if detail else ''}"
+    return who, label, _event_detail(event)
 
 
 def action_detail(

@@ -37,6 +37,8 @@ TABLES = {
     "teams_conversations",
     "action_grants",
     "support_changes",
+    "consent_events",
+    "membership_review_items",
 }
 
 
