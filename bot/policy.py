@@ -156,6 +156,10 @@ class RegisterPolicy(BaseModel):
     # How far back `--on DATE` (and the date of an admission) may record
     # something that happened earlier; an admission further back needs --confirm.
     backdate_months: int = Field(24, ge=1, le=120)
+    # Consent is re-checked this often (from the consent date or the last
+    # `/dsr consent REF reviewed`): a flag on the agenda and a reminder to
+    # the keyworker when it is due.
+    consent_review_months: int = Field(12, ge=1, le=60)
 
     @field_validator("reference_pattern")
     @classmethod

@@ -182,6 +182,7 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
             else None,
             transition_month=yp.transition_month,
             highest_stage=stage,
+            consent_checked=yp.consent_reviewed_on or yp.consent_date,
             out_of_area=out_of_area,
             last_visit=last_visit,
         )

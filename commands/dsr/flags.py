@@ -32,6 +32,14 @@ class Facts:
     last_visit: date | None = None  # the commissioner's last visit during it
     transition_month: date | None = None
     highest_stage: int = 0  # of the open network's open actions
+    consent_checked: date | None = None  # the consent date, or its last re-check
+
+
+def consent_recheck_due(checked: date | None, *, policy: Policy) -> date | None:
+    """When consent should next be re-checked (policy ``consent_review_months``)."""
+    if checked is None:
+        return None
+    return add_months(checked, policy.register_rules.consent_review_months)
 
 
 def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
@@ -66,6 +74,9 @@ def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
         if today.replace(day=1) <= facts.transition_month <= soon:
             month = facts.transition_month
             found.append(f"turns 18 in {MONTHS[month.month - 1]} {month.year}")
+    recheck = consent_recheck_due(facts.consent_checked, policy=policy)
+    if recheck is not None and recheck <= today:
+        found.append(f"consent re-check due since {format_numeric(recheck)}")
     stale = today - timedelta(weeks=rules.rating_review_weeks)
     if facts.rating is not None and facts.rated_on is not None and facts.rated_on <= stale:
         found.append(f"rating not reviewed since {format_numeric(facts.rated_on)}")

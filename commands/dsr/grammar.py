@@ -98,6 +98,7 @@ OPTIONS: dict[str, frozenset[str]] = {
     "keyworker": frozenset({"on"}),
     "admit": frozenset({"setting", "out-of-area", "confirm"}),
     "step-down": frozenset({"on"}),
+    "consent": frozenset({"on", "basis"}),
     "outcome": frozenset({"rate", "action"}),
     "support": frozenset({"on", "age-band", "ehcp", "consent", "consent-date"}),
 }
@@ -218,6 +219,32 @@ class StepDown(_Cmd):
     note: str = ""
 
 
+class Consent(_Cmd):
+    """Consent withdrawn (they leave the register on ``on``; the network
+    closes; chasing stops) or re-checked ("reviewed", with the basis now)."""
+
+    sub: Literal["consent"] = "consent"
+    reference: str
+    kind: Literal["withdrawn", "reviewed"]
+    on: date
+    basis: ConsentBasis | None = None
+    note: str = ""
+
+
+CONSENT_EXAMPLE = '/dsr consent DSR-0042 withdrawn --on 20/11/2026 "Told the keyworker by phone"'
+CONSENT_REVIEW_EXAMPLE = "/dsr consent DSR-0042 reviewed --basis parental --on 20/11/2026"
+_CONSENT_WORDS: dict[str, Literal["withdrawn", "reviewed"]] = {
+    "withdrawn": "withdrawn",
+    "withdraw": "withdrawn",
+    "withdrew": "withdrawn",
+    "reviewed": "reviewed",
+    "review": "reviewed",
+    "rechecked": "reviewed",
+    "re-checked": "reviewed",
+    "checked": "reviewed",
+}
+
+
 SupportKind = Literal["preventive", "end"]
 _SUPPORT_WORDS: dict[str, SupportKind] = {
     "preventive": "preventive",
@@ -293,6 +320,7 @@ DsrCommand = (
     | Outcome
     | Visit
     | Support
+    | Consent
     | Help
 )
 
@@ -391,6 +419,8 @@ def parse(
         return _outcome(rest, max_text=max_text)
     if sub == "support":
         return _support(rest, today=today, calendar=calendar, earliest=earliest)
+    if sub == "consent":
+        return _consent(rest, today=today, calendar=calendar, earliest=earliest, max_text=max_text)
     shown = sub if len(sub) <= 30 else sub[:29] + "…"
     raise UserError(
         f"I don't know `/dsr {shown}`.",
@@ -554,6 +584,49 @@ def _step_down(
     if note:
         note = check_text(note, what="note", example=STEP_DOWN_EXAMPLE, limit=max_text)
     return StepDown(reference=reference, on=on or today, note=note)
+
+
+def _consent(
+    rest: str, *, today: date, calendar: WorkingCalendar, earliest: date, max_text: int
+) -> Consent:
+    body, options = pop_options(rest, OPTIONS["consent"])
+    reference, tail = _reference(body, example=CONSENT_EXAMPLE)
+    word, note_text = first_word(tail)
+    kind = _CONSENT_WORDS.get(word.lower())
+    if kind is None:
+        raise UserError(
+            f"`/dsr consent {reference}` needs what happened: withdrawn or reviewed.",
+            hint=f"For example: {CONSENT_EXAMPLE}\nor: {CONSENT_REVIEW_EXAMPLE}",
+        )
+    options, note_text = _split_on(options, note_text)
+    example = CONSENT_EXAMPLE if kind == "withdrawn" else CONSENT_REVIEW_EXAMPLE
+    what = (
+        f"{reference}'s consent was withdrawn"
+        if kind == "withdrawn"
+        else f"{reference}'s consent was re-checked"
+    )
+    on = _on(options, today=today, calendar=calendar, earliest=earliest, what=what)
+    basis_text = options.get("basis")
+    if kind == "reviewed" and not basis_text:
+        raise UserError(
+            "A consent re-check needs the basis it found: --basis consent, best-interests "
+            "or parental.",
+            hint=f"For example: {CONSENT_REVIEW_EXAMPLE}",
+        )
+    if kind == "withdrawn" and basis_text:
+        raise UserError(
+            "Withdrawn consent has no basis: leave --basis out.", hint=f"For example: {example}"
+        )
+    note = unquote(note_text)
+    if note:
+        note = check_text(note, what="note", example=example, limit=max_text)
+    return Consent(
+        reference=reference,
+        kind=kind,
+        on=on or today,
+        basis=parse_consent_basis(basis_text, example=example) if basis_text else None,
+        note=note,
+    )
 
 
 def _support(rest: str, *, today: date, calendar: WorkingCalendar, earliest: date) -> Support:

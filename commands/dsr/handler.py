@@ -13,6 +13,7 @@ from commands.context import Services, Unit, run_in_unit
 from commands.dsr import (
     admissions,
     agenda,
+    consent,
     entries,
     grammar,
     meetings,
@@ -21,6 +22,7 @@ from commands.dsr import (
     support,
     views,
 )
+from commands.dsr.flags import consent_recheck_due
 from commands.people import resolve
 
 
@@ -60,6 +62,8 @@ def verb_of(command: grammar.DsrCommand) -> Verb:
             return Verb.DSR_VISIT
         case grammar.Support():
             return Verb.DSR_SUPPORT
+        case grammar.Consent():
+            return Verb.DSR_CONSENT
         case grammar.Help():
             return Verb.DSR_HELP
         case _:
@@ -215,6 +219,26 @@ async def _run(unit: Unit, command: grammar.DsrCommand, *, platform: str) -> Mes
         case grammar.ListRegister():
             lines, total, own = await entries.listing(unit, only=command.only)
             return views.register_list(lines, total, only=command.only, own=own)
+        case grammar.Consent():
+            if command.kind == "withdrawn":
+                withdrawn = await consent.withdraw(
+                    unit, reference=command.reference, on=command.on, note=command.note
+                )
+                return views.consent_withdrawn(withdrawn)
+            assert command.basis is not None
+            reviewed = await consent.review(
+                unit,
+                reference=command.reference,
+                on=command.on,
+                basis=command.basis,
+                note=command.note,
+            )
+            return views.consent_reviewed(
+                reviewed,
+                next_due=consent_recheck_due(
+                    reviewed.consent_reviewed_on, policy=unit.services.policy
+                ),
+            )
         case grammar.Remove():
             young_person, network = await register.remove(
                 unit, reference=command.reference, reason=command.reason

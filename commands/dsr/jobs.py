@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.dates import format_day_year
 from bot.invocation import Actor, Conversation
 from commands.context import Services, unit_of_work
-from commands.dsr import meetings
+from commands.dsr import consent, meetings
 from store import chasing
 
 
@@ -50,6 +50,8 @@ async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
         _, posted = await meetings.post_agenda(
             unit, meeting_day=meeting, posted_by="teamaround:scheduler"
         )
+        # Consent re-checks due: flagged on the agenda, and each keyworker told once.
+        await consent.remind_due(unit)
     if posted:
         return AgendaReport(f"agenda: posted for the meeting on {when}.")
     return AgendaReport(f"agenda: already posted for the meeting on {when}.")

@@ -19,6 +19,7 @@ from bot.messages import (
 )
 from bot.policy import Policy
 from commands import catalogue
+from commands.dsr.consent import Withdrawn
 from commands.dsr.entries import LIST_LINES, Entry, Line
 from commands.dsr.grammar import CONSENT_LABEL
 from commands.dsr.outcomes import OutcomeRecorded
@@ -169,6 +170,35 @@ def removed(young_person: YoungPerson, network: Network | None) -> Message:
             f" Their network #{network.space_name} is still open: close it from there once "
             "its actions are finished (see /network help)."
         )
+    return plain(text, tone="success")
+
+
+def consent_withdrawn(done: Withdrawn) -> Message:
+    yp = done.young_person
+    assert yp.left_on is not None
+    text = (
+        f"Consent withdrawn: {yp.reference} left the register on {format_numeric(yp.left_on)}. "
+        "Nothing more is processed for them except keeping the record for its retention."
+    )
+    if done.network is not None:
+        text += f" Their network #{done.network.space_name} is closed and its members told" + (
+            f"; {done.cancelled} open action{'s' if done.cancelled != 1 else ''} cancelled, "
+            "so nobody is chased."
+            if done.cancelled
+            else "."
+        )
+    return plain(text, tone="success")
+
+
+def consent_reviewed(young_person: YoungPerson, *, next_due: date | None) -> Message:
+    assert young_person.consent_reviewed_on is not None
+    text = (
+        f"Recorded: {young_person.reference}'s consent re-checked on "
+        f"{format_numeric(young_person.consent_reviewed_on)} "
+        f"({CONSENT_LABEL.get(young_person.consent_basis, young_person.consent_basis)})."
+    )
+    if next_due is not None:
+        text += f" The next re-check is due by {format_numeric(next_due)}."
     return plain(text, tone="success")
 
 

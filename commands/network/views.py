@@ -14,7 +14,12 @@ from commands import catalogue
 from commands.vocabulary import RATING_LABEL
 from store.models import Network, NetworkMember
 
-CLOSE_REASON = {"stepped-down": "stepped down", "moved": "moved away", "other": "other"}
+CLOSE_REASON = {
+    "stepped-down": "stepped down",
+    "moved": "moved away",
+    "consent-withdrawn": "consent withdrawn",
+    "other": "other",
+}
 
 
 def member_line(member: NetworkMember, network: Network) -> str:
