@@ -582,7 +582,9 @@ def demo_seed() -> None:
 
 @jobs_cli.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help="Job name: agenda, reminders, chase or relay.")],
+    name: Annotated[
+        str, typer.Argument(help="Job name: agenda, reminders, chase, purge or relay.")
+    ],
     at: Annotated[
         str | None,
         typer.Option(help="Run as if the clock read this ISO-8601 instant (default: now)."),
@@ -595,6 +597,7 @@ def jobs_run(
         "reminders": _job_reminders,
         "chase": _job_chase,
         "relay": _job_relay,
+        "purge": _job_purge,
     }
     job = jobs.get(name)
     if job is None:
@@ -625,6 +628,12 @@ async def _job_chase(app: App) -> str:
 
     report = await run_chase(app.services, now=app.services.clock.now())
     return "\n".join([report.summary(), *(f"  {line}" for line in report.details)])
+
+
+async def _job_purge(app: App) -> str:
+    from commands.records.jobs import run_purge
+
+    return (await run_purge(app.services, now=app.services.clock.now())).summary()
 
 
 async def _job_relay(app: App) -> str:
@@ -746,6 +755,93 @@ def records_transferred(
         typer.echo(f"Recorded: {ref}'s case record is transferred (received by {by.strip()}).")
     else:
         typer.echo(f"{ref}'s case record was already recorded as transferred; nothing changed.")
+
+
+@records_cli.command("purge")
+def records_purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what is past retention; erase nothing.")
+    ] = False,
+    as_: AsOption = None,
+) -> None:
+    """Erase the personal data of young people past the policy's retention
+    (retention.years_after_leaving, until_age), keeping what reports count.
+    Also run monthly by `serve` (the purge job)."""
+    from bot.dates import format_numeric
+    from commands.authority import Verb
+    from commands.records import operator
+    from commands.records.purge import Purged, purge
+
+    async def main(app: App) -> list[Purged]:
+        async with app.db.transaction() as session:
+            who = await operator.caller(
+                session,
+                as_email=as_,
+                operator=_operator(),
+                policy=app.policy,
+                verb=Verb.RECORDS_PURGE,
+            )
+        return await purge(
+            app.db,
+            policy=app.policy,
+            calendar=app.services.calendar,
+            now=app.services.clock.now(),
+            dry_run=dry_run,
+            actor=who.person,
+            label=who.label,
+        )
+
+    found = _run(main)
+    if not found:
+        typer.echo("Nothing is past its retention.")
+        return
+    verb = "Would erase" if dry_run else "Erased"
+    for item in found:
+        left = format_numeric(item.left_on) if item.left_on else "?"
+        kept = format_numeric(item.kept_until) if item.kept_until else "?"
+        what = ", ".join(item.erasure.lines()) or "nothing personal left"
+        typer.echo(f"{verb} {item.erasure.reference} (left {left}, kept until {kept}): {what}")
+    if dry_run:
+        typer.echo("Nothing was changed (--dry-run).")
+
+
+@records_cli.command("erase")
+def records_erase(
+    reference: Annotated[str, typer.Argument(help="The young person's reference, e.g. DSR-0042.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why now (kept in the audit log).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
+    as_: AsOption = None,
+) -> None:
+    """Erase one young person's personal data now (admins), after showing
+    what will go. They must be off the register, their network closed."""
+    from commands.records.erasure import Erasure
+    from commands.records.purge import preview_or_erase
+
+    def step(confirm: bool) -> Erasure:
+        async def main(app: App) -> Erasure:
+            return await preview_or_erase(
+                app.db,
+                reference=reference,
+                reason=reason,
+                as_email=as_,
+                operator_label=_operator(),
+                policy=app.policy,
+                now=app.services.clock.now(),
+                confirm=confirm,
+            )
+
+        return _run(main)
+
+    preview = step(False)
+    typer.echo(f"This erases from {preview.reference}'s records, for good:")
+    for line in preview.lines() or ["nothing personal is left"]:
+        typer.echo(f"  {line}")
+    typer.echo("Dates, ratings, statuses, agencies and keyworkers stay, for the reports.")
+    if not yes and not typer.confirm("Erase them now?", default=False):
+        typer.echo("Nothing was erased.")
+        return
+    step(True)
+    typer.echo(f"Erased. The audit log records that {preview.reference}'s records were erased.")
 
 
 @export_cli.command("agenda")

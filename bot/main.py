@@ -69,6 +69,7 @@ class App:
         """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
         from commands.action import jobs
         from commands.dsr import jobs as dsr_jobs
+        from commands.records import jobs as records_jobs
 
         services, times = self.services, self.policy.jobs
         rules = self.policy.register_rules
@@ -86,6 +87,13 @@ class App:
             ),
             ScheduledJob(
                 name="chase", at=times.chase_at, run=lambda now: jobs.run_chase(services, now=now)
+            ),
+            # Monthly, on the first Monday: records past their retention are erased.
+            ScheduledJob(
+                name="purge",
+                at=times.purge_at,
+                day="1st mon",
+                run=lambda now: records_jobs.run_purge(services, now=now),
             ),
         ]
 

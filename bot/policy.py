@@ -193,6 +193,8 @@ class JobsPolicy(BaseModel):
 
     reminders_at: time = time(9, 0)
     chase_at: time = time(9, 30)
+    # Records past retention are erased on the first Monday of each month.
+    purge_at: time = time(7, 0)
 
 
 class TeamsPolicy(BaseModel):
@@ -286,6 +288,26 @@ class Post(BaseModel):
         return kind
 
 
+class RetentionPolicy(BaseModel):
+    """How long records are kept (``teamaround records purge``, monthly).
+
+    The defaults follow the Records Management Code of Practice 2021 (NHSX,
+    now NHS England), Appendix II: children's records until the 25th
+    birthday (26th if 17 when care ended), mental health records 20 years
+    after care ended. A young person's records (their register entry, their
+    networks, actions, reviews) are kept ``years_after_leaving`` after they
+    left the register, and at least until ``until_age`` where the month they
+    turn 18 is known. Chat copies go sooner: ``chat_copies_days_after_transfer``
+    days after the case record is transferred and their network is closed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    years_after_leaving: int = Field(20, ge=1, le=100)
+    until_age: int = Field(25, ge=18, le=100)
+    chat_copies_days_after_transfer: int = Field(30, ge=0, le=3650)
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -308,6 +330,7 @@ class Policy(BaseModel):
     jobs: JobsPolicy = Field(default_factory=JobsPolicy)
     teams: TeamsPolicy = Field(default_factory=TeamsPolicy)
     report: ReportPolicy = Field(default_factory=ReportPolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     # The keyworking service's posts, for the return's workforce table (empty:
     # one row per keyworker in the directory, and no vacant posts known).
     workforce: list[Post] = Field(default_factory=list)

@@ -38,6 +38,8 @@ class ScheduledJob:
     at: time  # local time, on working days
     run: Callable[[datetime], Awaitable[Any]]  # given "now"
     days: str | None = None  # e.g. "mon": only on these days (default: working days)
+    # Days of the month, as APScheduler's cron "day" field: "1st mon" is monthly.
+    day: str | None = None
 
 
 class Scheduler:
@@ -130,6 +132,7 @@ def trigger_for(job: ScheduledJob, calendar: WorkingCalendar) -> CronTrigger:
     days = ",".join(WEEKDAYS[d] for d in sorted(calendar.hours.weekdays))
     return CronTrigger(
         day_of_week=job.days or days,
+        day=job.day,
         hour=job.at.hour,
         minute=job.at.minute,
         timezone=str(calendar.tz),

@@ -36,10 +36,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # WAL + NORMAL: the database never corrupts; a power cut may lose the last
     # commits. PostgreSQL is the choice where that matters (see README).
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Erased means gone (`teamaround records purge|erase`): deleted and
+    # overwritten content is zeroed in the file's free pages, not left there.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get("outside_transaction"):
+        return  # a statement SQLite refuses inside one (Database.scrub)
     # IMMEDIATE: take the write lock up front, so two writers queue (busy
     # timeout) instead of failing when a read transaction upgrades to a write.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -47,6 +52,17 @@ def _sqlite_begin(connection: Any) -> None:
 
 class Database:
     """An async engine and its session factory."""
+
+    async def scrub(self) -> None:
+        """After an erasure has committed: on SQLite, copy the write-ahead log
+        into the database file (whose freed space ``secure_delete`` zeroes)
+        and truncate it, so erased text survives in no journal. PostgreSQL
+        needs VACUUM for the same (README)."""
+        if self.dialect != "sqlite":
+            return
+        async with self.engine.connect() as connection:
+            outside = await connection.execution_options(outside_transaction=True)
+            await outside.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
