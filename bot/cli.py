@@ -844,6 +844,45 @@ def records_erase(
     typer.echo(f"Erased. The audit log records that {preview.reference}'s records were erased.")
 
 
+@audit_cli.command("export")
+def audit_export(
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (included).")],
+    format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.csv,
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead.")] = None,
+    as_: AsOption = None,
+) -> None:
+    """The audit log and the access log (reads of a young person's data by
+    people outside their network) for an IG review (admins)."""
+    from datetime import date as date_type
+
+    from commands.records.audit_export import export
+
+    days = []
+    for name, value in (("--from", from_), ("--to", to)):
+        try:
+            days.append(date_type.fromisoformat(value.strip()))
+        except ValueError:
+            _fail(f"{name} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-10-01.")
+    start, end = days
+
+    async def main(app: App) -> str:
+        async with app.db.transaction() as session:
+            return await export(
+                session,
+                start=start,
+                end=end,
+                fmt=format.value,
+                as_email=as_,
+                operator_label=_operator(),
+                policy=app.policy,
+                calendar=app.services.calendar,
+                now=app.services.clock.now(),
+            )
+
+    _write_out(_run(main), out)
+
+
 @export_cli.command("agenda")
 def export_agenda(
     meeting: Annotated[

@@ -15,6 +15,7 @@ from commands.context import Unit
 from commands.dsr import flags
 from commands.dsr.outcomes import decided
 from commands.dsr.register import effective_keyworker, find, require_register_access
+from commands.records import access
 from store import queries
 from store.models import (
     Action,
@@ -52,6 +53,14 @@ class Entry:
 
 async def entry(unit: Unit, *, reference: str) -> Entry:
     young_person = await find(unit, reference=reference, verb=Verb.DSR_SHOW, live=False)
+    await access.log_reads(
+        unit.session,
+        at=unit.now,
+        reader=unit.actor,
+        label=unit.actor.email,
+        young_people=[young_person],
+        how="/dsr show",
+    )
     history = list(
         (
             await unit.session.scalars(

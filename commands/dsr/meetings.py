@@ -17,6 +17,7 @@ from commands.authority import Verb, authorise
 from commands.context import Services, Unit
 from commands.dsr import agenda, outcomes
 from commands.dsr.entries import facts_for, flags_of
+from commands.records import access
 from commands.vocabulary import is_review_to_hold
 from store import audit, chasing, outbox
 from store.models import (
@@ -112,6 +113,16 @@ async def agenda_data(unit: Unit, *, meeting: MeetingDay | None = None) -> agend
     ).all()
     young_people = [yp for yp, _ in rows]
     ids = [yp.id for yp in young_people]
+    # The agenda shows every young person on the register: each read by
+    # someone outside their network is in the access log.
+    await access.log_reads(
+        session,
+        at=unit.now,
+        reader=unit.actor,
+        label=unit.actor.email,
+        young_people=young_people,
+        how="DSR agenda",
+    )
     facts = await facts_for(unit, young_people)
     admissions = {
         a.young_person_id: a
