@@ -77,3 +77,28 @@ async def young_person(
         if not decision.allowed:
             raise decision.refusal()
     return register, found
+
+
+@dataclass(frozen=True)
+class Target:
+    who: Caller
+    register: Register
+    young_person: YoungPerson
+
+
+async def caller_and_young_person(
+    session: AsyncSession,
+    *,
+    reference: str,
+    as_email: str | None,
+    operator: str,
+    verb: Verb,
+    policy: Policy,
+    now: datetime,
+) -> Target:
+    """The caller and the young person they name, if they may do ``verb`` to them."""
+    who = await caller(session, as_email=as_email, operator=operator, policy=policy, verb=verb)
+    register, found = await young_person(
+        session, reference=reference, who=who, verb=verb, policy=policy, now=now
+    )
+    return Target(who=who, register=register, young_person=found)

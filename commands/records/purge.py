@@ -90,16 +90,16 @@ async def preview_or_erase(
             hint='For example: --reason "Erasure request upheld by the IG lead (ref IG-2026-14)"',
         )
     async with db.transaction() as session:
-        who = await operator.caller(
+        target = await operator.caller_and_young_person(
             session,
+            reference=reference,
             as_email=as_email,
             operator=operator_label,
-            policy=policy,
             verb=Verb.RECORD_ERASE,
+            policy=policy,
+            now=now,
         )
-        _, young_person = await operator.young_person(
-            session, reference=reference, who=who, verb=Verb.RECORD_ERASE, policy=policy, now=now
-        )
+        who, young_person = target.who, target.young_person
         _refuse_live(young_person)
         network = await queries.open_network_for(session, young_person_id=young_person.id)
         if network is not None:

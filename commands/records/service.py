@@ -30,12 +30,16 @@ async def export_record(
     calendar: WorkingCalendar,
     now: datetime,
 ) -> str:
-    who = await operator.caller(
-        session, as_email=as_email, operator=operator_label, policy=policy, verb=Verb.RECORD_EXPORT
+    target = await operator.caller_and_young_person(
+        session,
+        reference=reference,
+        as_email=as_email,
+        operator=operator_label,
+        verb=Verb.RECORD_EXPORT,
+        policy=policy,
+        now=now,
     )
-    register, young_person = await operator.young_person(
-        session, reference=reference, who=who, verb=Verb.RECORD_EXPORT, policy=policy, now=now
-    )
+    who, register, young_person = target.who, target.register, target.young_person
     record = await case_record.load(
         session,
         young_person=young_person,
@@ -85,16 +89,16 @@ async def record_transferred(
             hint="Give the email of who received the record, e.g. "
             "`--by records.officer@example.org`.",
         )
-    who = await operator.caller(
+    target = await operator.caller_and_young_person(
         session,
+        reference=reference,
         as_email=as_email,
         operator=operator_label,
-        policy=policy,
         verb=Verb.RECORD_TRANSFERRED,
+        policy=policy,
+        now=now,
     )
-    _, young_person = await operator.young_person(
-        session, reference=reference, who=who, verb=Verb.RECORD_TRANSFERRED, policy=policy, now=now
-    )
+    who, young_person = target.who, target.young_person
     if young_person.record_transferred_at is not None:
         return young_person.reference, False
     receiver = await queries.person_by_email(session, email=email)
