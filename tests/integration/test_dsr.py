@@ -161,7 +161,8 @@ async def test_every_rating_change_is_kept_in_order_with_who_and_why(h: Harness)
     assert newest < oldest, shown
     async with h.app.db.reader() as session:
         verbs = (await session.scalars(select(AuditEvent.verb).order_by(AuditEvent.id))).all()
-    assert verbs[-2:] == ["register.rate", "register.rate"]
+    # The chair is not in DSR-0051's network: their /dsr show is in the access log.
+    assert verbs[-3:] == ["register.rate", "register.rate", "access.read"]
 
 
 async def test_a_rating_needs_a_rationale(h: Harness) -> None:
