@@ -55,7 +55,8 @@ def cards_in(rig: TeamsRig, conversation_id: str, word: str) -> list[FakeActivit
 async def assign(rig: TeamsRig, chat_id: str, text: str = "Send the EHCP draft by Friday") -> Any:
     status = await rig.say(KIM, chat_id, f"action assign @{SAM} {text}", mentions=[SAM])
     assert status == 200
-    assert "Action #1" in rig.texts(chat_id)[-1]
+    # If refused, why is in Kim's 1:1 chat with the bot.
+    assert "Action #1" in rig.texts(chat_id)[-1], rig.texts(rig.personal(KIM))[-1:]
     await rig.deliver()
     cards = cards_in(rig, chat_id, "Action #1")
     assert len(cards) == 1
