@@ -11,12 +11,20 @@ groups of digits. Every run of whole groups holding exactly ten digits is
 checked; a group is never split, so a ten-digit stretch inside a longer
 number (a phone number, say) is not one.
 
+A mention is not typed text: ``<@U0612345678>`` (Slack) and
+``<@0f1e2d3c-9990-0001-…>`` (a Teams mention, as the Teams adapter writes
+it: the person's Entra object id, a random GUID) carry a platform's id, whose
+digits joined across the GUID's dashes make a valid-looking NHS number for
+about one person in 200. Mentions, channel links and Slack's special
+mentions (``<@…>``, ``<#…>``, ``<!…>``) are taken out before the check.
+
 :func:`refuse_identifiers` is the one function every entry point calls on
 text it is about to store or send.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -24,6 +32,8 @@ from bot.errors import UserError
 
 NHS_NUMBER_DIGITS = 10
 _WEIGHTS = range(10, 1, -1)  # the first nine digits, weighted 10 down to 2
+# A platform's reference to a person, channel or group: never typed digits.
+_PLATFORM_REFERENCE = re.compile(r"<[@#!][^<>]*>")
 
 
 def _has_valid_check_digit(digits: str) -> bool:
@@ -34,7 +44,7 @@ def _has_valid_check_digit(digits: str) -> bool:
 
 
 def _normalised(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = _PLATFORM_REFERENCE.sub(" ", unicodedata.normalize("NFKC", text))
     return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 

@@ -225,3 +225,28 @@ def test_any_mix_of_digit_groups_is_either_accepted_or_refused_kindly(text: str)
         refuse_identifiers(text)
     except UserError as exc:
         assert "NHS number" in str(exc)
+
+
+def _guid_around(number: str) -> str:
+    """A Teams mention's Entra object id (a GUID) whose digits, joined across
+    its dashes, are ``number``: letters end the groups on either side."""
+    return f"c0ffee{number[:2]}-{number[2:6]}-{number[6:]}-abcd-ef0123456789"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"action assign <@{_guid_around(VALID)}> Book the review by Friday",  # Teams
+        f"action assign <@U{VALID}> Book the review by Friday",  # a Slack user id
+        f"action assign <@U{VALID}|jo.hughes> Book the review",  # Slack's escaped form
+        f"network add <#C{VALID}|yp-dsr-0042> <!subteam^S{VALID}|@camhs team>",
+    ],
+)
+def test_a_mentioned_persons_platform_id_is_never_taken_for_an_nhs_number(text: str) -> None:
+    assert looks_like_nhs_number(text.replace("<", " ").replace(">", " "))  # the digits are there
+    refuse_identifiers(text)
+
+
+def test_a_number_typed_beside_a_mention_is_still_refused() -> None:
+    with pytest.raises(UserError):
+        refuse_identifiers(f"action assign <@U123ABC> Call about {grouped(VALID, ' ')} by Friday")
