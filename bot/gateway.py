@@ -26,6 +26,8 @@ class Address(BaseModel):
     conversation_id: str
     email: str = ""
     label: str = ""  # human label for logs and the console ("#yp-0042", "sam@…")
+    # For a person: their directory id (an emailed link is scoped to them).
+    person_id: int | None = None
 
 
 class Member(BaseModel):
@@ -86,6 +88,7 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         not_on_platform: bool = False,
         waiting: bool = False,
+        undeliverable: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
@@ -95,6 +98,9 @@ class DeliveryError(Exception):
         # Not a failure but a wait (for something people will do): try again
         # after ``retry_after`` without using up an attempt.
         self.waiting = waiting
+        # The recipient cannot be reached there at all (an email address that
+        # does not exist): parked at once, and the network's keyworker is told.
+        self.undeliverable = undeliverable
 
 
 class ChatGateway(Protocol):

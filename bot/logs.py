@@ -41,6 +41,7 @@ _SHAPES = re.compile(
     r"|xapp-[A-Za-z0-9-]+"  # Slack app-level token (Socket Mode)
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+"  # an Authorization header's value
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"  # a JWT
+    r"|ta1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"  # an emailed one-action link (bot.links)
 )
 # Messages that carry no data of ours: where a connection failed, a timeout.
 _SAFE_MESSAGES: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)

@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.errors import ConfigError
 from bot.gateway import ChatGateway
+from bot.links import LinkSigner
 from bot.metrics import Metrics
 from bot.policy import Policy, load_policy
 from bot.relay import Relay
@@ -36,6 +37,8 @@ class App:
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     slack: Any = None  # the slack_bolt AsyncApp when Slack is connected
     teams: Any = None  # the TeamsInbound when Teams is connected
+    # Signs emailed links and the one-action page's forms (TEAMAROUND_SECRET_KEY).
+    signer: LinkSigner | None = None
     # Things to open once the server's event loop runs (shared HTTP sessions),
     # and to close when the app stops, before the database.
     openers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -139,11 +142,68 @@ def build(
         gateways=dict(gateways or {}),
         metrics=metrics,
     )
+    if settings.secret_key is not None:
+        app.signer = LinkSigner(settings.secret_key.get_secret_value())
     if settings.slack_enabled:
         connect_slack(app, with_gateway="slack" not in app.gateways)
     if settings.teams_enabled:
         connect_teams(app, with_gateway="teams" not in app.gateways)
+    if settings.email_enabled and "email" not in app.gateways:
+        connect_email(app)
     return app
+
+
+def connect_email(app: App, *, sender: Any = None) -> None:
+    """Wire email: GOV.UK Notify or an SMTP relay (``sender``: one built
+    elsewhere, such as a test's), and the gateway that links each message's
+    actions to the one-action page."""
+    from integrations.email.gateway import EmailGateway
+    from integrations.email.notify import NotifySender
+    from integrations.email.smtp import SmtpSender
+
+    settings = app.settings
+    if app.signer is None:
+        raise ConfigError(
+            "TEAMAROUND_SECRET_KEY: email needs it, to sign the links in every email (at "
+            "least 32 random characters; keep it secret and the same on every replica)"
+        )
+    if sender is None:
+        if settings.notify_api_key is not None and settings.smtp_url is not None:
+            raise ConfigError(
+                "TEAMAROUND_NOTIFY_API_KEY and TEAMAROUND_SMTP_URL are both set: choose one"
+            )
+        if settings.notify_api_key is not None:
+            if not settings.notify_template_id:
+                raise ConfigError(
+                    "TEAMAROUND_NOTIFY_TEMPLATE_ID: set it to the ID of the Notify template "
+                    "whose subject is ((subject)) and whose body is ((body))"
+                )
+            sender = NotifySender(
+                api_key=settings.notify_api_key.get_secret_value(),
+                template_id=settings.notify_template_id,
+                base_url=settings.notify_url,
+            )
+        elif settings.smtp_url is not None:
+            if not settings.email_from:
+                raise ConfigError(
+                    "TEAMAROUND_EMAIL_FROM: set the address emails come from, e.g. "
+                    '"Teamaround <teamaround@your-area.nhs.uk>"'
+                )
+            sender = SmtpSender(
+                url=settings.smtp_url.get_secret_value(), sender=settings.email_from
+            )
+        else:
+            return
+    clock, calendar, email = app.services.clock, app.services.calendar, app.policy.email
+    app.gateways["email"] = EmailGateway(
+        sender=sender,
+        signer=app.signer,
+        public_url=settings.public_url,
+        content=email.content,
+        link_days=email.link_days,
+        now=clock.now,
+        today=lambda: calendar.local_date(clock.now()),
+    )
 
 
 def connect_teams(app: App, *, with_gateway: bool = True) -> None:

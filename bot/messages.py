@@ -11,6 +11,7 @@ fact labels), never by embedding platform markup in strings.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,18 @@ class Attachment(_Frozen):
 Audience = Literal["asker", "space"]
 
 
+class ActionRef(_Frozen):
+    """An action a message is about, declared by the feature so that a
+    channel that cannot carry the message's text (email under the policy's
+    ``email.content: link-only``) can say which action, with a link to it,
+    and when it is due: the action's number, the young person's
+    pseudonymous reference and the due date, nothing more."""
+
+    action_id: int
+    reference: str
+    due: date
+
+
 class Message(_Frozen):
     """One message. ``text`` is the mandatory plain-text fallback (notifications,
     screen readers, platforms that cannot render blocks)."""
@@ -118,6 +131,9 @@ class Message(_Frozen):
     mentions: tuple[str, ...] = ()
     # Files to send with the message, where the platform can carry them.
     attachments: tuple[Attachment, ...] = ()
+    # The actions this message is about (see ActionRef): chat renderers ignore
+    # it; email gives each its own link to the one-action page.
+    actions: tuple[ActionRef, ...] = ()
 
 
 def plain(

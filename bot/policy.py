@@ -308,6 +308,23 @@ class RetentionPolicy(BaseModel):
     chat_copies_days_after_transfer: int = Field(30, ge=0, le=3650)
 
 
+class EmailPolicy(BaseModel):
+    """Email to people outside the chat platforms (and those who prefer it).
+
+    ``content: link-only`` (the default, after NHS guidance on email): the
+    body holds the link to the one-action page and the due date, never the
+    action's text; ``full`` adds the message as chat would show it. Subjects
+    never hold more than the young person's pseudonymous reference. A link
+    works for ``link_days`` days (and never once the action is closed, the
+    person has left or the keyworker revoked it).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: Literal["link-only", "full"] = "link-only"
+    link_days: int = Field(14, ge=1, le=90)
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -343,6 +360,7 @@ class Policy(BaseModel):
         if twice:
             raise ValueError(f"{', '.join(twice)} holds more than one post; list each person once")
         return value
+    email: EmailPolicy = Field(default_factory=EmailPolicy)
 
     @field_validator("channel_pattern")
     @classmethod

@@ -72,6 +72,7 @@ class OutboxPort(Protocol):
         now: datetime,
         count_attempt: bool = True,
         platform: str | None = None,
+        undeliverable: bool = False,
     ) -> None: ...
 
     async def release(self, *, row_ids: Sequence[int], worker: str) -> int: ...
@@ -222,7 +223,7 @@ class Relay:
                 return
             attempts = item.attempts + 1
             retry_at: datetime | None = None
-            if exc.retryable and attempts < self._policy.max_attempts:
+            if exc.retryable and not exc.undeliverable and attempts < self._policy.max_attempts:
                 delay = self._policy.delay(attempts, exc.retry_after, self._rng)
                 retry_at = now + timedelta(seconds=delay)
                 self._count(report, "retried", platform)
@@ -230,7 +231,12 @@ class Relay:
                 self._count(report, "dead", platform)
             log.warning("outbox row %s (%s) failed: %s", item.row_id, delivery.key, exc)
             await self._outbox.mark_failed(
-                row_id=item.row_id, error=str(exc), retry_at=retry_at, now=now, platform=platform
+                row_id=item.row_id,
+                error=str(exc),
+                retry_at=retry_at,
+                now=now,
+                platform=platform,
+                undeliverable=exc.undeliverable,
             )
             return
         await self._outbox.mark_sent(

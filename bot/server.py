@@ -20,7 +20,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -212,6 +212,8 @@ def create_web_app(
         Route("/privacy", privacy),
         Route("/terms", terms),
     ]
+    if app.signer is not None:
+        routes += _page_routes(app)
     secret = app.settings.slack_signing_secret
     if app.slack is not None and app.settings.slack_app_token is None and secret is not None:
         from integrations.slack.endpoint import SlackEndpoint
@@ -250,6 +252,55 @@ def create_web_app(
     )
     web.state.drain = drain
     return web
+
+
+# The one-action page: nothing cached, never framed, never indexed, and no
+# Referer (its address holds the link's token) sent anywhere.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+}
+MAX_FORM_BYTES = 16_384
+
+
+def _page_routes(app: App) -> list[Route]:
+    """``GET/POST /a/{token}`` (only with TEAMAROUND_SECRET_KEY) and its stylesheet."""
+    from commands.action import page as one_action
+    from integrations.web import render as web
+
+    signer = app.signer
+    assert signer is not None
+
+    async def action_page(request: Request) -> Response:
+        token = str(request.path_params["token"])
+        if request.method == "POST":
+            declared = request.headers.get("content-length", "")
+            if not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+                return PlainTextResponse("The form is too large.", 413, headers=PAGE_HEADERS)
+            async with request.form(max_files=0, max_fields=20) as form:
+                values = {k: v for k, v in form.items() if isinstance(v, str)}
+            page = await one_action.submit(app.services, signer, token=token, form=values)
+        else:
+            page = await one_action.view(app.services, signer, token=token)
+        html = web.render(page, action_url=f"/a/{token}")
+        return HTMLResponse(html, page.status, headers=PAGE_HEADERS)
+
+    async def stylesheet(_: Request) -> Response:
+        return Response(
+            web.stylesheet(),
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    return [
+        Route("/a/{token}", action_page, methods=["GET", "POST"]),
+        Route(web.STYLESHEET, stylesheet),
+    ]
 
 
 async def _finish(task: asyncio.Task[None], seconds: float) -> None:

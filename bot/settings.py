@@ -6,6 +6,7 @@ Variable names are the outside contract in ARCHITECTURE.md. Secrets are
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     )
     graph_url: str = Field("https://graph.microsoft.com", validation_alias="TEAMAROUND_GRAPH_URL")
     log_format: Literal["text", "json"] = Field("text", validation_alias="TEAMAROUND_LOG_FORMAT")
+    # Signs the links in emails (the one-action page) and the page's forms.
+    secret_key: SecretStr | None = Field(None, validation_alias="TEAMAROUND_SECRET_KEY")
+    notify_api_key: SecretStr | None = Field(None, validation_alias="TEAMAROUND_NOTIFY_API_KEY")
+    notify_template_id: str | None = Field(None, validation_alias="TEAMAROUND_NOTIFY_TEMPLATE_ID")
+    notify_url: str = Field(
+        "https://api.notifications.service.gov.uk", validation_alias="TEAMAROUND_NOTIFY_URL"
+    )
+    # smtp://user:pass@host:587 (STARTTLS required), smtps://… (implicit TLS),
+    # smtp://host:port?tls=off (a relay on this host only).
+    smtp_url: SecretStr | None = Field(None, validation_alias="TEAMAROUND_SMTP_URL")
+    email_from: str | None = Field(None, validation_alias="TEAMAROUND_EMAIL_FROM")
 
     @field_validator("database_url")
     @classmethod
@@ -57,7 +69,41 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
         return value
 
-    @field_validator("public_url", "slack_api_url", "teams_login_url", "graph_url")
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "use at least 32 random characters, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
+
+    @field_validator("notify_api_key")
+    @classmethod
+    def _notify_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # {key name}-{service id}-{secret}: two UUIDs at the end (Notify's format).
+        if value is not None and not re.fullmatch(
+            r".+-" + _UUID + "-" + _UUID, value.get_secret_value()
+        ):
+            raise ValueError("not a GOV.UK Notify API key (name-service id-secret)")
+        return value
+
+    @field_validator("notify_template_id")
+    @classmethod
+    def _template_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(_UUID, value):
+            raise ValueError("the template's ID from Notify (a UUID)")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("use smtp://user:pass@host:587 (STARTTLS) or smtps://… (TLS)")
+        return value
+
+    @field_validator("public_url", "slack_api_url", "teams_login_url", "graph_url", "notify_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -72,6 +118,10 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password)
 
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.notify_api_key or self.smtp_url)
+
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log filter to take out."""
         secrets = (
@@ -79,14 +129,26 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.slack_app_token,
             self.microsoft_app_password,
+            self.secret_key,
+            self.notify_api_key,
         )
         values = [s.get_secret_value() for s in secrets if s is not None]
+        if self.smtp_url is not None:
+            # The SMTP password, if the URL carries one.
+            values += _url_password(self.smtp_url.get_secret_value())
         # The database password, if the URL carries one.
-        _, _, rest = self.database_url.partition("://")
-        credentials, at, _ = rest.rpartition("@")
-        if at and ":" in credentials:
-            values.append(credentials.split(":", 1)[1])
-        return values
+        return values + _url_password(self.database_url)
+
+
+def _url_password(url: str) -> list[str]:
+    _, _, rest = url.partition("://")
+    credentials, at, _ = rest.partition("/")[0].rpartition("@")
+    if at and ":" in credentials:
+        return [credentials.split(":", 1)[1]]
+    return []
+
+
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 _ENV_NAMES = {
@@ -97,6 +159,12 @@ _ENV_NAMES = {
     "teams_login_url": "TEAMAROUND_TEAMS_LOGIN_URL",
     "graph_url": "TEAMAROUND_GRAPH_URL",
     "log_format": "TEAMAROUND_LOG_FORMAT",
+    "secret_key": "TEAMAROUND_SECRET_KEY",
+    "notify_api_key": "TEAMAROUND_NOTIFY_API_KEY",
+    "notify_template_id": "TEAMAROUND_NOTIFY_TEMPLATE_ID",
+    "notify_url": "TEAMAROUND_NOTIFY_URL",
+    "smtp_url": "TEAMAROUND_SMTP_URL",
+    "email_from": "TEAMAROUND_EMAIL_FROM",
 }
 
 

@@ -164,6 +164,9 @@ class Verb(Enum):
     ACTION_CHASE = _rule("/action chase", "action", "chase {what}", *_MANAGERS)
     ACTION_ESCALATE = _rule("/action escalate", "action", "escalate {what}", *_MANAGERS)
     ACTION_SNOOZE = _rule("/action snooze", "action", "snooze the chasing of {what}", *_MANAGERS)
+    ACTION_REVOKE_LINK = _rule(
+        "/action revoke-link", "action", "stop the emailed links to {what}", KW, CH, AD
+    )
     ACTION_HELP = _rule("/action help", "register", "see the help", ANY)
 
     CETR_RECORD = _rule("/cetr record", "network", "record a review in {what}", KW, CH, AD)

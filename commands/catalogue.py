@@ -129,6 +129,11 @@ ACTION = Command(
             "snooze ID DATE REASON",
             "pause chasing for a few working days",
         ),
+        _do(
+            Verb.ACTION_REVOKE_LINK,
+            "revoke-link ID @person",
+            "stop the links to this action emailed to someone (later emails carry new ones)",
+        ),
         _note(
             "Dates: 12/12, 12/12/2026, 12 Dec, Friday, next Friday, tomorrow, in 2 weeks, "
             "in 5 working days, end of month."

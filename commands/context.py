@@ -20,7 +20,7 @@ from bot.policy import Policy
 from commands.authority import Decisions
 from store import outbox, queries
 from store.db import Database
-from store.models import Network, Person, Register
+from store.models import ACCOUNT_COLUMNS, Network, Person, Register
 
 # The area the demo register says it serves (`teamaround demo seed`): the only
 # place "synthetic" is ever shown.
@@ -73,6 +73,9 @@ class Unit:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     # Permission decisions taken in this unit of work (commands.authority).
     decisions: Decisions = field(default_factory=Decisions)
+    # How the caller reached us when it is not a chat command ("email link":
+    # the one-action page); the trail and the audit log say so.
+    via: str | None = None
     _register: Register | None = None
 
     @property
@@ -143,8 +146,8 @@ async def resolve_actor(
     if person is None and email:
         person = await queries.person_by_email(session, email=email)
         if person is not None:
-            link_platform_id(person, platform=actor.platform, user_id=actor.platform_user_id)
-    if person is None and not email and actor.platform in PLATFORM_ID_COLUMNS:
+            person.link_account(actor.platform, actor.platform_user_id)
+    if person is None and not email and actor.platform in ACCOUNT_COLUMNS:
         raise NeedsIdentity((actor.platform_user_id,), "I don't know you yet.")
     if person is None or not person.active:
         raise UserError(
@@ -153,16 +156,6 @@ async def resolve_actor(
             "(`teamaround directory add EMAIL --name … --agency … --role …`).",
         )
     return person
-
-
-PLATFORM_ID_COLUMNS = {"slack": "slack_user_id", "teams": "teams_user_id"}
-
-
-def link_platform_id(person: Person, *, platform: str, user_id: str) -> None:
-    """Remember someone's platform id once we know who they are."""
-    column = PLATFORM_ID_COLUMNS.get(platform)
-    if column and not getattr(person, column):
-        setattr(person, column, user_id)
 
 
 @asynccontextmanager
@@ -174,6 +167,7 @@ async def unit_of_work(
     idempotency_key: str | None = None,
     known_emails: dict[str, str] | None = None,
     reads_only: bool = False,
+    via: str | None = None,
 ) -> AsyncIterator[Unit]:
     """Open a transaction and resolve the caller; commits only if the body succeeds.
 
@@ -194,6 +188,7 @@ async def unit_of_work(
             conversation=conversation,
             now=services.clock.now(),
             known_emails=known_emails or {},
+            via=via,
         )
         yield unit
         await outbox.enqueue_many(session, unit.outgoing)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.errors import NeedsIdentity, NotFound, UserError
-from commands.context import PLATFORM_ID_COLUMNS, Unit, link_platform_id
+from commands.context import Unit
 from commands.grammar import PersonRef
 from store import queries
-from store.models import Person
+from store.models import ACCOUNT_COLUMNS, Person
 
 ADD_HINT = (
     'Add them to the directory first: `teamaround directory add EMAIL --name "Full Name" '
@@ -14,20 +14,22 @@ ADD_HINT = (
 )
 
 
-async def resolve(unit: Unit, ref: PersonRef, *, platform: str) -> Person:
+async def resolve(unit: Unit, ref: PersonRef, *, platform: str, left_ok: bool = False) -> Person:
+    """The directory person ``ref`` names; someone who has left is refused
+    unless ``left_ok`` (stopping their links, say)."""
     session = unit.session
     person: Person | None = None
     if ref.kind == "platform":
         person = await queries.person_by_platform_id(session, platform=platform, user_id=ref.value)
         if person is None:
             email = unit.known_emails.get(ref.value)
-            if email is None and platform in PLATFORM_ID_COLUMNS:
+            if email is None and platform in ACCOUNT_COLUMNS:
                 raise NeedsIdentity((ref.value,), f"I don't know who {ref.typed} is yet.")
             person = await queries.person_by_email(session, email=email) if email else None
             if person is None:
                 shown = email or ref.typed
                 raise NotFound(f"I can't find {shown} in the Teamaround directory.", hint=ADD_HINT)
-            link_platform_id(person, platform=platform, user_id=ref.value)
+            person.link_account(platform, ref.value)
     elif ref.kind == "email":
         person = await queries.person_by_email(session, email=ref.value)
         if person is None:
@@ -44,7 +46,7 @@ async def resolve(unit: Unit, ref: PersonRef, *, platform: str) -> Person:
                 f"@{ref.value} could be several people ({emails}); use their email address instead."
             )
         person = matches[0]
-    if not person.active:
+    if not person.active and not left_ok:
         raise UserError(f"{person.name} is marked as having left, so I can't involve them.")
     return person
 

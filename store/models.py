@@ -21,8 +21,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    InstrumentedAttribute,
+    Mapped,
+    mapped_column,
+    relationship,
+    validates,
+)
 
+from bot import routing
 from bot.folding import fold
 from store.types import UTCDateTime
 
@@ -69,8 +77,15 @@ class Agency(Base):
         return name
 
 
+# A person's chat accounts: which column holds their user id on each chat
+# platform. The one table of it: every look-up, link and route reads it.
+ACCOUNT_COLUMNS: dict[str, str] = {"slack": "slack_user_id", "teams": "teams_user_id"}
+
+
 class Person(Base):
-    """A professional (or family member) in the directory."""
+    """A professional (or family member) in the directory, and the ways to
+    reach them: their chat accounts (``ACCOUNT_COLUMNS``), their email, and
+    which they prefer (``reach``)."""
 
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +100,9 @@ class Person(Base):
     line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     teams_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "chat" (Slack or Teams; email when they have no account there) or
+    # "email" (always email, when it is connected): bot.routing.REACH_CHOICES.
+    reach: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -92,6 +110,28 @@ class Person(Base):
     agency: Mapped[Agency] = relationship(lazy="joined")
     # Loaded on purpose where needed (escalation), never as part of every join.
     line_manager: Mapped[Person | None] = relationship(remote_side="Person.id", lazy="raise")
+
+    @staticmethod
+    def account_column(platform: str) -> InstrumentedAttribute[str | None] | None:
+        """The column of a chat platform's user ids (None: not a chat platform)."""
+        name = ACCOUNT_COLUMNS.get(platform)
+        return getattr(Person, name) if name else None
+
+    def account(self, platform: str) -> str | None:
+        name = ACCOUNT_COLUMNS.get(platform)
+        return getattr(self, name) if name else None
+
+    def link_account(self, platform: str, user_id: str) -> None:
+        """Remember their account on a chat platform, unless one is known already."""
+        name = ACCOUNT_COLUMNS.get(platform)
+        if name and not getattr(self, name):
+            setattr(self, name, user_id)
+
+    def ways(self) -> routing.Person:
+        """How to reach them, for ``bot.routing.route``."""
+        accounts = {p: v for p in ACCOUNT_COLUMNS if (v := self.account(p))}
+        reach: routing.Reach = "email" if self.reach == "email" else "chat"
+        return routing.Person(person_id=self.id, email=self.email, accounts=accounts, reach=reach)
 
 
 class YoungPerson(Base):
@@ -246,6 +286,20 @@ class ActionGrant(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16))
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
+class LinkRevocation(Base):
+    """The keyworker stopped someone's emailed links to one action
+    (``/action revoke-link``): every link to it issued to them before
+    ``revoked_at`` is refused from then on."""
+
+    __tablename__ = "link_revocations"
+    __table_args__ = (Index("ix_link_revocations_action_person", "action_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    revoked_at: Mapped[datetime]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class Cetr(Base):

@@ -14,12 +14,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.gateway import Address, Delivery, Member, Op, SendResult, SpaceRequest
-from bot.messages import Message, Section
+from bot import routing
+from bot.gateway import Delivery, Member, Op, SendResult, SpaceRequest
+from bot.messages import Message
 from bot.relay import Claimed, Prepared
 from store.bulk import JsonText, insert_rows, plain
 from store.db import Database
-from store.models import CardRef, Network, NetworkMember, Outbox, Person
+from store.models import Action, CardRef, Network, NetworkMember, Outbox, Person
 from store.types import UTCDateTime
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -212,7 +213,7 @@ class OutboxStore:
                 return Prepared(
                     delivery=None,
                     problem="waiting for an earlier version of this card",
-                    wait_seconds=WAIT_FOR_SPACE_SECONDS,
+                    wait_seconds=routing.WAIT_FOR_SPACE_SECONDS,
                     wait_until=before.next_attempt_at if before.status == "pending" else None,
                 )
             if row.card_key and newer_is_coming and card_exists:
@@ -263,6 +264,7 @@ class OutboxStore:
         now: datetime,
         count_attempt: bool = True,
         platform: str | None = None,
+        undeliverable: bool = False,
     ) -> None:
         async with self._db.transaction() as session:
             row = await session.get_one(Outbox, row_id)
@@ -274,6 +276,8 @@ class OutboxStore:
             row.claimed_until = None
             if retry_at is None:
                 row.status = "dead"
+                if undeliverable and row.target_kind == "person":
+                    await _report_undeliverable(session, row=row, reason=error, now=now)
             else:
                 row.status = "pending"
                 row.next_attempt_at = retry_at
@@ -306,26 +310,65 @@ async def _write_back(
         network = await session.get(Network, row.target_id)
         if network is not None and row.payload.get("action") == "create":
             network.space_id = result.conversation_id
-    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
+    column = Person.account_column(platform)
     if column is not None:
         for email, user_id in result.linked.items():
             person = await session.scalar(select(Person).where(Person.email == email.lower()))
             taken = await session.scalar(select(Person.id).where(column == user_id))
             if person is not None and taken is None:
-                setattr(person, column.key, user_id)
+                person.link_account(platform, user_id)
     if result.problems and row.target_kind == "network":
-        text = "I couldn't do everything asked: " + " ".join(result.problems)
+        message = routing.problems_notice(result.problems)
         # The same problem (someone the platform can't find) may come back from
         # several rows, such as a space's creation and its first invitation:
         # say it once a day.
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(message.text.encode()).hexdigest()[:16]
         await enqueue(
             session,
             key=f"problems:{row.target_id}:{now.date().isoformat()}:{digest}",
             target_kind="network",
             target_id=row.target_id,
             op="post",
-            message=Message(text=text, blocks=(Section(text=text),), tone="warning"),
+            message=message,
+            now=now,
+        )
+
+
+async def _report_undeliverable(
+    session: AsyncSession, *, row: Outbox, reason: str, now: datetime
+) -> None:
+    """A message to a person that can never reach them (an email address the
+    service refuses): tell the keyworker of each network whose actions it
+    was about (or the network's space, when it has no keyworker)."""
+    message = Message.model_validate(row.payload)
+    if not message.actions:
+        return
+    person = await session.get(Person, row.target_id)
+    refs = {ref.action_id: ref for ref in message.actions}
+    found = await session.execute(
+        select(Action.id, Network.id, Network.keyworker_id)
+        .join(Network, Network.id == Action.network_id)
+        .where(Action.id.in_(list(refs)))
+    )
+    by_network: dict[int, tuple[int | None, list[int]]] = {}
+    for action_id, network_id, keyworker_id in found.all():
+        by_network.setdefault(network_id, (keyworker_id, []))[1].append(action_id)
+    email = person.email if person is not None else f"person {row.target_id}"
+    for network_id, (keyworker_id, action_ids) in sorted(by_network.items()):
+        notice = routing.undeliverable_notice(
+            email=email,
+            reason=reason.removeprefix("email: "),
+            actions=[refs[i] for i in sorted(action_ids)],
+            today=now.date(),
+        )
+        tell_keyworker = keyworker_id is not None and keyworker_id != row.target_id
+        await enqueue(
+            session,
+            key=f"undeliverable:{row.id}:n{network_id}",
+            target_kind="person" if tell_keyworker else "network",
+            target_id=keyworker_id if tell_keyworker and keyworker_id else network_id,
+            op="dm" if tell_keyworker else "post",
+            message=notice,
             now=now,
         )
 
@@ -394,39 +437,6 @@ async def _remember_card(
     )
 
 
-def _person_address(person: Person, platforms: Sequence[str]) -> Address | None:
-    """Where to reach a person: a platform where we know their id, else the
-    first chat platform (where the gateway finds them by email), else the console."""
-    chat = [p for p in platforms if p != "console"]
-    ids = {"slack": person.slack_user_id, "teams": person.teams_user_id}
-    for platform in chat:
-        if ids.get(platform):
-            return Address(
-                platform=platform,
-                kind="user",
-                conversation_id=ids[platform] or "",
-                email=person.email,
-                label=person.email,
-            )
-    if chat:
-        return Address(
-            platform=chat[0],
-            kind="user",
-            conversation_id="",
-            email=person.email,
-            label=person.email,
-        )
-    if "console" in platforms:
-        return Address(
-            platform="console",
-            kind="user",
-            conversation_id=person.email,
-            email=person.email,
-            label=person.email,
-        )
-    return None
-
-
 async def _space_request(session: AsyncSession, row: Outbox, network: Network) -> SpaceRequest:
     """The space operation, with members as they are *now* (not when queued)."""
     action = row.payload.get("action", "")
@@ -442,11 +452,10 @@ async def _space_request(session: AsyncSession, row: Outbox, network: Network) -
         p.email: p
         for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
     }
-    column = {"slack": "slack_user_id", "teams": "teams_user_id"}.get(network.space_platform)
 
     def known_id(email: str) -> str | None:
         person = people.get(email)
-        return getattr(person, column) if person is not None and column else None
+        return person.account(network.space_platform) if person is not None else None
 
     return SpaceRequest(
         action=action,
@@ -454,9 +463,6 @@ async def _space_request(session: AsyncSession, row: Outbox, network: Network) -
         topic=str(row.payload.get("topic", "")),
         members=tuple(Member(email=e, platform_user_id=known_id(e)) for e in emails),
     )
-
-
-WAIT_FOR_SPACE_SECONDS = 5.0
 
 
 async def _card_pending(session: AsyncSession, card_key: str) -> bool:
@@ -482,6 +488,34 @@ async def _earlier_unsent(session: AsyncSession, row: Outbox) -> bool:
     return earlier is not None
 
 
+async def _target(
+    session: AsyncSession, row: Outbox
+) -> tuple[routing.Target | None, Network | None, str | None]:
+    """What the row is addressed to, as ``bot.routing`` reads it (and its
+    network, for a space operation), or why there is nothing to address."""
+    if row.target_kind == "network":
+        network = await session.get(Network, row.target_id)
+        if network is None:
+            return None, None, f"network {row.target_id} no longer exists"
+        creating = row.op == "space" and row.payload.get("action") == "create"
+        space = routing.Space(
+            platform=network.space_platform,
+            space_id=network.space_id,
+            name=network.space_name,
+            creating=creating,
+        )
+        return space, network, None
+    if row.target_kind == "person":
+        person = await session.get(Person, row.target_id)
+        if person is None:
+            return None, None, f"person {row.target_id} no longer exists"
+        return person.ways(), None, None
+    if row.target_kind == "conversation":
+        platform, _, conversation = (row.target_ref or "").partition(":")
+        return routing.Conversation(platform=platform, conversation_id=conversation), None, None
+    return None, None, f"unknown target kind {row.target_kind!r}"
+
+
 async def _resolve(
     session: AsyncSession,
     row: Outbox,
@@ -492,59 +526,23 @@ async def _resolve(
 ) -> Prepared:
     """Turn a claimed row into a platform delivery (or say why it cannot be, yet).
     ``card_refs``: where the row's card is, already looked up, by platform."""
-    address: Address | None = None
+    target, network, missing = await _target(session, row)
+    if target is None:
+        return Prepared(delivery=None, problem=missing)
+    routed = routing.route(target, platforms=platforms)
+    if isinstance(routed, routing.Unroutable):
+        return Prepared(delivery=None, problem=routed.problem, wait_seconds=routed.wait_seconds)
+    address = routed
     space: SpaceRequest | None = None
-    if row.target_kind == "network":
-        network = await session.get(Network, row.target_id)
-        if network is None:
-            return Prepared(delivery=None, problem=f"network {row.target_id} no longer exists")
-        if network.space_platform not in platforms:
-            return Prepared(
-                delivery=None, problem=f"no {network.space_platform} connection is configured"
-            )
-        is_create = row.op == "space" and row.payload.get("action") == "create"
-        if not network.space_id and not is_create:
+    if row.op == "space" and network is not None:
+        space = await _space_request(session, row, network)
+        if space.action == "archive" and await _earlier_unsent(session, row):
+            # The closing summary and last card edits must land before archiving.
             return Prepared(
                 delivery=None,
-                problem="waiting for the network's space to be created",
-                wait_seconds=WAIT_FOR_SPACE_SECONDS,
+                problem="waiting for earlier messages before archiving",
+                wait_seconds=routing.WAIT_FOR_SPACE_SECONDS,
             )
-        address = Address(
-            platform=network.space_platform,
-            kind="channel",
-            conversation_id=network.space_id or "",
-            label=f"#{network.space_name}",
-        )
-        if row.op == "space":
-            space = await _space_request(session, row, network)
-            if space.action == "archive" and await _earlier_unsent(session, row):
-                # The closing summary and last card edits must land before archiving.
-                return Prepared(
-                    delivery=None,
-                    problem="waiting for earlier messages before archiving",
-                    wait_seconds=WAIT_FOR_SPACE_SECONDS,
-                )
-    elif row.target_kind == "person":
-        person = await session.get(Person, row.target_id)
-        if person is None:
-            return Prepared(delivery=None, problem=f"person {row.target_id} no longer exists")
-        address = _person_address(person, platforms)
-        if address is None:
-            return Prepared(
-                delivery=None, problem=f"{person.email} has no account on a connected platform"
-            )
-    elif row.target_kind == "conversation":
-        platform, _, conversation = (row.target_ref or "").partition(":")
-        if platform not in platforms or not conversation:
-            return Prepared(delivery=None, problem=f"no {platform or '?'} connection is configured")
-        address = Address(
-            platform=platform,
-            kind="channel",
-            conversation_id=conversation,
-            label=f"#{conversation}",
-        )
-    else:
-        return Prepared(delivery=None, problem=f"unknown target kind {row.target_kind!r}")
     message = None if row.op == "space" else Message.model_validate(row.payload)
     op: Op = "space" if row.op == "space" else "dm" if row.op == "dm" else "post"
     message_id: str | None = None
@@ -573,10 +571,10 @@ async def _resolve(
             return Prepared(
                 delivery=None,
                 problem="waiting for the card it links to",
-                wait_seconds=WAIT_FOR_SPACE_SECONDS,
+                wait_seconds=routing.WAIT_FOR_SPACE_SECONDS,
             )
     mention_ids: dict[str, str] = {}
-    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(address.platform)
+    column = Person.account_column(address.platform)
     if message is not None and message.mentions and column is not None:
         rows = await session.execute(
             select(Person.email, column).where(

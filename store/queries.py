@@ -38,14 +38,15 @@ async def person_by_email(session: AsyncSession, *, email: str) -> Person | None
 
 @functools.cache
 def _person_by_platform_id(platform: str) -> Select[Person]:
-    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}[platform]
+    column = Person.account_column(platform)
+    assert column is not None
     return select(Person).where(column == bindparam("user_id"))
 
 
 async def person_by_platform_id(
     session: AsyncSession, *, platform: str, user_id: str
 ) -> Person | None:
-    if platform not in ("slack", "teams"):
+    if Person.account_column(platform) is None:
         return None
     return await session.scalar(_person_by_platform_id(platform), {"user_id": user_id})
 

@@ -109,6 +109,14 @@ class Snooze(_Cmd):
     reason: str
 
 
+class RevokeLink(_Cmd):
+    """Stop the links emailed to someone for one action."""
+
+    sub: Literal["revoke-link"] = "revoke-link"
+    action_id: int
+    person: PersonRef
+
+
 class Help(_Cmd):
     sub: Literal["help"] = "help"
 
@@ -125,6 +133,7 @@ ActionCommand = (
     | Chase
     | Escalate
     | Snooze
+    | RevokeLink
     | Help
 )
 
@@ -149,6 +158,7 @@ def parse(
         "chase",
         "escalate",
         "snooze",
+        "revoke-link",
     ):
         token, tail = first_word(rest)
         action_id = parse_id(token, what="action", example=f"/action {sub} 12 …")
@@ -169,6 +179,8 @@ def parse(
             return _due(action_id, tail, today=today, calendar=calendar)
         if sub == "reassign":
             return _reassign(action_id, tail)
+        if sub == "revoke-link":
+            return _revoke_link(action_id, tail)
         reason = check_text(
             tail,
             what="reason for cancelling",
@@ -336,3 +348,14 @@ def _reassign(action_id: int, tail: str) -> Reassign:
         )
     text = check_text(reason, what="reason", example="") if reason else None
     return Reassign(action_id=action_id, owner=owner, reason=text)
+
+
+def _revoke_link(action_id: int, tail: str) -> RevokeLink:
+    token, rest = first_word(tail)
+    person = parse_person(token) if token else None
+    if person is None or rest:
+        raise UserError(
+            "Whose emailed links should stop working? Name one person, with an @mention or email.",
+            hint=f"For example: /action revoke-link {action_id} @morgan.reed",
+        )
+    return RevokeLink(action_id=action_id, person=person)

@@ -42,6 +42,8 @@ def verb_of(command: grammar.ActionCommand) -> Verb:
             return Verb.ACTION_ESCALATE
         case grammar.Snooze():
             return Verb.ACTION_SNOOZE
+        case grammar.RevokeLink():
+            return Verb.ACTION_REVOKE_LINK
         case grammar.Help():
             return Verb.ACTION_HELP
         case _:
@@ -130,6 +132,14 @@ async def _run(unit: Unit, command: grammar.ActionCommand, *, platform: str) -> 
         case grammar.Cancel():
             await service.cancel(unit, action=action, reason=command.reason)
             return plain(f"Action #{action.id} is cancelled.", tone="success")
+        case grammar.RevokeLink():
+            person = await resolve(unit, command.person, platform=platform, left_ok=True)
+            await service.revoke_link(unit, action=action, person=person)
+            return plain(
+                f"The links to action #{action.id} emailed to {person.name} no longer work. "
+                "Any email they get about it from now on carries a new link.",
+                tone="success",
+            )
         case _:
             assert_never(command)
 

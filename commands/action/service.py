@@ -20,7 +20,7 @@ from commands.authority import Decision, Verb, authorise
 from commands.context import Unit
 from commands.network import service as network_service
 from store import audit, outbox, queries
-from store.models import Action, ActionEvent, ActionGrant, Agency, Network, Person
+from store.models import Action, ActionEvent, ActionGrant, Agency, LinkRevocation, Network, Person
 from store.queries import ActionLine
 
 
@@ -71,6 +71,8 @@ async def _record(
     if grant is not None:
         # Done through an escalation grant: the trail says in what capacity.
         data["via"] = access.capacity(stage=grant.stage, contact=grant.contact)
+    if unit.via:
+        data["through"] = unit.via  # "email link": the one-action page
     event = ActionEvent(
         action_id=action.id,
         kind=kind,
@@ -88,7 +90,7 @@ async def _record(
         object_type="action",
         object_id=action.id,
         before=before,
-        after=snapshot(action),
+        after=snapshot(action) | ({"through": unit.via} if unit.via else {}),
     )
     await unit.session.flush()
     message = views.action_card(action, today=unit.today, calendar=unit.services.calendar)
@@ -212,7 +214,7 @@ async def add_update(unit: Unit, *, action: Action, note: str, until: date | Non
     if until is not None:
         action.paused_until = until
         data["proposed"] = until.isoformat()
-    await _record(
+    event = await _record(
         unit,
         action,
         kind="update",
@@ -222,6 +224,17 @@ async def add_update(unit: Unit, *, action: Action, note: str, until: date | Non
         data=data,
         decision=decision,
     )
+    keyworker = action.network.keyworker
+    if until is not None and keyworker is not None:
+        # A proposed date is the keyworker's to agree (with /action due).
+        await notify.dm(
+            unit,
+            person=keyworker,
+            key=f"dm:proposed:{action.id}:{event.id}",
+            message=views.proposal_dm(
+                action, by=unit.actor, until=until, note=note, today=unit.today
+            ),
+        )
     return action
 
 
@@ -417,6 +430,38 @@ async def cancel(unit: Unit, *, action: Action, reason: str) -> Action:
     await _record(unit, action, kind="cancelled", verb="action.cancel", before=before, note=reason)
     await access.end_for(unit, action=action, reason="cancelled", stage=action.escalation_stage)
     return action
+
+
+async def revoke_link(unit: Unit, *, action: Action, person: Person) -> None:
+    """Stop every emailed link to this action issued to ``person`` so far
+    (a lost phone, a forwarded email); later emails carry new links."""
+    await authorise(unit, Verb.ACTION_REVOKE_LINK, action=action)
+    unit.session.add(
+        LinkRevocation(
+            action_id=action.id,
+            person_id=person.id,
+            revoked_at=unit.now,
+            revoked_by_id=unit.actor.id,
+        )
+    )
+    unit.session.add(
+        ActionEvent(
+            action_id=action.id,
+            kind="link_revoked",
+            actor_id=unit.actor.id,
+            at=unit.now,
+            data={"person": person.email, "name": person.name},
+        )
+    )
+    audit.record(
+        unit.session,
+        at=unit.now,
+        actor=unit.actor,
+        verb="action.link_revoke",
+        object_type="action",
+        object_id=action.id,
+        after={"person": person.email},
+    )
 
 
 async def _join_for_action(unit: Unit, *, action: Action, person: Person) -> None:

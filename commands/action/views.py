@@ -9,6 +9,7 @@ from typing import Protocol
 from bot.calendar import WorkingCalendar
 from bot.dates import format_day_year, format_numeric
 from bot.messages import (
+    ActionRef,
     Actions,
     Block,
     BulletList,
@@ -27,6 +28,15 @@ from store.models import Action, ActionEvent
 from store.queries import ActionLine
 
 STATUS_LABEL = {"open": "Open", "done": "Done", "cancelled": "Cancelled"}
+
+
+def action_ref(action: Action) -> ActionRef:
+    """The action as a message declares it is about it (an email's link)."""
+    return ActionRef(
+        action_id=action.id,
+        reference=action.network.young_person.reference,
+        due=action.due_date,
+    )
 
 
 class Dated(Protocol):
@@ -121,6 +131,7 @@ def assigned_dm(action: Action, *, today: date) -> Message:
             Section(text=text),
             Context(text=f"Mark it done with /action done {action.id} when it's finished."),
         ),
+        actions=(action_ref(action),),
     )
 
 
@@ -178,6 +189,7 @@ EVENT_LABEL = {
     "access_granted": "Access given",
     "access_ended": "Access ended",
     "viewed": "Opened",
+    "link_revoked": "Emailed links stopped",
 }
 
 
@@ -214,6 +226,7 @@ def reminder_dm(actions: Sequence[Action], *, today: date) -> Message:
     return Message(
         text=title + "\n" + "\n".join(lines),
         blocks=(Header(text=title), BulletList(items=lines), Context(text=hint)),
+        actions=tuple(action_ref(a) for a in actions),
     )
 
 
@@ -261,6 +274,7 @@ def manual_chase(action: Action, *, by: object, today: date) -> Message:
         blocks=(Section(text=text),),
         link_card=f"action:{action.id}",
         mentions=(action.owner.email,),
+        actions=(action_ref(action),),
     )
 
 
@@ -342,7 +356,14 @@ def chase_dm(
             "In the network's channel: /action update ID NOTE (--until DATE to propose a date)."
         )
     blocks += [Context(text=hint) for hint in hints]
-    return Message(text=title + "\n" + "\n".join(lines), blocks=tuple(blocks))
+    refs: dict[int, ActionRef] = {}
+    for action, *_ in concerns:
+        refs.setdefault(action.id, action_ref(action))
+    return Message(
+        text=title + "\n" + "\n".join(lines),
+        blocks=tuple(blocks),
+        actions=tuple(refs.values()),
+    )
 
 
 def _day(iso: object) -> str:
@@ -400,6 +421,8 @@ def _event_detail(event: ActionEvent) -> str:
             "reset": "a new due date was agreed",
         }.get(reason, reason)
         return f"{data.get('name')} ({_capacity(data)}): {why}"
+    if kind == "link_revoked":
+        return f"for {data.get('name')}: links emailed to them before now no longer work"
     return note or ""
 
 
@@ -422,6 +445,8 @@ def describe_event(event: ActionEvent) -> tuple[str, str, str]:
         via = data
     if via:
         who += f" ({_capacity(via)})"
+    if data.get("through"):
+        who += f", by {data['through']}"
     label = EVENT_LABEL.get(event.kind, event.kind)
     return who, label, _event_detail(event)
 
@@ -469,4 +494,37 @@ def due_changed_dm(
         f"{format_day_year(old, today=today)} to {format_day_year(action.due_date, today=today)}."
         f"{why}"
     )
-    return Message(text=text, blocks=(Section(text=text),))
+    return Message(text=text, blocks=(Section(text=text),), actions=(action_ref(action),))
+
+
+def proposal_dm(action: Action, *, by: object, until: date, note: str, today: date) -> Message:
+    """For the keyworker: the owner (or whoever it is escalated to) proposes a
+    new date; chasing waits until then, and agreeing it is theirs."""
+    who = getattr(by, "name", "Someone")
+    proposed = format_day_year(until, today=today)
+    text = (
+        f"{who} proposes {proposed} for action #{action.id} ({action.text}, "
+        f"{action.network.young_person.reference}), due "
+        f"{format_day_year(action.due_date, today=today)}: {note}. Chasing waits until then."
+    )
+    hint = f"To agree it: /action due {action.id} {format_numeric(until)} agreed"
+    return Message(
+        text=text + "\n" + hint,
+        blocks=(
+            Section(text=text),
+            Actions(
+                buttons=(
+                    Button(
+                        label="Change due date",
+                        action_id="action.due",
+                        value=f"{action.id}:{until.isoformat()}",
+                        style="primary",
+                    ),
+                    Button(label="Open", action_id="action.show", value=str(action.id)),
+                )
+            ),
+            Context(text=hint),
+        ),
+        link_card=f"action:{action.id}",
+        actions=(action_ref(action),),
+    )
