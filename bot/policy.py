@@ -360,6 +360,7 @@ class Policy(BaseModel):
         if twice:
             raise ValueError(f"{', '.join(twice)} holds more than one post; list each person once")
         return value
+
     email: EmailPolicy = Field(default_factory=EmailPolicy)
 
     @field_validator("channel_pattern")

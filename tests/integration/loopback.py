@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(web: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """Run ``web`` under uvicorn (lifespan on) and yield a client for it."""
-    port = free_port()
+async def serving(web: Starlette, *, port: int | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``web`` under uvicorn (lifespan on) on ``port`` (a free one if not
+    given) and yield a client for it."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

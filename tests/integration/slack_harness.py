@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -104,17 +104,31 @@ class SlackRig:
 
 
 @asynccontextmanager
-async def running(database_url: str) -> AsyncIterator[SlackRig]:
+async def running(
+    database_url: str,
+    *,
+    not_on_slack: Iterable[str] = (),
+    port: int | None = None,
+    **settings_values: Any,
+) -> AsyncIterator[SlackRig]:
+    """``not_on_slack``: directory people with no account in the workspace;
+    ``settings_values``: more settings (email's, say), served on ``port``."""
+    away = set(not_on_slack)
     async with FakeSlack(token=TOKEN) as slack:
-        user_ids = {email: slack.add_user(name=name, email=email) for name, email, *_ in PEOPLE}
+        user_ids = {
+            email: slack.add_user(name=name, email=email)
+            for name, email, *_ in PEOPLE
+            if email not in away
+        }
         settings = Settings(
             database_url=database_url,
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=slack.base_url,
+            **settings_values,
         )
         app, clock = await seeded_app(settings)
-        async with serving(create_web_app(app, run_relay=False)) as http:
+        async with serving(create_web_app(app, run_relay=False), port=port) as http:
             yield SlackRig(app=app, slack=slack, http=http, clock=clock, user_ids=user_ids)
         # The fake grants exactly the manifest's scopes: nothing may need more.
         beyond = [(c.method, c.args.get("channel")) for c in slack.calls_to_error("missing_scope")]

@@ -44,8 +44,12 @@ async def test_history_is_backfilled_from_the_current_state(database_url: str) -
                     id=1, name="Keyworking", kind="keyworking", created_at=JOINED
                 )
             )
+            person_at_0004 = table_at_0004(
+                Person,
+                {"id", "email", "name", "agency_id", "role", "active", "created_at", "updated_at"},
+            )
             await conn.execute(
-                Person.__table__.insert().values(
+                person_at_0004.insert().values(
                     id=7,
                     email="kim@example.org",
                     name="Kim",
