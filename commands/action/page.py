@@ -54,8 +54,11 @@ def _whom_to_ask(action: Action | None) -> str:
     return "Ask your area's keyworking service."
 
 
-async def _open(services: Services, signer: LinkSigner, token: str) -> Opened | Page:
-    """The link's action and person, or the refusal page (nothing written)."""
+async def _open(
+    services: Services, signer: LinkSigner, token: str, *, closed_ok: bool = False
+) -> Opened | Page:
+    """The link's action and person, or the refusal page (nothing written).
+    ``closed_ok``: the page right after the person closed it themselves."""
     claims = signer.read(token)
     if claims is None:
         return refusal(
@@ -107,7 +110,7 @@ async def _open(services: Services, signer: LinkSigner, token: str) -> Opened | 
                 ask=ask,
                 status=403,
             )
-        if action.status != "open":
+        if action.status != "open" and not closed_ok:
             closed = services.calendar.local_date(action.closed_at or now)
             return refusal(
                 title=f"Action #{action.id} is {views.STATUS_LABEL[action.status].lower()}",
@@ -128,11 +131,17 @@ def _conversation(action_id: int) -> Conversation:
 
 
 async def view(
-    services: Services, signer: LinkSigner, *, token: str, notice: str = "", tone: str = ""
+    services: Services,
+    signer: LinkSigner,
+    *,
+    token: str,
+    notice: str = "",
+    tone: str = "",
+    closed_ok: bool = False,
 ) -> Page:
     """The page for a link: the action, its trail and the forms the person
     may use (each view audited), or the refusal."""
-    opened = await _open(services, signer, token)
+    opened = await _open(services, signer, token, closed_ok=closed_ok)
     if isinstance(opened, Page):
         return opened
     try:
@@ -191,12 +200,17 @@ async def submit(
         ) as unit:
             done = await _carry_out(unit, opened.action.id, name, form)
     except AlreadyHandled:
-        return await view(services, signer, token=token, notice="That was already done.")
+        done = "That was already done."
     except UserError as exc:
         text = exc.message + (f" {exc.hint}" if exc.hint else "")
         page = await view(services, signer, token=token, notice=text, tone="error")
         return page.model_copy(update={"status": 400}) if not page.refused else page
-    return await view(services, signer, token=token, notice=done)
+    page = await view(services, signer, token=token, notice=done, closed_ok=True)
+    if page.refused:
+        # Done by someone whose access ended with it (an escalation contact):
+        # the confirmation alone.
+        return Page(title=f"Action #{opened.action.id}", notice=done)
+    return page
 
 
 def _required(form: Mapping[str, str], name: str, what: str) -> str:

@@ -39,6 +39,7 @@ TABLES = {
     "support_changes",
     "consent_events",
     "membership_review_items",
+    "link_revocations",
 }
 
 
