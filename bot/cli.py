@@ -465,6 +465,13 @@ def directory_add(
         bool | None,
         typer.Option("--part-time/--full-time", help="Works part-time (or full-time)."),
     ] = None,
+    reach: Annotated[
+        str | None,
+        typer.Option(
+            help="How to reach them: chat (Slack or Teams; email when they have no account "
+            "there) or email (always email)."
+        ),
+    ] = None,
 ) -> None:
     """Add (or update) one professional."""
     from commands.directory.service import upsert_person
@@ -482,6 +489,7 @@ def directory_add(
                 actor_label=_operator(),
                 grade=grade,
                 part_time=part_time,
+                reach=reach,
             )
         typer.echo(f"{email.lower()}: {outcome}.")
 

@@ -9,8 +9,10 @@ their case-folded name (``Agency.name_key``), accents and all.
 Optional columns for the quarterly return's workforce table: ``grade`` (the
 pay grade, "Band 6"), ``part_time`` (yes or no) and ``agency_kind`` (who
 employs them: nhs, local-authority, third-sector, independent or other, set
-on the agency; ``bot.employers``). An empty cell, or a column left out,
-leaves what the directory has.
+on the agency; ``bot.employers``). And ``reach``: ``chat`` (Slack or Teams,
+and email when they have no account there) or ``email`` (always email; for
+people who prefer it). An empty cell, or a column left out, leaves what the
+directory has.
 
 An import is all or nothing: every row is checked first (each problem with
 its line number), and anything wrong means nothing is written. Line managers
@@ -36,13 +38,14 @@ from bot.errors import UserError
 from bot.folding import fold
 from bot.policy import Policy
 from bot.privacy import refuse_identifiers
+from bot.routing import REACH_CHOICES
 from commands.csv_files import CsvTable, Row, identifier_problems
 from commands.directory.leavers import Leaver, mark_left
 from store import audit, queries
 from store.models import Agency, Person
 
 COLUMNS = ("name", "email", "agency", "role", "line_manager_email")
-OPTIONAL = ("grade", "part_time", "agency_kind")
+OPTIONAL = ("grade", "part_time", "agency_kind", "reach")
 REQUIRED = ("name", "email", "agency")
 # Other names HR systems give our columns (after commands.csv_files.column_name).
 ALIASES = {
@@ -118,6 +121,7 @@ class Wanted:
     grade: str | None = None
     part_time: bool | None = None
     agency_kind: str | None = None
+    reach: str | None = None  # "chat" or "email" (bot.routing.REACH_CHOICES)
 
 
 def _checked(row: Row, problems: list[str]) -> Wanted | None:
@@ -143,6 +147,9 @@ def _checked(row: Row, problems: list[str]) -> Wanted | None:
     part_time = row.get("part_time").lower()
     if part_time and part_time not in _PART_TIME:
         found.append(f"{line}: part_time is yes or no, not {row.get('part_time')!r}.")
+    reach = row.get("reach").lower() or None
+    if reach is not None and reach not in REACH_CHOICES:
+        found.append(f"{line}: reach is chat or email, not {row.get('reach')!r}.")
     kind_text = row.get("agency_kind")
     kind = employer_kind(kind_text) if kind_text else None
     if kind_text and kind is None:
@@ -160,6 +167,7 @@ def _checked(row: Row, problems: list[str]) -> Wanted | None:
         grade=" ".join(row.get("grade").split()) or None,
         part_time=_PART_TIME[part_time] if part_time else None,
         agency_kind=kind,
+        reach=reach,
     )
 
 
@@ -258,9 +266,10 @@ async def upsert_person(
     actor_label: str,
     grade: str | None = None,
     part_time: bool | None = None,
+    reach: str | None = None,
 ) -> str:
     """Add or update one person (someone marked as left comes back); a
-    ``grade`` or ``part_time`` left out keeps what the directory has.
+    ``grade``, ``part_time`` or ``reach`` left out keeps what the directory has.
     Returns "added", "updated" or "unchanged"."""
     for value in (email, name, agency, role, manager_email or "", grade or ""):
         refuse_identifiers(value)
@@ -273,6 +282,8 @@ async def upsert_person(
         raise UserError(f"{email}: a name is needed.")
     if not agency.strip():
         raise UserError(f"{email}: an agency is needed.")
+    if reach is not None and reach not in REACH_CHOICES:
+        raise UserError(f"{email}: reach is chat or email, not {reach!r}.")
     manager = (manager_email or "").strip().lower() or None
     if manager is not None and await queries.person_by_email(session, email=manager) is None:
         raise UserError(
@@ -287,6 +298,7 @@ async def upsert_person(
         manager=manager,
         grade=" ".join(grade.split()) or None if grade is not None else None,
         part_time=part_time,
+        reach=reach,
     )
     outcomes = await write_people(session, [wanted], now=now, actor_label=actor_label)
     return outcomes[email]
@@ -310,6 +322,7 @@ def _state(
     active: bool,
     grade: str | None,
     part_time: bool | None,
+    reach: str,
 ) -> dict[str, str | bool | None]:
     return {
         "name": name,
@@ -319,6 +332,7 @@ def _state(
         "active": active,
         "grade": grade,
         "part_time": part_time,
+        "reach": reach,
     }
 
 
@@ -370,6 +384,7 @@ async def write_people(
         part_time = (
             w.part_time if w.part_time is not None else (person.part_time if person else None)
         )
+        reach = w.reach or (person.reach if person else "chat")
         after = _state(
             name=w.name,
             agency=agency.name,
@@ -378,6 +393,7 @@ async def write_people(
             active=True,
             grade=grade,
             part_time=part_time,
+            reach=reach,
         )
         if person is None:
             outcomes[w.email] = "added"
@@ -390,6 +406,7 @@ async def write_people(
                 role=w.role,
                 grade=grade,
                 part_time=part_time,
+                reach=reach,
                 active=True,
                 created_at=now,
                 updated_at=now,
@@ -406,6 +423,7 @@ async def write_people(
             active=person.active,
             grade=person.grade,
             part_time=person.part_time,
+            reach=person.reach,
         )
         if before == after:
             outcomes[w.email] = "unchanged"
@@ -414,7 +432,7 @@ async def write_people(
         if dry_run:
             continue
         person.name, person.agency, person.role = w.name, agency, w.role
-        person.grade, person.part_time = grade, part_time
+        person.grade, person.part_time, person.reach = grade, part_time, reach
         person.active, person.updated_at = True, now
         changed.append((w, person, before))
     if dry_run:
@@ -444,6 +462,7 @@ async def write_people(
             active=True,
             grade=person.grade,
             part_time=person.part_time,
+            reach=person.reach,
         )
         audit.record(
             session,

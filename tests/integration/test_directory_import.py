@@ -406,3 +406,27 @@ async def test_no_outbox_rows_without_leavers(db: Database) -> None:
     )
     async with db.reader() as session:
         assert int(await session.scalar(select(func.count()).select_from(Outbox)) or 0) == 0
+
+
+async def test_the_reach_column_says_who_prefers_email_and_an_empty_cell_keeps_it(
+    db: Database,
+) -> None:
+    report = await run_import(
+        db,
+        b"name,email,agency,role,reach\n"
+        b"Alex Stone,alex.stone@example.org,Housing,Officer,email\n"
+        b"Bea North,bea.north@example.org,Housing,Officer,\n",
+    )
+    assert report.problems == [] and report.added == 2
+    await run_import(
+        db, b"name,email,agency,role,reach\nAlex Stone,alex.stone@example.org,Housing,Officer,\n"
+    )
+    async with db.reader() as session:
+        reach = dict((await session.execute(select(Person.email, Person.reach))).all())
+    assert reach == {"alex.stone@example.org": "email", "bea.north@example.org": "chat"}
+    before = await counts(db)
+    bad = await run_import(
+        db, b"name,email,agency,role,reach\nAlex Stone,alex.stone@example.org,Housing,Officer,sms\n"
+    )
+    assert bad.problems == ["line 2: reach is chat or email, not 'sms'."]
+    assert await counts(db) == before

@@ -68,6 +68,38 @@ async def test_an_action_for_someone_without_slack_reaches_them_by_email_once(
     assert any("EHCP" in m.text for m in rig.slack.messages_in(channel))
 
 
+async def test_someone_on_slack_who_prefers_email_gets_email_instead(
+    smtp_rig: EmailRig,
+) -> None:
+    from commands.directory.service import upsert_person
+
+    rig = smtp_rig
+    async with rig.app.db.transaction() as session:
+        outcome = await upsert_person(
+            session,
+            email=SAM,
+            name="Sam Patel",
+            agency="CAMHS",
+            role="Clinical psychologist",
+            manager_email="morgan.reed@example.org",
+            now=rig.slack.clock.now(),
+            actor_label="cli:tester",
+            reach="email",
+        )
+    assert outcome == "updated"
+    channel = await rig.open_network()
+    await rig.slack.command(
+        KIM,
+        "/action",
+        f"assign <@{rig.slack.uid(SAM)}|sam.patel> Book the review by 25/11",
+        channel=channel,
+    )
+    await rig.slack.deliver()
+    assert [s for s, _ in rig.texts_to(SAM)].count(SUBJECT) == 1
+    im = rig.slack.slack.ims.get(rig.slack.uid(SAM))
+    assert im is None or not [m for m in rig.slack.messages_in(im) if "Book" in m.text]
+
+
 async def test_full_content_carries_the_action_text_in_the_body_never_the_subject(
     migrated_url: str, tmp_path: Path
 ) -> None:
