@@ -118,7 +118,18 @@ class SmtpSender:
         except aiosmtplib.SMTPResponseException as exc:
             text = f"email: the mail server answered {exc.code} {exc.message}"[:300]
             raise DeliveryError(text, retryable=exc.code < 500) from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except aiosmtplib.SMTPException as exc:
+            if "STARTTLS" in str(exc) and target.starttls:
+                # Never sent in the clear: the operator must fix the URL or the relay.
+                raise DeliveryError(
+                    "email: the mail server does not offer STARTTLS, so nothing was sent; use "
+                    "smtps:// for a relay that speaks TLS from the start",
+                    retryable=False,
+                ) from None
+            raise DeliveryError(
+                f"email: can't reach the mail server ({type(exc).__name__})", retryable=True
+            ) from None
+        except (OSError, TimeoutError) as exc:
             raise DeliveryError(
                 f"email: can't reach the mail server ({type(exc).__name__})", retryable=True
             ) from None

@@ -210,3 +210,20 @@ async def test_notify_refuses_a_token_signed_with_the_wrong_secret(notify_rig: E
         await asyncio.to_thread(client.get_all_notifications, reference="x")
     assert caught.value.status_code == 403
     assert notify.refused[-1].message == "Invalid token: API key not found"
+
+
+async def test_a_relay_without_starttls_is_refused_and_nothing_goes_in_the_clear() -> None:
+    from bot.gateway import DeliveryError
+    from integrations.email.render import Email
+    from integrations.email.smtp import SmtpSender
+    from tests.fakes.smtp import FakeSmtp
+
+    async with FakeSmtp() as smtp:
+        # Without ?tls=off the relay must offer STARTTLS; the fake does not.
+        sender = SmtpSender(url=f"smtp://127.0.0.1:{smtp.port}", sender="teamaround@example.org")
+        email = Email(subject="DSR-0042: an action for you", text="Hello\n", html="<p>Hello</p>")
+        with pytest.raises(DeliveryError) as caught:
+            await sender.send(to=JO, email=email, key="dm:assigned:1:1")
+        assert not caught.value.retryable
+        assert "does not offer STARTTLS, so nothing was sent" in str(caught.value)
+        assert smtp.received == []
