@@ -32,14 +32,22 @@ async def notify_rig(migrated_url: str) -> AsyncIterator[EmailRig]:
         yield rig
 
 
-async def assign_to_jo(rig: EmailRig) -> str:
-    channel = await rig.open_network()
+async def assign_to_jo(rig: EmailRig, *, channel: str | None = None) -> str:
+    """Open the network (unless ``channel`` is given), give Jo action #1, deliver."""
+    channel = channel or await rig.open_network()
     reply = await rig.slack.command(
         KIM, "/action", f"assign {JO} Send the EHCP draft by 25/11", channel=channel
     )
     assert "Action #1" in reply["text"], reply
     await rig.slack.deliver()
     return channel
+
+
+async def deliver_over(rig: EmailRig, *, times: int, minutes: int) -> None:
+    """Let the relay retry: deliver, then move the clock on, ``times`` times."""
+    for _ in range(times):
+        await rig.slack.deliver()
+        rig.slack.clock.advance(timedelta(minutes=minutes))
 
 
 def about_action_one(rig: EmailRig, email: str) -> list[tuple[str, str]]:
@@ -117,17 +125,11 @@ async def test_a_smtp_relay_that_is_busy_is_tried_again_and_sends_once(
 ) -> None:
     rig = smtp_rig
     assert rig.smtp is not None
-    await rig.open_network()
+    channel = await rig.open_network()
     rig.smtp.busy = 2  # 451 twice
-    await rig.slack.command(
-        KIM,
-        "/action",
-        f"assign {JO} Send the EHCP draft by 25/11",
-        channel=rig.slack.channel_named("yp-dsr-0042").id,
-    )
-    for _ in range(4):
-        await rig.slack.deliver()
-        rig.slack.clock.advance(timedelta(minutes=5))
+    await assign_to_jo(rig, channel=channel)
+    await deliver_over(rig, times=4, minutes=5)
+    assert rig.smtp.busy == 0  # both temporary failures were met
     assert len(about_action_one(rig, JO)) == 1
 
 
@@ -158,20 +160,13 @@ async def test_through_notify_rate_limits_and_failures_are_retried_and_one_email
     rig = notify_rig
     notify = rig.notify
     assert notify is not None
-    await rig.open_network()
+    channel = await rig.open_network()
     notify.inject(Fault(target="send", status=429))
     notify.inject(Fault(target="send", status=500))
     # Accepted, but the answer lost: the next attempt must find it, not resend.
     notify.inject(Fault(target="send", status=500, apply_then_fail=True))
-    await rig.slack.command(
-        KIM,
-        "/action",
-        f"assign {JO} Send the EHCP draft by 25/11",
-        channel=rig.slack.channel_named("yp-dsr-0042").id,
-    )
-    for _ in range(6):
-        await rig.slack.deliver()
-        rig.slack.clock.advance(timedelta(minutes=10))
+    await assign_to_jo(rig, channel=channel)
+    await deliver_over(rig, times=6, minutes=10)
     sent = [s for s in notify.sent if s.email_address == JO and s.subject == SUBJECT]
     assert len(sent) == 1
     assert sent[0].reference is not None and sent[0].reference.startswith("dm:assigned:1:")
