@@ -220,7 +220,12 @@ def serve(
 
     _setup_logging(_settings())
     app = _app()
-    if not (app.settings.slack_enabled or app.settings.teams_enabled):
+    if not (app.settings.slack_enabled or app.settings.teams_enabled) and "email" in app.gateways:
+        typer.echo(
+            "No Slack or Teams credentials are set: Teamaround reaches everyone by email and "
+            "serves the one-action page (/a/…) and /healthz."
+        )
+    elif not (app.settings.slack_enabled or app.settings.teams_enabled):
         typer.echo(
             "No Slack or Teams credentials are set, so Teamaround is only serving /healthz: "
             "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or MICROSOFT_APP_ID, "
