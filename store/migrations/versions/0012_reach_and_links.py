@@ -2,7 +2,7 @@
 keyworker's revocations of emailed one-action links (issue 14).
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013 (after the information governance tables)
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
