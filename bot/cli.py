@@ -596,7 +596,7 @@ def demo_seed() -> None:
 @jobs_cli.command("run")
 def jobs_run(
     name: Annotated[
-        str, typer.Argument(help="Job name: agenda, reminders, chase, purge or relay.")
+        str, typer.Argument(help="Job name: agenda, reminders, chase, purge, chat-copies or relay.")
     ],
     at: Annotated[
         str | None,
@@ -611,6 +611,7 @@ def jobs_run(
         "chase": _job_chase,
         "relay": _job_relay,
         "purge": _job_purge,
+        "chat-copies": _job_chat_copies,
     }
     job = jobs.get(name)
     if job is None:
@@ -647,6 +648,12 @@ async def _job_purge(app: App) -> str:
     from commands.records.jobs import run_purge
 
     return (await run_purge(app.services, now=app.services.clock.now())).summary()
+
+
+async def _job_chat_copies(app: App) -> str:
+    from commands.records.chat_copies import run_chat_copies
+
+    return (await run_chat_copies(app.services, now=app.services.clock.now())).summary()
 
 
 async def _job_relay(app: App) -> str:

@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.messages import Message
 
-Op = Literal["post", "update", "dm", "space"]
+# "retract": take back a sent message (``message_id`` in the conversation): deleted
+# where the platform can delete it, else replaced by ``message`` (a short note).
+Op = Literal["post", "update", "dm", "space", "retract"]
 
 
 class Address(BaseModel):
@@ -55,7 +57,7 @@ class Delivery(BaseModel):
     op: Op
     address: Address
     message: Message | None = None
-    message_id: str | None = None  # for op == "update": the message to edit
+    message_id: str | None = None  # for op "update" and "retract": the message
     space: SpaceRequest | None = None
     pin: bool = False  # pin a newly posted card (the network card)
     attempt: int = 0  # earlier attempts of this row: >0 means a previous try may have landed

@@ -72,6 +72,7 @@ class App:
         """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
         from commands.action import jobs
         from commands.dsr import jobs as dsr_jobs
+        from commands.records import chat_copies
         from commands.records import jobs as records_jobs
 
         services, times = self.services, self.policy.jobs
@@ -97,6 +98,12 @@ class App:
                 at=times.purge_at,
                 day="1st mon",
                 run=lambda now: records_jobs.run_purge(services, now=now),
+            ),
+            # Daily: the chat copies of transferred, closed networks are taken back.
+            ScheduledJob(
+                name="chat-copies",
+                at=times.purge_at,
+                run=lambda now: chat_copies.run_chat_copies(services, now=now),
             ),
         ]
 

@@ -193,7 +193,8 @@ class JobsPolicy(BaseModel):
 
     reminders_at: time = time(9, 0)
     chase_at: time = time(9, 30)
-    # Records past retention are erased on the first Monday of each month.
+    # Records past retention are erased on the first Monday of each month; the
+    # chat copies of transferred networks are taken back daily at the same time.
     purge_at: time = time(7, 0)
 
 

@@ -521,7 +521,8 @@ class Outbox(Base):
     target_id: Mapped[int] = mapped_column(Integer)
     # For target_kind "conversation": "platform:conversation id" (the chair's channel).
     target_ref: Mapped[str | None] = mapped_column(String(160))
-    op: Mapped[str] = mapped_column(String(12))  # post | card | dm | archive | invite
+    # post | card | dm | space | retract (delete a sent message's chat copy)
+    op: Mapped[str] = mapped_column(String(12))
     card_key: Mapped[str | None] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="pending")
@@ -532,6 +533,9 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     platform: Mapped[str | None] = mapped_column(String(16))
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    # Where the message landed (a direct message's channel or chat is known
+    # only from the platform's answer): its chat copy can be deleted later.
+    platform_conversation_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import routing
-from bot.gateway import Delivery, Member, Op, SendResult, SpaceRequest
+from bot.gateway import Address, Delivery, Member, Op, SendResult, SpaceRequest
 from bot.messages import Message
 from bot.relay import Claimed, Prepared
 from store.bulk import JsonText, insert_rows, plain
@@ -380,6 +380,7 @@ def _sent(result: SendResult, now: datetime, platform: str | None) -> dict[str, 
         "sent_at": now,
         "attempts": Outbox.attempts + 1,
         "platform_message_id": result.message_id or None,
+        "platform_conversation_id": result.conversation_id or None,
         "claimed_until": None,
         "last_error": None,
         "platform": func.coalesce(platform, Outbox.platform),
@@ -526,6 +527,8 @@ async def _resolve(
 ) -> Prepared:
     """Turn a claimed row into a platform delivery (or say why it cannot be, yet).
     ``card_refs``: where the row's card is, already looked up, by platform."""
+    if row.op == "retract":
+        return _retraction(row, platforms, attempts=attempts)
     target, network, missing = await _target(session, row)
     if target is None:
         return Prepared(delivery=None, problem=missing)
@@ -595,6 +598,50 @@ async def _resolve(
         card_location=card_location,
     )
     return Prepared(delivery=delivery)
+
+
+def retract_row(
+    *, sent: Outbox, conversation_id: str, note: Message, now: datetime
+) -> dict[str, Any]:
+    """An outbox row (for ``enqueue_many``) that takes back the chat copy of
+    the message ``sent`` delivered: deleted where the platform deletes (Slack),
+    replaced by ``note`` where it can only edit (Teams). Keyed by where the
+    message is, so one message is taken back once however often it is asked."""
+    platform = sent.platform or ""
+    message_id = sent.platform_message_id or ""
+    return row(
+        key=f"retract:{platform}:{conversation_id}:{message_id}",
+        target_kind=sent.target_kind,
+        target_id=sent.target_id,
+        target_ref=sent.target_ref,
+        op="retract",
+        payload={
+            "platform": platform,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "note": note.model_dump(mode="json"),
+        },
+        now=now,
+    )
+
+
+def _retraction(row: Outbox, platforms: tuple[str, ...], *, attempts: int) -> Prepared:
+    platform = str(row.payload.get("platform", ""))
+    if platform not in platforms:
+        return Prepared(delivery=None, problem=f"no {platform or '?'} connection is configured")
+    conversation = str(row.payload.get("conversation_id", ""))
+    return Prepared(
+        delivery=Delivery(
+            key=row.idempotency_key,
+            op="retract",
+            address=Address(
+                platform=platform, kind="channel", conversation_id=conversation, label=conversation
+            ),
+            message=Message.model_validate(row.payload.get("note") or {"text": ""}),
+            message_id=str(row.payload.get("message_id", "")),
+            attempt=attempts,
+        )
+    )
 
 
 async def list_rows(

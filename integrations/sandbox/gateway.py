@@ -39,6 +39,11 @@ class ConsoleGateway:
             self._write(f"  → ({SPACE_VERBS[space.action].format(name=name)}{detail}{topic})")
             return SendResult(conversation_id=address.conversation_id or space.name)
         assert delivery.message is not None
+        if delivery.op == "retract":
+            self._write(f"  → (message {delivery.message_id} in {address.label} taken back)")
+            return SendResult(
+                conversation_id=address.conversation_id, message_id=delivery.message_id or ""
+            )
         if delivery.op == "update":
             where = f"{address.label} (card edited in place)"
             message_id = delivery.message_id or str(next(self._ids))

@@ -92,6 +92,8 @@ class SlackGateway:
                 return await self._space(delivery.address, delivery.space, delivery.attempt)
             if delivery.op == "update":
                 return await self._update(delivery)
+            if delivery.op == "retract":
+                return await self._delete(delivery)
             if delivery.op == "dm":
                 return await self._dm(delivery)
             return await self._post(delivery, delivery.address.conversation_id)
@@ -237,6 +239,20 @@ class SlackGateway:
         await self._client.chat_update(
             channel=channel, ts=delivery.message_id, text=rendered.text, blocks=rendered.blocks
         )
+        return SendResult(conversation_id=channel, message_id=delivery.message_id)
+
+    async def _delete(self, delivery: Delivery) -> SendResult:
+        """Slack deletes a message (``chat.delete``, our own messages only).
+        One already gone, deleted by someone or by an earlier try whose answer
+        was lost, is what was wanted."""
+        assert delivery.message_id
+        channel = delivery.address.conversation_id
+        try:
+            await self._client.chat_delete(channel=channel, ts=delivery.message_id)
+        except SlackApiError as exc:
+            if _code(exc) != "message_not_found":
+                raise
+            log.info("slack: %s in %s was already gone", delivery.message_id, channel)
         return SendResult(conversation_id=channel, message_id=delivery.message_id)
 
     async def _dm(self, delivery: Delivery) -> SendResult:

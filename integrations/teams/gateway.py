@@ -98,6 +98,8 @@ class TeamsGateway:
                 return await self._space(delivery.address, delivery.space)
             if delivery.op == "update":
                 return await self._update(delivery)
+            if delivery.op == "retract":
+                return await self._retract(delivery)
             if delivery.op == "dm":
                 return await self._dm(delivery)
             return await self._post(delivery, delivery.address.conversation_id)
@@ -241,6 +243,21 @@ class TeamsGateway:
         activity = await self._activity(delivery, reference)
         await self._connector.update(service_url, conversation_id, delivery.message_id, activity)
         return SendResult(conversation_id=conversation_id, message_id=delivery.message_id)
+
+    async def _retract(self, delivery: Delivery) -> SendResult:
+        """In Teams a retracted message is replaced by its note ("moved to the
+        case record"), so the thread still reads; one already gone (404) is
+        what was wanted."""
+        try:
+            return await self._update(delivery)
+        except TeamsApiError as exc:
+            if exc.status != 404:
+                raise
+            log.info("teams: %s was already gone", delivery.message_id)
+            return SendResult(
+                conversation_id=delivery.address.conversation_id,
+                message_id=delivery.message_id or "",
+            )
 
     async def _dm(self, delivery: Delivery) -> SendResult:
         """A 1:1 message: the person's chat with the bot, opened (and the app

@@ -47,5 +47,7 @@ def test_record_export_audit_export_and_purge(tmp_path: Path, env: dict[str, str
     assert bad.returncode == 2 and "give it as YYYY-MM-DD" in bad.stderr
     result = run(["records", "purge", "--dry-run"], tmp_path, env)
     assert result.returncode == 0 and "Nothing is past its retention." in result.stdout
+    result = run(["jobs", "run", "chat-copies"], tmp_path, env)
+    assert result.returncode == 0 and "no transferred network is due" in result.stdout
     result = run(["records", "erase", "DSR-0042", "--reason", "IG request 14"], tmp_path, env)
     assert result.returncode == 2 and "still on the register" in result.stderr
