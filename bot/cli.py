@@ -596,7 +596,11 @@ def demo_seed() -> None:
 @jobs_cli.command("run")
 def jobs_run(
     name: Annotated[
-        str, typer.Argument(help="Job name: agenda, reminders, chase, purge, chat-copies or relay.")
+        str,
+        typer.Argument(
+            help="Job name: agenda, reminders, chase, purge, chat-copies, "
+            "membership-review or relay."
+        ),
     ],
     at: Annotated[
         str | None,
@@ -612,6 +616,7 @@ def jobs_run(
         "relay": _job_relay,
         "purge": _job_purge,
         "chat-copies": _job_chat_copies,
+        "membership-review": _job_membership_review,
     }
     job = jobs.get(name)
     if job is None:
@@ -654,6 +659,12 @@ async def _job_chat_copies(app: App) -> str:
     from commands.records.chat_copies import run_chat_copies
 
     return (await run_chat_copies(app.services, now=app.services.clock.now())).summary()
+
+
+async def _job_membership_review(app: App) -> str:
+    from commands.network.review import run_membership_review
+
+    return (await run_membership_review(app.services, now=app.services.clock.now())).summary()
 
 
 async def _job_relay(app: App) -> str:

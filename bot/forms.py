@@ -17,6 +17,8 @@ FORMS = (
     "action.update",
     "action.assign",
     "cetr.record",
+    "network.review-remove",
+    "network.review-keep",
 )
 
 
@@ -27,6 +29,8 @@ def submission_text(form: str, *, number: object, values: dict[str, str]) -> str
     """
     if form == "action.show":
         return f"show {number}"
+    if form in ("network.review-remove", "network.review-keep"):
+        return f"review {number} {form.rpartition('-')[2]}"
     if form == "action.done":
         return f"done {number} {values.get('evidence', '')}".strip()
     if form == "action.due":

@@ -72,6 +72,7 @@ class App:
         """The jobs `serve` runs on a schedule (and `jobs run` runs by hand)."""
         from commands.action import jobs
         from commands.dsr import jobs as dsr_jobs
+        from commands.network import review
         from commands.records import chat_copies
         from commands.records import jobs as records_jobs
 
@@ -98,6 +99,12 @@ class App:
                 at=times.purge_at,
                 day="1st mon",
                 run=lambda now: records_jobs.run_purge(services, now=now),
+            ),
+            # Working days: networks due a membership review ask their keyworker.
+            ScheduledJob(
+                name="membership-review",
+                at=times.reminders_at,
+                run=lambda now: review.run_membership_review(services, now=now),
             ),
             # Daily: the chat copies of transferred, closed networks are taken back.
             ScheduledJob(

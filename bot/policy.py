@@ -326,6 +326,19 @@ class EmailPolicy(BaseModel):
     link_days: int = Field(14, ge=1, le=90)
 
 
+class MembershipReviewPolicy(BaseModel):
+    """Need-to-know spaces are reviewed for movers and leavers: every
+    ``every_weeks`` each open network's keyworker is asked, in one message,
+    about members with no activity there for ``inactive_days`` and members
+    who have left the directory. A network not reviewed for twice the
+    interval is flagged on the agenda."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_weeks: int = Field(8, ge=1, le=52)
+    inactive_days: int = Field(90, ge=7, le=730)
+
+
 class Policy(BaseModel):
     """One register's policy. See ``policy.example.yaml`` for every field."""
 
@@ -349,6 +362,7 @@ class Policy(BaseModel):
     teams: TeamsPolicy = Field(default_factory=TeamsPolicy)
     report: ReportPolicy = Field(default_factory=ReportPolicy)
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    membership_review: MembershipReviewPolicy = Field(default_factory=MembershipReviewPolicy)
     # The keyworking service's posts, for the return's workforce table (empty:
     # one row per keyworker in the directory, and no vacant posts known).
     workforce: list[Post] = Field(default_factory=list)

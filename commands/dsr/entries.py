@@ -159,24 +159,27 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
             )
         ).all()
     }
+    # A network never reviewed counts from its opening.
+    reviewed = func.coalesce(Network.members_reviewed_at, Network.opened_at)
     networks = {
-        yp_id: (keyworker_id, stage or 0)
-        for yp_id, keyworker_id, stage in (
+        yp_id: (keyworker_id, stage or 0, cal.local_date(members_reviewed))
+        for yp_id, keyworker_id, stage, members_reviewed in (
             await session.execute(
                 select(
                     Network.young_person_id,
                     Network.keyworker_id,
                     func.max(Action.escalation_stage),
+                    reviewed,
                 )
                 .outerjoin(Action, (Action.network_id == Network.id) & (Action.status == "open"))
                 .where(Network.young_person_id.in_(ids), Network.status == "open")
-                .group_by(Network.young_person_id, Network.keyworker_id)
+                .group_by(Network.young_person_id, Network.keyworker_id, reviewed)
             )
         ).all()
     }
     found = {}
     for yp in young_people:
-        network_keyworker, stage = networks.get(yp.id, (None, 0))
+        network_keyworker, stage, members_reviewed = networks.get(yp.id, (None, 0, None))
         admitted_on, out_of_area, last_visit = admitted.get(yp.id, (None, False, None))
         review = last_inpatient.get(yp.id)
         found[yp.id] = flags.Facts(
@@ -192,6 +195,7 @@ async def facts_for(unit: Unit, young_people: Sequence[YoungPerson]) -> dict[int
             transition_month=yp.transition_month,
             highest_stage=stage,
             consent_checked=yp.consent_reviewed_on or yp.consent_date,
+            members_reviewed=members_reviewed,
             out_of_area=out_of_area,
             last_visit=last_visit,
         )

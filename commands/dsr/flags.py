@@ -33,6 +33,8 @@ class Facts:
     transition_month: date | None = None
     highest_stage: int = 0  # of the open network's open actions
     consent_checked: date | None = None  # the consent date, or its last re-check
+    # The open network's last membership review (its opening, if never reviewed).
+    members_reviewed: date | None = None
 
 
 def consent_recheck_due(checked: date | None, *, policy: Policy) -> date | None:
@@ -77,6 +79,11 @@ def flags(facts: Facts, *, today: date, policy: Policy) -> list[str]:
     recheck = consent_recheck_due(facts.consent_checked, policy=policy)
     if recheck is not None and recheck <= today:
         found.append(f"consent re-check due since {format_numeric(recheck)}")
+    every = policy.membership_review.every_weeks
+    if facts.members_reviewed is not None and facts.members_reviewed <= today - timedelta(
+        weeks=2 * every
+    ):
+        found.append(f"membership not reviewed since {format_numeric(facts.members_reviewed)}")
     stale = today - timedelta(weeks=rules.rating_review_weeks)
     if facts.rating is not None and facts.rated_on is not None and facts.rated_on <= stale:
         found.append(f"rating not reviewed since {format_numeric(facts.rated_on)}")

@@ -69,11 +69,19 @@ class Close(_Cmd):
     note: str
 
 
+class Review(_Cmd):
+    """An answer to the membership review (its Remove and Keep buttons)."""
+
+    sub: Literal["review"] = "review"
+    item: int
+    answer: Literal["remove", "keep"]
+
+
 class Help(_Cmd):
     sub: Literal["help"] = "help"
 
 
-NetworkCommand = Open | Add | Remove | Keyworker | Show | Close | Help
+NetworkCommand = Open | Add | Remove | Keyworker | Show | Close | Review | Help
 
 
 def parse(text: str) -> NetworkCommand:
@@ -115,6 +123,15 @@ def parse(text: str) -> NetworkCommand:
         return Keyworker(person=_one_person(rest, example="/network keyworker @kim.lee"))
     if sub == "show":
         return Show()
+    if sub == "review":
+        number, _, word = rest.strip().partition(" ")
+        if not number.isdigit() or word.strip().lower() not in ("remove", "keep"):
+            raise UserError(
+                "Answer the membership review with the question's number and remove or keep.",
+                hint="Press Remove or Keep on the membership review message, "
+                "or type for example: /network review 12 keep",
+            )
+        return Review(item=int(number), answer="remove" if "remove" in word.lower() else "keep")
     if sub == "close":
         body, options = pop_options(rest, OPTIONS["close"])
         reason_word, _, tail = options.get("reason", "").partition(" ")

@@ -8,7 +8,7 @@ from bot.invocation import Invocation, Reply
 from bot.messages import Message, plain
 from commands.authority import Verb, authorise
 from commands.context import Services, Unit, public_in, unit_of_work
-from commands.network import grammar, service, views
+from commands.network import grammar, review, service, views
 from commands.people import resolve, resolve_all
 
 
@@ -28,6 +28,8 @@ def verb_of(command: grammar.NetworkCommand) -> Verb:
             return Verb.NETWORK_SHOW
         case grammar.Close():
             return Verb.NETWORK_CLOSE
+        case grammar.Review():
+            return Verb.NETWORK_REMOVE
         case grammar.Help():
             return Verb.NETWORK_HELP
         case _:
@@ -81,11 +83,18 @@ async def handle(invocation: Invocation, services: Services) -> Reply:
                 message=message,
                 switch_to=network.space_id,
             )
+        if isinstance(command, grammar.Review):
+            # Answered from the keyworker's direct message, not the space.
+            return Reply(
+                message=await review.answer(
+                    unit, item_id=command.item, remove=command.answer == "remove"
+                )
+            )
         return Reply(message=await _in_network(unit, command, platform=platform))
 
 
 async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: str) -> Message:
-    if isinstance(command, grammar.Open | grammar.Help):
+    if isinstance(command, grammar.Open | grammar.Help | grammar.Review):
         raise AssertionError("handled before")  # pragma: no cover
     if isinstance(command, grammar.Add) and command.reference:
         network = await service.open_network_by_reference(unit, reference=command.reference)
@@ -119,6 +128,8 @@ async def _in_network(unit: Unit, command: grammar.NetworkCommand, *, platform: 
             return public_in(unit, network, plain(text, tone="success"))
         case grammar.Show():
             return await service.card_for(unit, network=network)
+        case grammar.Review():
+            raise AssertionError("handled before")  # pragma: no cover
         case grammar.Close():
             await service.close_network(
                 unit, network=network, reason=command.reason, note=command.note

@@ -40,7 +40,7 @@ log = logging.getLogger("teamaround.slack")
 COMMANDS = ("network", "action", "cetr", "dsr")
 BUTTON_MODALS = ("action.done", "action.due", "action.reassign", "action.update")
 # Buttons that run a command straight away (their form needs no input).
-BUTTON_COMMANDS = ("action.show",)
+BUTTON_COMMANDS = ("action.show", "network.review-remove", "network.review-keep")
 UNREADABLE_FORM = (
     "I can't read which action this form is for. Close it and press the button on the "
     "action's card again."
@@ -186,6 +186,10 @@ def register(app: AsyncApp, inbound: SlackInbound) -> None:
             conversation=Conversation(platform="slack", conversation_id=channel_id),
             command=form.split(".")[0],
             text=text,
+            # A second press of the same button (or Slack's retry) is one press.
+            idempotency_key=f"slack:action:{body['trigger_id']}"
+            if body.get("trigger_id")
+            else None,
         )
         reply = await inbound.run(invocation)
         await _respond(respond, reply.message)
