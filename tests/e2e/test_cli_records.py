@@ -49,5 +49,7 @@ def test_record_export_audit_export_and_purge(tmp_path: Path, env: dict[str, str
     assert result.returncode == 0 and "Nothing is past its retention." in result.stdout
     result = run(["jobs", "run", "chat-copies"], tmp_path, env)
     assert result.returncode == 0 and "no transferred network is due" in result.stdout
+    result = run(["jobs", "run", "membership-review"], tmp_path, env)
+    assert result.returncode == 0 and "membership review: no network is due." in result.stdout
     result = run(["records", "erase", "DSR-0042", "--reason", "IG request 14"], tmp_path, env)
     assert result.returncode == 2 and "still on the register" in result.stderr

@@ -106,3 +106,10 @@ def test_an_out_of_area_inpatient_is_due_a_commissioner_visit() -> None:
     assert not any("visit" in f for f in visited)
     local = flagged(rating="blue", admitted_on=date(2026, 10, 12))
     assert not any("visit" in f for f in local)
+
+
+def test_a_network_not_reviewed_for_twice_the_membership_interval_is_flagged() -> None:
+    # The policy's 8 weeks, twice: 16 weeks before Mon 23 Nov 2026 is Mon 3 Aug.
+    assert "membership not reviewed since 03/08/2026" in flagged(members_reviewed=date(2026, 8, 3))
+    assert not any("membership" in f for f in flagged(members_reviewed=date(2026, 8, 4)))
+    assert not any("membership" in f for f in flagged(members_reviewed=None))
