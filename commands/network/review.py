@@ -14,7 +14,8 @@ one message listing the members who may no longer need to be there, each with
   and still a member.
 
 The keyworker themselves is not asked about. A network with nobody to ask
-about is marked reviewed without a message. The answers are recorded in
+about is marked reviewed without a message; one with questions is reviewed
+when the last of them is answered. The answers are recorded in
 ``membership_review_items``; *Remove* goes through ``/network remove``'s own
 path (the same checks: not the keyworker, no open actions), so it also takes
 them out of the space.
@@ -73,36 +74,45 @@ class ReviewReport:
         )
 
 
-def due_before(services: Services, now: datetime) -> datetime:
-    return now - timedelta(weeks=services.policy.membership_review.every_weeks)
-
-
 async def run_membership_review(services: Services, *, now: datetime) -> ReviewReport:
     """Ask each due network's keyworker about its members, once per network
     per review (the items are keyed by network, person and day; the message
-    by network and day)."""
+    by network and day). A network is due ``every_weeks`` after its last
+    completed review (or its opening) and its last question; it counts as
+    reviewed when every question is answered (``members_reviewed_at``), so a
+    review left unanswered is what the agenda flags after twice the interval."""
     calendar = services.calendar
     today = calendar.local_date(now)
     since = now - timedelta(days=services.policy.membership_review.inactive_days)
     asked: dict[str, int] = {}
     reviewed = 0
     async with services.db.transaction() as session:
+        every = timedelta(weeks=services.policy.membership_review.every_weeks)
+        asked_lately = (
+            select(MembershipReviewItem.id)
+            .where(
+                MembershipReviewItem.network_id == Network.id,
+                MembershipReviewItem.asked_on > today - every,
+            )
+            .exists()
+        )
         due = await session.scalars(
             select(Network)
             .where(
                 Network.status == "open",
                 Network.keyworker_id.is_not(None),
-                func.coalesce(Network.members_reviewed_at, Network.opened_at)
-                <= due_before(services, now),
+                func.coalesce(Network.members_reviewed_at, Network.opened_at) <= now - every,
+                ~asked_lately,
             )
             .order_by(Network.id)
         )
         for network in due.unique().all():
             reviewed += 1
-            network.members_reviewed_at = now
             keyworker = network.keyworker
             candidates = await candidates_in(session, network=network, since=since)
             if keyworker is None or not keyworker.active or not candidates:
+                # Nobody to ask about (or nobody to ask): reviewed as it stands.
+                network.members_reviewed_at = now
                 continue
             items = []
             for candidate in candidates[:MAX_LISTED]:
@@ -258,6 +268,14 @@ async def answer(unit: Unit, *, item_id: int, remove: bool) -> Message:
         await service.remove_member(unit, network=network, person=person)
     item.answer = "remove" if remove else "keep"
     item.answered_by_id, item.answered_at = unit.actor.id, unit.now
+    await unit.session.flush()
+    unanswered = await unit.session.scalar(
+        select(MembershipReviewItem.id)
+        .where(MembershipReviewItem.network_id == network.id, MembershipReviewItem.answer.is_(None))
+        .limit(1)
+    )
+    if unanswered is None:
+        network.members_reviewed_at = unit.now
     audit.record(
         unit.session,
         at=unit.now,

@@ -21,6 +21,7 @@ from tests.integration.test_both_platforms import both as both  # the fixture
 JO = "jo.hughes@example.org"
 ALEX = "alex.morgan@example.org"
 TAYLOR = "taylor.brown@example.org"
+PRIYA = "priya.shah@example.org"  # DSR chair
 
 
 async def press(h: Both, email: str, action_id: str, value: str, *, channel: str, ts: str) -> str:
@@ -60,6 +61,10 @@ async def members(h: Both, reference_network_id: int) -> set[str]:
         return {m.person.email for m in rows}
 
 
+async def dsr_list(h: Both) -> str:
+    return await h.slash(PRIYA, "/dsr", "list", channel="C0GENERAL")
+
+
 def buttons(blocks: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
     return [
         (element["action_id"], element["value"])
@@ -94,6 +99,8 @@ async def test_the_keyworker_reviews_members_in_slack_and_remove_takes_them_out_
     both.clock.advance(timedelta(weeks=6))  # 13 weeks: more than 90 days since Jo joined
     report = await run_membership_review(both.app.services, now=both.clock.now())
     assert report.asked == {"DSR-0042": 2}
+    # Asked once: the job again (a restart's catch-up) asks nothing more.
+    assert (await run_membership_review(both.app.services, now=both.clock.now())).reviewed == 0
     await both.deliver()
     # One message, to the keyworker, about Jo (no activity) and Taylor (left); not Alex.
     kim_dm = next(
@@ -159,6 +166,10 @@ async def test_the_keyworker_answers_in_teams_with_the_card_s_keep_button(both: 
         if action.get("type") == "Action.Submit"
     ]
     keep = next(data for data in submits if data.get("teamaround") == KEEP)
+    # Unanswered for twice the interval since the network opened: on the agenda.
+    assert "membership not reviewed" not in await dsr_list(both)
+    both.clock.advance(timedelta(weeks=4))
+    assert "membership not reviewed since" in await dsr_list(both)
     activity = both.teams.card_submit_activity(
         both.teams_users[ADE], ade_chat, reply_to_id=card.id, value=keep
     )
@@ -167,3 +178,5 @@ async def test_the_keyworker_answers_in_teams_with_the_card_s_keep_button(both: 
     assert status == 200
     assert await items(both) == [(SAM, "inactive", "keep")]
     assert SAM in await members(both, 1)
+    # Answered in full: reviewed, and the flag clears.
+    assert "membership not reviewed" not in await dsr_list(both)
