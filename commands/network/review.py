@@ -35,7 +35,7 @@ from bot.messages import Actions, Button, Context, Header, Message, Section, pla
 from commands.authority import Verb, authorise
 from commands.context import Services, Unit
 from commands.network import service
-from store import audit, outbox
+from store import audit, chasing, outbox
 from store.models import (
     Action,
     ActionEvent,
@@ -87,6 +87,8 @@ async def run_membership_review(services: Services, *, now: datetime) -> ReviewR
     asked: dict[str, int] = {}
     reviewed = 0
     async with services.db.transaction() as session:
+        # Two replicas' schedulers: the second waits, then finds the work done.
+        await chasing.lock_job(session, name="membership-review", now=now, worker=LABEL)
         every = timedelta(weeks=services.policy.membership_review.every_weeks)
         asked_lately = (
             select(MembershipReviewItem.id)
@@ -110,10 +112,12 @@ async def run_membership_review(services: Services, *, now: datetime) -> ReviewR
             reviewed += 1
             keyworker = network.keyworker
             candidates = await candidates_in(session, network=network, since=since)
-            if keyworker is None or not keyworker.active or not candidates:
-                # Nobody to ask about (or nobody to ask): reviewed as it stands.
-                network.members_reviewed_at = now
+            if not candidates:
+                network.members_reviewed_at = now  # nobody to ask about
                 continue
+            if keyworker is None or not keyworker.active:
+                continue  # nobody to ask: the agenda shows the keyworker needed
+
             items = []
             for candidate in candidates[:MAX_LISTED]:
                 item = MembershipReviewItem(

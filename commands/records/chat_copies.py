@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Message, plain
 from commands.context import Services
-from store import audit, outbox
+from store import audit, chasing, outbox
 from store.models import Network, Outbox, YoungPerson
 
 NOTE_TEXT = "This message has moved to the case record."
@@ -82,6 +82,8 @@ async def run_chat_copies(services: Services, *, now: datetime) -> ChatCopiesRep
     days = services.policy.retention.chat_copies_days_after_transfer
     taken: list[Taken] = []
     async with services.db.transaction() as session:
+        # Two replicas' schedulers: the second waits, then finds the work done.
+        await chasing.lock_job(session, name="chat-copies", now=now, worker=LABEL)
         due = await session.scalars(
             select(Network)
             .join(YoungPerson, YoungPerson.id == Network.young_person_id)
