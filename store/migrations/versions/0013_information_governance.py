@@ -6,9 +6,6 @@ erasure, chat-copy deletion and membership reviews
   ``record_transferred_by``, ``erased_at``.
 - ``networks.chat_copies_deleted_at``, ``members_reviewed_at``.
 - ``membership_review_items``: who a keyworker was asked about, and the answer.
-- ``outbox.platform_conversation_id``: where a sent message landed (a direct
-  message's conversation is known only from the platform's answer), so that
-  its chat copy can be deleted later.
 
 Revision ID: 0013
 Revises: 0011
@@ -42,10 +39,6 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column("members_reviewed_at", sa.DateTime(timezone=True), nullable=True)
-        )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("platform_conversation_id", sa.String(length=128), nullable=True)
         )
     op.create_table(
         "consent_events",
@@ -115,8 +108,6 @@ def downgrade() -> None:
     with op.batch_alter_table("consent_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_events_young_person_id"))
     op.drop_table("consent_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("platform_conversation_id")
     with op.batch_alter_table("networks", schema=None) as batch_op:
         batch_op.drop_column("members_reviewed_at")
         batch_op.drop_column("chat_copies_deleted_at")
