@@ -16,7 +16,7 @@ from tests.fakes.smtp import FakeSmtp
 from tests.integration.loopback import free_port
 from tests.integration.slack_harness import SlackRig, running
 
-SECRET_KEY = "test-only-secret-key-for-signing-links-0123456789"
+SECRET_KEY = "test-only-secret-key-for-signing-one-action-links"
 FROM = "Teamaround <teamaround@example.org>"
 KIM = "kim.lee@example.org"  # keyworker, on Slack
 SAM = "sam.patel@example.org"  # CAMHS, on Slack; line manager Morgan Reed
