@@ -25,6 +25,8 @@ from store.models import ACCOUNT_COLUMNS, Network, Person, Register
 # The area the demo register says it serves (`teamaround demo seed`): the only
 # place "synthetic" is ever shown.
 DEMO_AREA = "Demo area (synthetic)"
+# Who the audit log and the trail name for what the scheduled jobs do.
+SCHEDULER = "teamaround:scheduler"
 
 
 async def policy_register(session: AsyncSession, *, policy: Policy, now: datetime) -> Register:

@@ -22,14 +22,13 @@ from sqlalchemy import Table, insert, select, update
 from bot.policy import Contact
 from commands.action import ladder
 from commands.authority import Verb
-from commands.context import Unit
+from commands.context import SCHEDULER, Unit
 from store import audit
 from store.models import Action, ActionEvent, ActionGrant, AuditEvent, Person
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-JOB_ACTOR = "teamaround:jobs"
 # Verbs that only read: their use by a grant holder is a trail line of its own
 # (a change is in the trail already, marked with the holder's capacity).
 _READS = frozenset({Verb.ACTION_SHOW})
@@ -130,7 +129,7 @@ def _audit_row(
     return {
         "at": at,
         "actor_id": actor.id if actor else None,
-        "actor_label": actor.email if actor else JOB_ACTOR,
+        "actor_label": actor.email if actor else SCHEDULER,
         "verb": verb,
         "object_type": "action",
         "object_id": str(action_id),

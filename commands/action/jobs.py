@@ -28,8 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.messages import Message
 from bot.policy import Contact, LadderStage
 from commands.action import access, ladder, views
-from commands.action.access import JOB_ACTOR
-from commands.context import Services
+from commands.context import SCHEDULER, Services
 from store import bulk, chasing, outbox
 from store.models import Action, ActionEvent, AuditEvent, Person
 
@@ -286,7 +285,7 @@ async def apply_moves(
             {
                 "at": now,
                 "actor_id": actor_id,
-                "actor_label": actor.email if actor else JOB_ACTOR,
+                "actor_label": actor.email if actor else SCHEDULER,
                 "verb": "action.escalate",
                 "object_type": "action",
                 "object_id": str(action.id),

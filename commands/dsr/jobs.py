@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.dates import format_day_year
 from bot.invocation import Actor, Conversation
-from commands.context import Services, unit_of_work
+from commands.context import SCHEDULER, Services, unit_of_work
 from commands.dsr import consent, meetings
 from store import chasing
 
@@ -47,9 +47,7 @@ async def run_agenda(services: Services, *, now: datetime) -> AgendaReport:
         actor=Actor(platform="console", platform_user_id=chair.email, email=chair.email),
         conversation=Conversation(platform="console", conversation_id="scheduler"),
     ) as unit:
-        _, posted = await meetings.post_agenda(
-            unit, meeting_day=meeting, posted_by="teamaround:scheduler"
-        )
+        _, posted = await meetings.post_agenda(unit, meeting_day=meeting, posted_by=SCHEDULER)
         # Consent re-checks due: flagged on the agenda, and each keyworker told once.
         await consent.remind_due(unit)
     if posted:

@@ -33,7 +33,7 @@ from bot.dates import format_numeric
 from bot.errors import UserError
 from bot.messages import Actions, Button, Context, Header, Message, Section, plain
 from commands.authority import Verb, authorise
-from commands.context import Services, Unit
+from commands.context import SCHEDULER, Services, Unit
 from commands.network import service
 from store import audit, chasing, outbox
 from store.models import (
@@ -49,7 +49,6 @@ from store.models import (
 REMOVE, KEEP = "network.review-remove", "network.review-keep"
 # Slack allows 50 blocks a message: two per member, and room for the rest.
 MAX_LISTED = 20
-LABEL = "teamaround:scheduler"
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ async def run_membership_review(services: Services, *, now: datetime) -> ReviewR
     reviewed = 0
     async with services.db.transaction() as session:
         # Two replicas' schedulers: the second waits, then finds the work done.
-        await chasing.lock_job(session, name="membership-review", now=now, worker=LABEL)
+        await chasing.lock_job(session, name="membership-review", now=now, worker=SCHEDULER)
         every = timedelta(weeks=services.policy.membership_review.every_weeks)
         asked_lately = (
             select(MembershipReviewItem.id)
@@ -133,7 +132,7 @@ async def run_membership_review(services: Services, *, now: datetime) -> ReviewR
                 session,
                 at=now,
                 actor=None,
-                actor_label=LABEL,
+                actor_label=SCHEDULER,
                 verb="network.membership_review",
                 object_type="network",
                 object_id=network.id,

@@ -30,7 +30,7 @@ from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Message, plain
-from commands.context import Services
+from commands.context import SCHEDULER, Services
 from store import audit, chasing, outbox
 from store.models import Network, Outbox, YoungPerson
 
@@ -38,7 +38,6 @@ NOTE_TEXT = "This message has moved to the case record."
 SENT_OPS = ("post", "card", "dm")
 # Where a sent message can be taken back: an email, once sent, cannot.
 CHAT_PLATFORMS = ("slack", "teams", "console")
-LABEL = "teamaround:scheduler"
 
 
 def note() -> Message:
@@ -83,7 +82,7 @@ async def run_chat_copies(services: Services, *, now: datetime) -> ChatCopiesRep
     taken: list[Taken] = []
     async with services.db.transaction() as session:
         # Two replicas' schedulers: the second waits, then finds the work done.
-        await chasing.lock_job(session, name="chat-copies", now=now, worker=LABEL)
+        await chasing.lock_job(session, name="chat-copies", now=now, worker=SCHEDULER)
         due = await session.scalars(
             select(Network)
             .join(YoungPerson, YoungPerson.id == Network.young_person_id)
@@ -103,7 +102,7 @@ async def run_chat_copies(services: Services, *, now: datetime) -> ChatCopiesRep
                 session,
                 at=now,
                 actor=None,
-                actor_label=LABEL,
+                actor_label=SCHEDULER,
                 verb="network.chat_copies_deleted",
                 object_type="network",
                 object_id=network.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands.context import Services
+from commands.context import SCHEDULER, Services
 from commands.records import purge
 
 
@@ -28,6 +28,6 @@ async def run_purge(services: Services, *, now: datetime) -> PurgeReport:
         now=now,
         dry_run=False,
         actor=None,
-        label="teamaround:scheduler",
+        label=SCHEDULER,
     )
     return PurgeReport(erased=[item.erasure.reference for item in found])
