@@ -304,7 +304,6 @@ def console(
     from integrations.sandbox.console import ConsoleSession
     from integrations.sandbox.gateway import ConsoleGateway
     from integrations.sandbox.rehearsal import Rehearsal
-    from store.outbox import OutboxStore
 
     logging.basicConfig(level=logging.WARNING)
     gateway = ConsoleGateway(typer.echo)
@@ -323,7 +322,7 @@ def console(
                 calendar=app.services.calendar,
                 jobs=app.scheduled_jobs(),
                 relay=relay,
-                outbox=OutboxStore(app.db),
+                outbox=app.outbox(),
                 write=typer.echo,
             ),
         )

@@ -20,7 +20,7 @@ from bot.policy import Policy, load_policy
 from bot.relay import Relay
 from bot.scheduler import ScheduledJob, Scheduler
 from bot.settings import Settings
-from commands import registry
+from commands import registry, rendering
 from commands.context import Services
 from store.db import Database
 from store.outbox import OutboxStore
@@ -122,9 +122,14 @@ class App:
             metrics=self.metrics,
         )
 
+    def outbox(self) -> OutboxStore:
+        """The outbox, able to draw the messages rows leave to be rendered
+        as they are sent (``commands.rendering``)."""
+        return OutboxStore(self.db, render=rendering.renderer(self.services))
+
     def relay(self, *, worker: str | None = None) -> Relay:
         return Relay(
-            outbox=OutboxStore(self.db),
+            outbox=self.outbox(),
             gateways=self.gateways,
             clock=self.services.clock,
             worker=worker or f"{self.instance}-relay",

@@ -7,6 +7,7 @@ before it commits (one statement instead of one per message)."""
 from __future__ import annotations
 
 from bot.messages import Message
+from commands import rendering
 from commands.context import Unit
 from store import outbox
 from store.models import Person
@@ -30,6 +31,16 @@ async def card(
             now=unit.now,
         )
     )
+
+
+async def action_card(unit: Unit, *, action_id: int, network_id: int, version: str) -> None:
+    """Post the action's card, or edit it in place; drawn as it is sent
+    (``commands.rendering``). One version per unit of work, as ``card``."""
+    row = rendering.card_row(
+        action_id=action_id, network_id=network_id, version=version, now=unit.now, not_before=None
+    )
+    unit.outgoing[:] = [r for r in unit.outgoing if r.get("card_key") != row["card_key"]]
+    unit.outgoing.append(row)
 
 
 async def to_channel(unit: Unit, *, network_id: int, key: str, message: Message) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -24,6 +24,14 @@ from store.models import Action, CardRef, Network, NetworkMember, Outbox, Person
 from store.types import UTCDateTime
 
 CLAIM_LEASE = timedelta(minutes=2)
+
+# A row whose payload names a view ({"view": name, …}) holds no message: its
+# message is rendered as it is sent, from the state of that moment (a card
+# queued by a sweep of ten thousand actions is drawn once, when it goes, and
+# the outbox keeps no copy of its text). The composition root passes the
+# renderer: it returns the message, or None when there is nothing left to show.
+Render = Callable[[AsyncSession, "Outbox"], Awaitable[Message | None]]
+VIEW = "view"
 
 
 def row(
@@ -84,8 +92,9 @@ def _insert_once(dialect: str) -> Any:
 class OutboxStore:
     """The relay's view of the outbox (implements ``bot.relay.OutboxPort``)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, render: Render | None = None) -> None:
         self._db = db
+        self._render = render
 
     async def pending(self, *, now: datetime) -> tuple[int, int, datetime | None]:
         """Rows to deliver: how many are due at ``now``, how many wait for a
@@ -222,7 +231,24 @@ class OutboxStore:
                 row.last_error = "superseded by a newer version of the card"
                 return Prepared(delivery=None, superseded=True)
             known = {network.space_platform: card_ref} if network is not None else {}
-            return await _resolve(session, row, platforms, attempts=attempts, card_refs=known)
+            message: Message | None = None
+            if row.op != "space" and row.op != "retract":
+                message = await self._message(session, row)
+                if message is None:
+                    row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
+                    row.last_error = "nothing left to show: what it was about is gone"
+                    return Prepared(delivery=None, superseded=True)
+            return await _resolve(
+                session, row, platforms, attempts=attempts, card_refs=known, message=message
+            )
+
+    async def _message(self, session: AsyncSession, row: Outbox) -> Message | None:
+        """The row's message: the one it holds, or its view rendered now."""
+        if VIEW not in row.payload:
+            return Message.model_validate(row.payload)
+        if self._render is None:
+            raise RuntimeError(f"outbox row {row.id} names a view, and no renderer was given")
+        return await self._render(session, row)
 
     async def mark_sent(
         self, *, row_id: int, result: SendResult, now: datetime, platform: str | None = None
@@ -524,9 +550,11 @@ async def _resolve(
     *,
     attempts: int,
     card_refs: Mapping[str, CardRef | None] | None = None,
+    message: Message | None = None,
 ) -> Prepared:
     """Turn a claimed row into a platform delivery (or say why it cannot be, yet).
-    ``card_refs``: where the row's card is, already looked up, by platform."""
+    ``card_refs``: where the row's card is, already looked up, by platform;
+    ``message``: what it says (none for a space operation)."""
     if row.op == "retract":
         return _retraction(row, platforms, attempts=attempts)
     target, network, missing = await _target(session, row)
@@ -546,7 +574,6 @@ async def _resolve(
                 problem="waiting for earlier messages before archiving",
                 wait_seconds=routing.WAIT_FOR_SPACE_SECONDS,
             )
-    message = None if row.op == "space" else Message.model_validate(row.payload)
     op: Op = "space" if row.op == "space" else "dm" if row.op == "dm" else "post"
     message_id: str | None = None
     if row.card_key:

@@ -23,7 +23,7 @@ from bot.policy import Contact
 from commands.action import ladder
 from commands.authority import Verb
 from commands.context import SCHEDULER, Unit
-from store import audit
+from store import audit, bulk
 from store.models import Action, ActionEvent, ActionGrant, AuditEvent, Person
 
 if TYPE_CHECKING:
@@ -91,22 +91,11 @@ def to_grant(
 
 
 async def open_grants(session: AsyncSession, action_ids: Sequence[int]) -> list[ActionGrant]:
-    """The grants not yet ended on these actions (one query per 5,000 actions;
-    none for none)."""
+    """The grants not yet ended on these actions (one query, none for none)."""
     found: list[ActionGrant] = []
-    for start in range(0, len(action_ids), 5000):
-        found += (
-            (
-                await session.scalars(
-                    select(ActionGrant).where(
-                        ActionGrant.action_id.in_(action_ids[start : start + 5000]),
-                        ActionGrant.ended_at.is_(None),
-                    )
-                )
-            )
-            .unique()
-            .all()
-        )
+    for wanted in bulk.among(session, ActionGrant.action_id, action_ids):
+        query = select(ActionGrant).where(wanted, ActionGrant.ended_at.is_(None))
+        found += (await session.scalars(query)).unique().all()
     return found
 
 
@@ -157,11 +146,10 @@ async def end_and_grant(
     actor_id = actor.id if actor else None
     ended = await open_grants(session, ending)
     if ended:
-        ids = [g.id for g in ended]
-        for start in range(0, len(ids), 5000):
+        for wanted in bulk.among(session, ActionGrant.id, [g.id for g in ended]):
             await session.execute(
                 update(ActionGrant)
-                .where(ActionGrant.id.in_(ids[start : start + 5000]))
+                .where(wanted)
                 .values(ended_at=now, end_reason=reason)
                 .execution_options(synchronize_session=False)
             )

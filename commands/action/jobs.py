@@ -25,8 +25,10 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.garbage import collection_paused
 from bot.messages import Message
-from bot.policy import Contact, LadderStage
+from bot.policy import Contact
+from commands import rendering
 from commands.action import access, ladder, views
 from commands.context import SCHEDULER, Services
 from store import bulk, chasing, outbox
@@ -72,18 +74,38 @@ class Mail:
         key = f"{kind}:p{person.id}:{self.today.isoformat()}:{_fingerprint(content)}"
         self._add(key=key, target_kind="person", target_id=person.id, op="dm", message=message)
 
-    def channel(self, network_id: int, *, kind: str, message: Message) -> None:
-        key = f"{kind}:n{network_id}:{self.today.isoformat()}"
-        self._add(key=key, target_kind="network", target_id=network_id, op="post", message=message)
+    def digest(
+        self,
+        network_id: int,
+        *,
+        kind: str,
+        actions: Sequence[Action],
+        newly_chased: set[int],
+        title: str | None,
+    ) -> None:
+        """A network channel's chase digest, drawn as it is sent (``commands.rendering``)."""
+        self.rows.append(
+            rendering.digest_row(
+                key=f"{kind}:n{network_id}:{self.today.isoformat()}",
+                network_id=network_id,
+                action_ids=[a.id for a in actions],
+                newly_chased=[a.id for a in actions if a.id in newly_chased],
+                title=title,
+                now=self.now,
+                not_before=self.send_at,
+            )
+        )
 
-    def card(self, action: Action, *, version: str, message: Message) -> None:
-        self._add(
-            key=f"card:action:{action.id}:{version}",
-            target_kind="network",
-            target_id=action.network_id,
-            op="card",
-            card_key=f"action:{action.id}",
-            message=message,
+    def card(self, action: Action, *, version: str) -> None:
+        """The action's card, drawn as it is sent (``commands.rendering``)."""
+        self.rows.append(
+            rendering.card_row(
+                action_id=action.id,
+                network_id=action.network_id,
+                version=version,
+                now=self.now,
+                not_before=self.send_at,
+            )
         )
 
     def _add(self, **values: Any) -> None:
@@ -114,11 +136,10 @@ async def run_reminders(
             by_owner[action.owner_id].append(action)
         if due:
             # In batches: one UPDATE and one INSERT, however many are due.
-            ids = [a.id for a in due]
-            for start in range(0, len(ids), 5000):
+            for wanted in bulk.among(session, Action.id, [a.id for a in due]):
                 await session.execute(
                     update(Action)
-                    .where(Action.id.in_(ids[start : start + 5000]))
+                    .where(wanted)
                     .values(reminded_for=Action.due_date)
                     .execution_options(synchronize_session=False)
                 )
@@ -160,12 +181,17 @@ class Move:
 
 async def run_chase(services: Services, *, now: datetime, worker: str | None = None) -> JobReport:
     """Move overdue actions up the ladder, tell who each stage says, record it all."""
+    with collection_paused():
+        return await _chase(services, now=now, worker=worker or _worker())
+
+
+async def _chase(services: Services, *, now: datetime, worker: str) -> JobReport:
     cal, policy = services.calendar, services.policy
     today = cal.local_date(now)
     report = JobReport("chase")
     mail = Mail(now=now, send_at=cal.next_service_time(now), today=today)
     async with services.db.transaction() as session:
-        await chasing.lock_job(session, name="chase", now=now, worker=worker or _worker())
+        await chasing.lock_job(session, name="chase", now=now, worker=worker)
         overdue = await chasing.overdue_actions(session, today=today)
         stages = [
             (a, n)
@@ -177,12 +203,8 @@ async def run_chase(services: Services, *, now: datetime, worker: str | None = N
         moves = await resolve_contacts(session, stages, services=services)
         await apply_moves(session, moves, now=now, today=today)
         for move in moves:
-            mail.card(
-                move.action,
-                version=f"s{move.stage}:{today.isoformat()}",
-                message=views.action_card(move.action, today=today, calendar=cal),
-            )
-        queue_chase_messages(mail, moves, overdue=overdue, today=today, ladder=policy.ladder)
+            mail.card(move.action, version=f"s{move.stage}:{today.isoformat()}")
+        queue_chase_messages(mail, moves, overdue=overdue, today=today)
         await outbox.enqueue_many(session, mail.rows)
     report.actions, report.messages = len(moves), len(mail.rows)
     report.details = [
@@ -301,10 +323,10 @@ async def apply_moves(
         ):
             set_committed_value(action, name, value)
     for (stage, flagged), ids in by_stage.items():
-        for start in range(0, len(ids), 5000):
+        for wanted in bulk.among(session, Action.id, ids):
             await session.execute(
                 update(Action)
-                .where(Action.id.in_(ids[start : start + 5000]))
+                .where(wanted)
                 .values(
                     escalation_stage=stage,
                     stage_since=today,
@@ -331,7 +353,6 @@ def queue_chase_messages(
     *,
     overdue: Iterable[Action],
     today: date,
-    ladder: Sequence[LadderStage],
     channel_kind: str = "chase-digest",
     title: str | None = None,
 ) -> None:
@@ -346,12 +367,8 @@ def queue_chase_messages(
             by_network[action.network_id].append(action)
     stage_one = {m.action.id for m in moves if m.contact == "owner"}
     for network_id, actions in by_network.items():
-        mail.channel(
-            network_id,
-            kind=channel_kind,
-            message=views.chase_digest(
-                actions, newly_chased=stage_one, today=today, ladder=ladder, title=title
-            ),
+        mail.digest(
+            network_id, kind=channel_kind, actions=actions, newly_chased=stage_one, title=title
         )
     # Everyone a stage concerns: the owner, whoever the stage contacts, and the
     # keyworker (told of every escalation beyond the owner).

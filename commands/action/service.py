@@ -93,13 +93,8 @@ async def _record(
         after=snapshot(action) | ({"through": unit.via} if unit.via else {}),
     )
     await unit.session.flush()
-    message = views.action_card(action, today=unit.today, calendar=unit.services.calendar)
-    await notify.card(
-        unit,
-        network_id=action.network_id,
-        card_key=f"action:{action.id}",
-        version=f"e{event.id}",
-        message=message,
+    await notify.action_card(
+        unit, action_id=action.id, network_id=action.network_id, version=f"e{event.id}"
     )
     # The network card counts open and overdue actions and shows the next review.
     await network_service.refresh_card(unit, network=action.network, version=f"a{event.id}")
@@ -295,17 +290,12 @@ async def escalate(unit: Unit, *, action: Action, stage: int | None, reason: str
     mail = jobs.Mail(
         now=unit.now, send_at=unit.services.calendar.next_service_time(unit.now), today=today
     )
-    mail.card(
-        action,
-        version=f"s{target}:{unit.change_id}",
-        message=views.action_card(action, today=today, calendar=unit.services.calendar),
-    )
+    mail.card(action, version=f"s{target}:{unit.change_id}")
     jobs.queue_chase_messages(
         mail,
         [move],
         overdue=[action],
         today=today,
-        ladder=unit.services.policy.ladder,
         channel_kind=f"escalation-{unit.change_id}",
         title=f"Action #{action.id} escalated to stage {target} by {unit.actor.name}: {reason}",
     )

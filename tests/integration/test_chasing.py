@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.gateway import Delivery
 from commands.action.jobs import run_chase, run_reminders
+from integrations.sandbox.render import render
 from store.models import Action, ActionEvent, AuditEvent, Outbox
 from tests.conftest import Harness, text_of
 
@@ -371,3 +372,54 @@ async def test_the_ladder_comes_from_the_register_policy(harness: Harness) -> No
         h.clock.set(at(day))
         await run_chase(services, now=h.clock.now())
         assert await stage_of(h) == expected, day
+
+
+def cards(deliveries: list[Delivery]) -> dict[int, str]:
+    """Action cards posted or edited, by action id."""
+    found = {}
+    for d in deliveries:
+        if d.message is not None and d.message.text.startswith("Action #"):
+            found[int(d.message.text.split()[1].lstrip("#"))] = render(d.message)
+    return found
+
+
+async def test_what_a_sweep_queues_out_of_hours_is_drawn_as_it_goes(harness: Harness) -> None:
+    """The chase at 07:00 queues the cards and the digest for 09:00; what
+    happens in between shows in them: an action done at 08:00 is not chased
+    in the channel, and the card says what is true when it lands."""
+    h = harness
+    await network_with_action(h, "23/12")  # Wed 23 Dec 2026
+    await h.say(KIM, "/action assign @sam.patel Book the review room by 23/12", channel=CH)
+    assert await chase_on(h, date(2026, 12, 24), hour=7) == []  # Thu, before service hours
+    h.clock.set(at(date(2026, 12, 24), 8, 0))
+    reply = await h.say(SAM, "/action done 2 Room booked", channel=CH)
+    assert "done" in text_of(reply).lower(), text_of(reply)
+
+    h.clock.set(at(date(2026, 12, 24), 9, 0))
+    h.gateway.delivered.clear()
+    await h.app.relay(worker="test").drain()
+    [digest] = channel_posts(h.gateway.delivered)
+    assert "#1 Send the EHCP draft" in digest
+    assert "#2" not in digest and "Book the review room" not in digest
+    card = cards(h.gateway.delivered)[1]
+    assert "overdue by 1 working day" in card and "Chasing" in card, card
+
+
+async def test_a_digest_with_nothing_left_to_chase_is_not_posted(harness: Harness) -> None:
+    h = harness
+    await network_with_action(h, "23/12")
+    assert await chase_on(h, date(2026, 12, 24), hour=7) == []
+    h.clock.set(at(date(2026, 12, 24), 8, 0))
+    await h.say(SAM, "/action done 1 Sent by secure email", channel=CH)
+
+    h.clock.set(at(date(2026, 12, 24), 9, 0))
+    h.gateway.delivered.clear()
+    await h.app.relay(worker="test").drain()
+    assert channel_posts(h.gateway.delivered) == []
+    assert list(dms_to(h.gateway.delivered)) == [SAM]  # what the stage asked, as it was
+    async with h.app.db.reader() as session:
+        digest = await session.scalar(
+            select(Outbox).where(Outbox.idempotency_key.like("chase-digest:%"))
+        )
+    assert digest is not None and digest.status == "sent" and digest.sent_at is not None
+    assert digest.last_error == "nothing left to show: what it was about is gone"
