@@ -13,34 +13,17 @@ from store import outbox
 from store.models import Person
 
 
-async def card(
-    unit: Unit, *, network_id: int, card_key: str, version: str, message: Message
-) -> None:
-    """Post the card, or edit it in place if it was posted before. One
-    version per unit of work: a later version in the same unit replaces an
-    earlier one (each holds the whole card)."""
-    unit.outgoing[:] = [row for row in unit.outgoing if row.get("card_key") != card_key]
+async def card(unit: Unit, *, card_key: str, network_id: int, version: str) -> None:
+    """Post a card (``action:N``, ``network:N``) in the network's space, or
+    edit it in place if it was posted before; drawn as it is sent
+    (``commands.rendering``). One version per unit of work: a later one
+    replaces an earlier one."""
+    unit.outgoing[:] = [r for r in unit.outgoing if r.get("card_key") != card_key]
     unit.outgoing.append(
-        outbox.row(
-            key=f"card:{card_key}:{version}",
-            target_kind="network",
-            target_id=network_id,
-            op="card",
-            card_key=card_key,
-            message=message,
-            now=unit.now,
+        rendering.card_row(
+            card_key=card_key, network_id=network_id, version=version, now=unit.now, not_before=None
         )
     )
-
-
-async def action_card(unit: Unit, *, action_id: int, network_id: int, version: str) -> None:
-    """Post the action's card, or edit it in place; drawn as it is sent
-    (``commands.rendering``). One version per unit of work, as ``card``."""
-    row = rendering.card_row(
-        action_id=action_id, network_id=network_id, version=version, now=unit.now, not_before=None
-    )
-    unit.outgoing[:] = [r for r in unit.outgoing if r.get("card_key") != row["card_key"]]
-    unit.outgoing.append(row)
 
 
 async def to_channel(unit: Unit, *, network_id: int, key: str, message: Message) -> None:

@@ -1,8 +1,8 @@
 """Messages drawn as they are sent, not when they are queued.
 
-An action's card and a channel's chase digest show actions as they stand: a
-row that asks for one (``card_row``, ``digest_row``) names the view and the
-actions, and the relay renders it when the row goes (``renderer``, passed to
+Cards (an action's, a network's) and a channel's chase digest show things as
+they stand: a row that asks for one (``card_row``, ``digest_row``) names the
+view and what it shows, and the relay renders it when the row goes (``renderer``, passed to
 ``store.outbox.OutboxStore`` by the composition root). So a chase sweep that
 moves ten thousand actions writes small rows and draws nothing; each message
 is drawn once, as it is delivered, with what is true then ("overdue by 3
@@ -22,24 +22,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Message
 from commands.action import views
 from commands.context import Services
+from commands.network import card
 from store import outbox
-from store.models import Action, Outbox
+from store.models import Action, Network, Outbox
 
-ACTION_CARD = "action-card"
+CARD = "card"
 CHASE_DIGEST = "chase-digest"
 
 
 def card_row(
-    *, action_id: int, network_id: int, version: str, now: datetime, not_before: datetime | None
+    *, card_key: str, network_id: int, version: str, now: datetime, not_before: datetime | None
 ) -> dict[str, Any]:
-    """The outbox row that posts an action's card, or edits it in place."""
+    """The outbox row that posts a card (``action:N`` or ``network:N``) in
+    the network's space, or edits it in place."""
     return outbox.row(
-        key=f"card:action:{action_id}:{version}",
+        key=f"card:{card_key}:{version}",
         target_kind="network",
         target_id=network_id,
         op="card",
-        card_key=f"action:{action_id}",
-        payload={outbox.VIEW: ACTION_CARD},
+        card_key=card_key,
+        payload={outbox.VIEW: CARD},
         now=now,
         not_before=not_before,
     )
@@ -79,11 +81,19 @@ def renderer(services: Services) -> outbox.Render:
 
     async def render(session: AsyncSession, row: Outbox) -> Message | None:
         view = row.payload[outbox.VIEW]
-        if view == ACTION_CARD and (row.card_key or "").startswith("action:"):
-            action = await session.get(Action, int(str(row.card_key).removeprefix("action:")))
+        kind, _, number = (row.card_key or "").partition(":")
+        if view == CARD and kind == "action":
+            action = await session.get(Action, int(number))
             if action is None:  # erased since
                 return None
             return views.action_card(action, today=services.today(), calendar=services.calendar)
+        if view == CARD and kind == "network":
+            network = await session.get(Network, int(number))
+            if network is None:
+                return None
+            return await card.network_card(
+                session, network=network, today=services.today(), calendar=services.calendar
+            )
         if view == CHASE_DIGEST:
             ids = [int(i) for i in row.payload["actions"]]
             found = await session.scalars(select(Action).where(Action.id.in_(ids)))

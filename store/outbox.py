@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, any_, case, func, literal, or_, select, update
+from sqlalchemy import String, Table, any_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +89,44 @@ def _insert_once(dialect: str) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
+@functools.cache
+def _prepare_query() -> Any:
+    """One query for ``prepare``: the row, its network or person (kept in the
+    session for ``_resolve``), the card's location in the network's space,
+    whether a newer version of the card is on its way, the earliest earlier
+    version still to go, and whether the card was ever posted. Built once
+    (``row_id`` is a parameter): building it took longer than running it."""
+    newer, earlier = aliased(Outbox), aliased(Outbox)
+    any_ref = aliased(CardRef)  # on any platform (the join below is the network's)
+    posted = select(any_ref.id).where(any_ref.card_key == Outbox.card_key).exists()
+    newer_coming = (
+        select(newer.id)
+        .where(newer.card_key == Outbox.card_key, newer.id > Outbox.id, newer.status != "dead")
+        .exists()
+    )
+    earlier_waiting = (
+        select(earlier.id)
+        .where(
+            earlier.card_key == Outbox.card_key,
+            earlier.id < Outbox.id,
+            earlier.status.in_(("pending", "sending")),
+        )
+        .order_by(earlier.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Outbox, Network, Person, CardRef, newer_coming, earlier_waiting, posted)
+        .outerjoin(Network, (Outbox.target_kind == "network") & (Network.id == Outbox.target_id))
+        .outerjoin(Person, (Outbox.target_kind == "person") & (Person.id == Outbox.target_id))
+        .outerjoin(
+            CardRef,
+            (CardRef.card_key == Outbox.card_key) & (CardRef.platform == Network.space_platform),
+        )
+        .where(Outbox.id == bindparam("row_id"))
+    )
+
+
 class OutboxStore:
     """The relay's view of the outbox (implements ``bot.relay.OutboxPort``)."""
 
@@ -167,49 +205,7 @@ class OutboxStore:
         # Reads, and at most one write that stands alone (where the row goes,
         # or that a newer card made it needless): no BEGIN/COMMIT needed.
         async with self._db.transaction(reads_only=True) as session:
-            # One query: the row, its network or person (kept in the session
-            # for ``_resolve``), the card's location in the network's space,
-            # the earliest earlier version of the card still to go, and
-            # whether a newer version is on its way.
-            newer, earlier = aliased(Outbox), aliased(Outbox)
-            any_ref = aliased(CardRef)  # on any platform (the join below is the network's)
-            posted = select(any_ref.id).where(any_ref.card_key == Outbox.card_key).exists()
-            newer_coming = (
-                select(newer.id)
-                .where(
-                    newer.card_key == Outbox.card_key, newer.id > Outbox.id, newer.status != "dead"
-                )
-                .exists()
-            )
-            earlier_waiting = (
-                select(earlier.id)
-                .where(
-                    earlier.card_key == Outbox.card_key,
-                    earlier.id < Outbox.id,
-                    earlier.status.in_(("pending", "sending")),
-                )
-                .order_by(earlier.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-            found = (
-                await session.execute(
-                    select(Outbox, Network, Person, CardRef, newer_coming, earlier_waiting, posted)
-                    .outerjoin(
-                        Network,
-                        (Outbox.target_kind == "network") & (Network.id == Outbox.target_id),
-                    )
-                    .outerjoin(
-                        Person, (Outbox.target_kind == "person") & (Person.id == Outbox.target_id)
-                    )
-                    .outerjoin(
-                        CardRef,
-                        (CardRef.card_key == Outbox.card_key)
-                        & (CardRef.platform == Network.space_platform),
-                    )
-                    .where(Outbox.id == row_id)
-                )
-            ).one()
+            found = (await session.execute(_prepare_query(), {"row_id": row_id})).one()
             row: Outbox = found[0]
             network: Network | None = found[1]
             card_ref: CardRef | None = found[3]
@@ -258,7 +254,9 @@ class OutboxStore:
             # row and remember where its card is. A space operation, which has
             # more to remember, takes the path below.
             async with self._db.transaction(reads_only=True) as session:
-                done = await session.execute(_settle(row_id, result, now, platform))
+                done = await session.execute(
+                    _settle(), _settle_values(row_id, result, now, platform)
+                )
                 if done.first() is not None:
                     return
         async with self._db.transaction() as session:
@@ -413,20 +411,32 @@ def _sent(result: SendResult, now: datetime, platform: str | None) -> dict[str, 
     }
 
 
-def _settle(row_id: int, result: SendResult, now: datetime, platform: str | None) -> Any:
+@functools.cache
+def _settle() -> Any:
     """PostgreSQL: mark a row (not a space operation) sent and upsert its
-    card's location, in one statement with two data-modifying CTEs."""
+    card's location, in one statement with two data-modifying CTEs. Built
+    once, with parameters (``_settle_values``)."""
+    now = bindparam("now", type_=UTCDateTime())
     settled = (
         update(Outbox)
-        .where(Outbox.id == row_id, Outbox.op != "space")
-        .values(_sent(result, now, platform))
+        .where(Outbox.id == bindparam("row_id"), Outbox.op != "space")
+        .values(
+            status="sent",
+            sent_at=now,
+            attempts=Outbox.attempts + 1,
+            platform_message_id=bindparam("message_id"),
+            platform_conversation_id=bindparam("conversation_id"),
+            claimed_until=None,
+            last_error=None,
+            platform=func.coalesce(bindparam("platform", type_=String), Outbox.platform),
+        )
         .returning(Outbox.id, Outbox.card_key, Outbox.platform)
         .cte("settled")
     )
     card = {
-        "conversation_id": literal(result.conversation_id),
-        "message_id": literal(result.message_id),
-        "updated_at": literal(now, UTCDateTime()),
+        "conversation_id": bindparam("card_conversation_id", type_=String),
+        "message_id": bindparam("card_message_id", type_=String),
+        "updated_at": now,
     }
     remember = (
         pg_insert(CardRef)
@@ -443,6 +453,20 @@ def _settle(row_id: int, result: SendResult, now: datetime, platform: str | None
         .cte("remember")
     )
     return select(settled.c.id).add_cte(remember)
+
+
+def _settle_values(
+    row_id: int, result: SendResult, now: datetime, platform: str | None
+) -> dict[str, Any]:
+    return {
+        "row_id": row_id,
+        "now": now,
+        "message_id": result.message_id or None,
+        "conversation_id": result.conversation_id or None,
+        "platform": platform,
+        "card_conversation_id": result.conversation_id,
+        "card_message_id": result.message_id,
+    }
 
 
 async def _remember_card(

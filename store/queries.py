@@ -181,6 +181,35 @@ async def is_member(session: AsyncSession, *, network_id: int, person_id: int) -
     return member is not None and member.removed_at is None
 
 
+class OpenActions(NamedTuple):
+    """What a network card says of its open actions."""
+
+    total: int
+    overdue: int
+    next_review: date | None
+
+
+async def open_actions_summary(
+    session: AsyncSession, *, network_id: int, today: date, review_prefix: str
+) -> OpenActions:
+    """A network's open actions counted, those overdue by ``today``, and the
+    soonest due date of a review still to hold (a "review" action whose text
+    begins with ``review_prefix``): one aggregate query, however many."""
+    review = (Action.source == "review") & (
+        func.substr(Action.text, 1, len(review_prefix)) == review_prefix
+    )
+    count, overdue, next_review = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Action.due_date < today),
+                func.min(Action.due_date).filter(review),
+            ).where(Action.network_id == network_id, Action.status == "open")
+        )
+    ).one()
+    return OpenActions(int(count or 0), int(overdue or 0), next_review)
+
+
 async def actions_in_network(
     session: AsyncSession,
     *,

@@ -100,7 +100,7 @@ class Mail:
         """The action's card, drawn as it is sent (``commands.rendering``)."""
         self.rows.append(
             rendering.card_row(
-                action_id=action.id,
+                card_key=f"action:{action.id}",
                 network_id=action.network_id,
                 version=version,
                 now=self.now,

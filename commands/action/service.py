@@ -93,8 +93,8 @@ async def _record(
         after=snapshot(action) | ({"through": unit.via} if unit.via else {}),
     )
     await unit.session.flush()
-    await notify.action_card(
-        unit, action_id=action.id, network_id=action.network_id, version=f"e{event.id}"
+    await notify.card(
+        unit, card_key=f"action:{action.id}", network_id=action.network_id, version=f"e{event.id}"
     )
     # The network card counts open and overdue actions and shows the next review.
     await network_service.refresh_card(unit, network=action.network, version=f"a{event.id}")

@@ -27,7 +27,7 @@ from bot.calendar import WorkingCalendar
 from bot.dates import format_day, format_numeric
 from bot.messages import BulletList, Context, Message, Section
 from bot.policy import Policy
-from commands.network.service import card_of
+from commands import rendering
 from store import audit, chasing, history, outbox
 from store.models import Action, Agency, Network, NetworkMember, Person, YoungPerson
 
@@ -231,19 +231,15 @@ async def mark_left(
             after={"keyworker": None, "reason": "the keyworker left"},
         )
     await session.flush()
-    today = calendar.local_date(now)
     for item in networks.values():  # the network card, without the leavers
-        network = item.network
-        await session.refresh(network)
+        network_id = item.network.id
         rows.append(
-            outbox.row(
-                key=f"card:network:{network.id}:leavers:{stamp}",
-                target_kind="network",
-                target_id=network.id,
-                op="card",
-                card_key=f"network:{network.id}",
-                message=await card_of(session, network=network, today=today, calendar=calendar),
+            rendering.card_row(
+                card_key=f"network:{network_id}",
+                network_id=network_id,
+                version=f"leavers:{stamp}",
                 now=now,
+                not_before=None,
             )
         )
     send_at = calendar.next_service_time(now)

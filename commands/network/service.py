@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.calendar import WorkingCalendar
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Message
 from commands import notify
 from commands.authority import Role, Verb, authorise
 from commands.context import Unit
-from commands.network import views
-from commands.vocabulary import is_review_to_hold
+from commands.network import card, views
 from store import audit, history, queries
 from store.models import Action, Network, NetworkMember, Person
 
@@ -41,46 +37,18 @@ def _snapshot(network: Network) -> dict[str, Any]:
 
 
 async def card_for(unit: Unit, *, network: Network) -> Message:
-    """The network card as it stands: members, keyworker, open and overdue actions."""
-    return await card_of(
+    """The network card as it stands (``/network card``)."""
+    return await card.network_card(
         unit.session, network=network, today=unit.today, calendar=unit.services.calendar
     )
 
 
-async def card_of(
-    session: AsyncSession, *, network: Network, today: date, calendar: WorkingCalendar
-) -> Message:
-    """:func:`card_for` outside a command (a directory import's leavers)."""
-    members = await queries.active_members(session, network_id=network.id)
-    open_actions = await queries.actions_in_network(session, network_id=network.id)
-    overdue = sum(1 for a in open_actions if a.due_date < today)
-    # The next review is the soonest open review follow-up that is a review
-    # to hold (not the report of one already held).
-    reviews = [a for a in open_actions if is_review_to_hold(source=a.source, text=a.text)]
-    return views.network_card(
-        network,
-        members,
-        open_actions=len(open_actions),
-        overdue=overdue,
-        today=today,
-        calendar=calendar,
-        next_review=min(reviews, key=lambda a: a.due_date).due_date if reviews else None,
-    )
-
-
 async def refresh_card(unit: Unit, *, network: Network, version: str) -> None:
-    """Edit the pinned network card to show the network as it now stands.
-    Called by every change the card shows: members, keyworker, rating, open
-    and overdue actions, the next review."""
-    await unit.session.flush()
-    await unit.session.refresh(network)
-    message = await card_for(unit, network=network)
+    """Edit the pinned network card to show the network as it stands when the
+    edit is sent. Called by every change the card shows: members, keyworker,
+    rating, open and overdue actions, the next review."""
     await notify.card(
-        unit,
-        network_id=network.id,
-        card_key=f"network:{network.id}",
-        version=version,
-        message=message,
+        unit, card_key=f"network:{network.id}", network_id=network.id, version=version
     )
 
 
