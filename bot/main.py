@@ -127,13 +127,16 @@ class App:
         as they are sent (``commands.rendering``)."""
         return OutboxStore(self.db, render=rendering.renderer(self.services))
 
-    def relay(self, *, worker: str | None = None) -> Relay:
+    def relay(
+        self, *, worker: str | None = None, pause: Callable[[], Awaitable[None]] | None = None
+    ) -> Relay:
         return Relay(
             outbox=self.outbox(),
             gateways=self.gateways,
             clock=self.services.clock,
             worker=worker or f"{self.instance}-relay",
             metrics=self.metrics,
+            pause=pause,
         )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -111,7 +111,10 @@ class Relay:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        pause: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``pause``: awaited before each delivery, to let something more
+        urgent go first (the replica's requests: ``bot.traffic``)."""
         self._outbox = outbox
         self._gateways = dict(gateways)
         self._clock = clock
@@ -119,6 +122,7 @@ class Relay:
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
         self._metrics = metrics
+        self._pause = pause
         self._stopping = False
 
     def stop(self) -> None:
@@ -138,6 +142,10 @@ class Relay:
             for item in batch:
                 if self._stopping:
                     break
+                if self._pause is not None:
+                    await self._pause()
+                    if self._stopping:
+                        break
                 waiting.remove(item.row_id)
                 await self._deliver(item, report)
         finally:

@@ -28,6 +28,7 @@ from bot import logs
 from bot.main import App
 from bot.metrics import CONTENT_TYPE
 from bot.relay import Relay
+from bot.traffic import Traffic
 from store import migrate, outbox
 
 log = logging.getLogger("teamaround")
@@ -98,7 +99,8 @@ def create_web_app(
 ) -> Starlette:
     metrics = app.metrics
     drain = Drain()
-    relay = app.relay() if run_relay and app.gateways else None
+    traffic = Traffic()
+    relay = app.relay(pause=traffic.requests_first) if run_relay and app.gateways else None
     # Without a platform nobody could be told, so the ladder must not move.
     scheduler = app.scheduler() if run_scheduler and app.gateways else None
     if relay is not None:
@@ -248,7 +250,7 @@ def create_web_app(
     web = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestLog, app=app, routes=routes)],
+        middleware=[Middleware(RequestLog, app=app, routes=routes, traffic=traffic)],
     )
     web.state.drain = drain
     return web
@@ -314,11 +316,13 @@ async def _finish(task: asyncio.Task[None], seconds: float) -> None:
 
 class RequestLog:
     """Pure ASGI middleware: a request id for the logs (and the response's
-    ``X-Request-Id``), the access line and the HTTP latency histogram. Routes
+    ``X-Request-Id``), the access line, the HTTP latency histogram, and the
+    count of requests in hand (``bot.traffic``: the relay steps aside). Routes
     are named by their template, never their path or query string."""
 
-    def __init__(self, asgi: ASGIApp, *, app: App, routes: list[Route]) -> None:
+    def __init__(self, asgi: ASGIApp, *, app: App, routes: list[Route], traffic: Traffic) -> None:
         self._asgi = asgi
+        self._traffic = traffic
         self._metrics = app.metrics
         self._templates: dict[object, str] = {route.endpoint: route.path for route in routes}
 
@@ -339,9 +343,11 @@ class RequestLog:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        self._traffic.begin()
         try:
             await self._asgi(scope, receive, send_with_id)
         finally:
+            self._traffic.end()
             elapsed = time.perf_counter() - began
             # The router records the endpoint it chose in the shared scope.
             route = self._templates.get(scope.get("endpoint"), "(no route)")
