@@ -74,6 +74,9 @@ LONDON = ZoneInfo("Europe/London")
 CHASE_AT = datetime(2026, 11, 25, 9, 30, tzinfo=LONDON)
 
 
+LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 @dataclass
 class Sent:
     kind: str
@@ -211,9 +214,12 @@ class Driver:
             if response.status_code != 200:
                 return Sent(kind, replica.name, latency, "refused", str(response.status_code))
             text = response.text
-            refused = '"error"' in text or "Sorry" in text or "I don't" in text
+            refused = any(
+                sign in text for sign in ('"error"', "Sorry", "I don't", "I haven't saved")
+            )
             outcome = "refused" if refused else "answered"
-            return Sent(kind, replica.name, latency, outcome, text[:120] if refused else "", marker)
+            detail = text[:160] if refused or marker else ""
+            return Sent(kind, replica.name, latency, outcome, detail, marker)
         return Sent(kind, "-", _ms(began), "unreachable", "every replica refused", marker)
 
     def command(self, command: str, text: str, channel: str) -> bytes:
@@ -238,7 +244,9 @@ class Driver:
             body = self.command("/action", f"show {action}", channel)
             return [await self.post(spread, body, kind="read")]
         if roll < 0.9:
-            marker = f"Load task {uuid.uuid4().hex[:12]}"
+            # Letters only: a run of ten digits may be an NHS number, which
+            # Teamaround refuses (as it should) and the check would count.
+            marker = f"Load task {uuid.uuid4().hex[:12].translate(LETTERS)}"
             owner = self.rng.choice(OWNERS).split("@")[0]
             body = self.command("/action", f"assign @{owner} {marker} by in 2 weeks", channel)
             return [await self.post(spread, body, kind="write", marker=marker)]
@@ -348,10 +356,16 @@ def summarise(phase: Phase, seconds: float) -> list[str]:
     return lines
 
 
+# A row due within this long counts as due: a version of a card waiting a
+# few seconds for the version before it is not settled, only one waiting
+# for the next service hours is.
+SOON = timedelta(seconds=60)
+
+
 async def settle(url: str, *, seconds: float) -> tuple[dict[str, int], float]:
-    """Wait until no due outbox row is left unsent (a SIGKILLed replica's
-    claims come back when their lease ends). Returns rows by status and how
-    long it took."""
+    """Wait until no outbox row due now or soon is left unsent (a SIGKILLed
+    replica's claims come back when their lease ends). Returns rows by status
+    and how long it took."""
     from sqlalchemy import func, select
 
     from store.db import Database
@@ -365,7 +379,8 @@ async def settle(url: str, *, seconds: float) -> tuple[dict[str, int], float]:
             async with db.reader() as session:
                 due = await session.scalar(
                     select(func.count()).where(
-                        Outbox.status.in_(("pending", "sending")), Outbox.next_attempt_at <= now
+                        Outbox.status.in_(("pending", "sending")),
+                        Outbox.next_attempt_at <= now + SOON,
                     )
                 )
                 counts = dict(
@@ -407,6 +422,7 @@ async def verify(url: str, slack: FakeSlackProcess, phases: list[Phase]) -> list
                         Outbox.status,
                         Outbox.card_key,
                         Outbox.next_attempt_at,
+                        Outbox.last_error,
                     )
                 )
             ).all()
@@ -418,6 +434,9 @@ async def verify(url: str, slack: FakeSlackProcess, phases: list[Phase]) -> list
     lost = [r for r in writes if r.outcome != "answered"]
     stored_once = sum(1 for r in accepted if texts[r.marker] == 1)
     lines.append(f"assigns answered: {len(accepted)}, stored exactly once: {stored_once}")
+    for r in accepted:
+        if texts[r.marker] != 1:
+            lines.append(f"  not stored once ({texts[r.marker]}): {r.replica} {r.detail!r}")
     lines.append(
         f"assigns without an answer: {len(lost)}; "
         f"stored once {sum(1 for r in lost if texts[r.marker] == 1)}, "
@@ -447,12 +466,19 @@ async def verify(url: str, slack: FakeSlackProcess, phases: list[Phase]) -> list
     )
     statuses = collections.Counter(r.status for r in rows)
     now = datetime.now(LONDON)
-    waiting = sum(1 for r in rows if r.status == "pending" and r.next_attempt_at > now)
-    stuck = sum(1 for r in rows if r.status in ("pending", "sending") and r.next_attempt_at <= now)
+    waiting = sum(1 for r in rows if r.status == "pending" and r.next_attempt_at > now + SOON)
+    unsent = [
+        r for r in rows if r.status in ("pending", "sending") and r.next_attempt_at <= now + SOON
+    ]
+    stuck = len(unsent)
     lines.append(
         f"outbox: {dict(statuses)}; dead {statuses.get('dead', 0)}; due but unsent {stuck}; "
         f"waiting for service hours {waiting}"
     )
+    lines += [
+        f"  unsent: {r.idempotency_key} {r.status} at {r.next_attempt_at:%H:%M:%S}: {r.last_error}"
+        for r in unsent
+    ]
     lines.append(f"Slack calls: {json.dumps(state['calls'], sort_keys=True)}")
     return lines
 
