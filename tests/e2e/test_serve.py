@@ -186,10 +186,16 @@ async def test_sigterm_mid_delivery_hands_claimed_rows_over_at_once(
     # Every unsent row is free for any relay now: none waits for a lease.
     assert {(r.status, r.claimed_by, r.claimed_until) for r in unsent} == {("pending", None, None)}
     assert all(r.attempts == 0 for r in unsent)
+    # In the evening, at a weekend or on a bank holiday the DMs wait for the
+    # next working morning (the host's clock, which the replica used too);
+    # everything else is due now.
+    now = app.services.clock.now()
+    later = {r.idempotency_key for r in unsent if r.next_attempt_at > now}
+    assert all(r.op == "dm" for r in unsent if r.idempotency_key in later)
     report = await app.relay(worker="survivor").drain()
-    assert report.sent == len(unsent) and report.dead == 0
+    assert report.sent == len(unsent) - len(later) and report.dead == 0
     await app.db.dispose()
-    # Every card and DM arrived exactly once.
+    # Every card and DM that was due arrived exactly once.
     keys = [
         (m.metadata or {}).get("event_payload", {}).get("key")
         for messages in slack.messages.values()
@@ -206,6 +212,7 @@ async def test_sigterm_mid_delivery_hands_claimed_rows_over_at_once(
         for r in rows
         if r.op != "space"
         and r.idempotency_key in waiting
+        and r.idempotency_key not in later
         and (not r.card_key or first_of_card[r.card_key] == r.idempotency_key)
     ]
     assert sorted(k for k in keys if k) == sorted(posted)
