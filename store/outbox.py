@@ -223,16 +223,14 @@ class OutboxStore:
                 )
             if row.card_key and newer_is_coming and card_exists:
                 # The newer version edits the same message with the latest state.
-                row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
-                row.last_error = "superseded by a newer version of the card"
+                _settled_unsent(row, why="superseded by a newer version of the card")
                 return Prepared(delivery=None, superseded=True)
             known = {network.space_platform: card_ref} if network is not None else {}
             message: Message | None = None
             if row.op != "space" and row.op != "retract":
                 message = await self._message(session, row)
                 if message is None:
-                    row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
-                    row.last_error = "nothing left to show: what it was about is gone"
+                    _settled_unsent(row, why="nothing left to show: what it was about is gone")
                     return Prepared(delivery=None, superseded=True)
             return await _resolve(
                 session, row, platforms, attempts=attempts, card_refs=known, message=message
@@ -264,10 +262,11 @@ class OutboxStore:
             settled = (
                 await session.execute(
                     update(Outbox)
-                    .where(Outbox.id == row_id)
-                    .values(_sent(result, now, platform))
+                    .where(Outbox.id == bindparam("row_id"))
+                    .values(_sent())
                     .returning(Outbox.card_key, Outbox.platform, Outbox.op)
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False),
+                    _sent_params(row_id, result, now, platform),
                 )
             ).one()
             card_key, platform, op = settled
@@ -397,17 +396,35 @@ async def _report_undeliverable(
         )
 
 
-def _sent(result: SendResult, now: datetime, platform: str | None) -> dict[str, Any]:
-    """A sent row's new values."""
+def _settled_unsent(row: Outbox, *, why: str) -> None:
+    """A row that needs sending no more counts as sent, saying why."""
+    row.status, row.sent_at, row.claimed_until = "sent", row.created_at, None
+    row.last_error = why
+
+
+def _sent() -> dict[str, Any]:
+    """A sent row's new values, as parameters (``_sent_params``)."""
     return {
         "status": "sent",
-        "sent_at": now,
+        "sent_at": bindparam("now", type_=UTCDateTime()),
         "attempts": Outbox.attempts + 1,
-        "platform_message_id": result.message_id or None,
-        "platform_conversation_id": result.conversation_id or None,
+        "platform_message_id": bindparam("message_id", type_=String),
+        "platform_conversation_id": bindparam("conversation_id", type_=String),
         "claimed_until": None,
         "last_error": None,
-        "platform": func.coalesce(platform, Outbox.platform),
+        "platform": func.coalesce(bindparam("platform", type_=String), Outbox.platform),
+    }
+
+
+def _sent_params(
+    row_id: int, result: SendResult, now: datetime, platform: str | None
+) -> dict[str, Any]:
+    return {
+        "row_id": row_id,
+        "now": now,
+        "message_id": result.message_id or None,
+        "conversation_id": result.conversation_id or None,
+        "platform": platform,
     }
 
 
@@ -416,27 +433,17 @@ def _settle() -> Any:
     """PostgreSQL: mark a row (not a space operation) sent and upsert its
     card's location, in one statement with two data-modifying CTEs. Built
     once, with parameters (``_settle_values``)."""
-    now = bindparam("now", type_=UTCDateTime())
     settled = (
         update(Outbox)
         .where(Outbox.id == bindparam("row_id"), Outbox.op != "space")
-        .values(
-            status="sent",
-            sent_at=now,
-            attempts=Outbox.attempts + 1,
-            platform_message_id=bindparam("message_id"),
-            platform_conversation_id=bindparam("conversation_id"),
-            claimed_until=None,
-            last_error=None,
-            platform=func.coalesce(bindparam("platform", type_=String), Outbox.platform),
-        )
+        .values(_sent())
         .returning(Outbox.id, Outbox.card_key, Outbox.platform)
         .cte("settled")
     )
     card = {
         "conversation_id": bindparam("card_conversation_id", type_=String),
         "message_id": bindparam("card_message_id", type_=String),
-        "updated_at": now,
+        "updated_at": bindparam("now", type_=UTCDateTime()),
     }
     remember = (
         pg_insert(CardRef)
@@ -458,12 +465,7 @@ def _settle() -> Any:
 def _settle_values(
     row_id: int, result: SendResult, now: datetime, platform: str | None
 ) -> dict[str, Any]:
-    return {
-        "row_id": row_id,
-        "now": now,
-        "message_id": result.message_id or None,
-        "conversation_id": result.conversation_id or None,
-        "platform": platform,
+    return _sent_params(row_id, result, now, platform) | {
         "card_conversation_id": result.conversation_id,
         "card_message_id": result.message_id,
     }
